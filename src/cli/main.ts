@@ -1,0 +1,80 @@
+// The `tkube` command line: parses arguments (commander) and dispatches to the server, the test
+// runner and the small utility commands. Wiring only; every feature lives in its own layer.
+import { Command, Option, InvalidArgumentError } from 'commander';
+import { versionInfo, TKUBE_VERSION } from '../base/version.ts';
+import { runServer, serverDefaults, type ServerFlags } from './server.ts';
+import { runTests } from './test_command.ts';
+
+function positiveInt(name: string, allowZero = false) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || (!allowZero && n === 0)) {
+      throw new InvalidArgumentError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(v)}`);
+    }
+    return n;
+  };
+}
+
+function port(v: string): number {
+  const n = positiveInt('port')(v);
+  if (n > 65535) throw new InvalidArgumentError(`port must be at most 65535, got ${v}`);
+  return n;
+}
+
+function main(argv: string[]): void {
+  const d = serverDefaults();
+  const program = new Command('tkube')
+    .description('tkube: Kubernetes v1.32, written in TypeScript. Drive it with the real kubectl.')
+    .version(`tkube ${TKUBE_VERSION} (Kubernetes ${versionInfo()['gitVersion']})`, '--version', 'print the version')
+    .showHelpAfterError()
+    .enablePositionalOptions();
+
+  program.command('version')
+    .description('print tkube and Kubernetes versions')
+    .option('-o, --output <format>', 'json for the /version document')
+    .action((o: { output?: string }) => {
+      if (o.output === 'json') {
+        process.stdout.write(JSON.stringify(versionInfo(), null, 2) + '\n');
+      } else if (o.output !== undefined) {
+        console.error(`tkube: --output must be "json", got ${JSON.stringify(o.output)}`);
+        process.exitCode = 1;
+      } else {
+        console.log(`tkube version ${TKUBE_VERSION}`);
+        console.log(`Kubernetes version ${versionInfo()['gitVersion']}`);
+      }
+    });
+
+  program.command('server')
+    .description('run a control plane (API server, storage, controllers, scheduler) and, unless disabled, a node agent')
+    .option('--data-dir <dir>', 'directory for the datastore, certificates and kubeconfig', d.dataDir)
+    .option('--https-port <port>', 'port of the HTTPS API', port, d.httpsPort)
+    .option('--bind-address <ip>', 'address the API server listens on', d.bindAddress)
+    .option('--node-ip <ip>', 'IP address this node advertises')
+    .option('--node-name <name>', 'name of this node', d.nodeName)
+    .option('--disable-agent', 'run no node agent in this process', false)
+    .option('--sim-nodes <n>', 'register N simulated nodes (pods go Running without containers)', positiveInt('--sim-nodes', true), 0)
+    .option('--datastore-endpoint <url>', 'sqlite:///path/state.db (default under --data-dir), etcd://h1:2379,h2:2379 or memory://')
+    .option('--cluster-cidr <cidr>', 'pod network', d.clusterCidr)
+    .option('--service-cidr <cidr>', 'Service ClusterIP range', d.serviceCidr)
+    .option('--cluster-dns <ip>', 'cluster DNS Service IP', d.clusterDns)
+    .option('--cluster-domain <domain>', 'cluster DNS domain', d.clusterDomain)
+    .option('--write-kubeconfig <path>', 'also write the admin kubeconfig here')
+    .addOption(new Option('--compaction-window <seconds>', 'keep this much storage history for watches').argParser(positiveInt('--compaction-window')).default(300))
+    .action(async (flags: ServerFlags) => {
+      process.exitCode = await runServer(flags);
+    });
+
+  program.command('test')
+    .description('run the test suite (unit, integration, e2e); as root installs the system packages it needs first')
+    .argument('[filters...]', 'unit | integration | e2e | substrings of test file paths')
+    .action(async (filters: string[]) => {
+      process.exitCode = await runTests(filters);
+    });
+
+  program.parseAsync(argv).catch((err: unknown) => {
+    console.error(`tkube: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  });
+}
+
+main(process.argv);
