@@ -2,8 +2,7 @@
 // runner and the small utility commands. Wiring only; every feature lives in its own layer.
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { versionInfo, TKUBE_VERSION } from '../base/version.ts';
-import { runServer, serverDefaults, type ServerFlags } from './server.ts';
-import { runTests } from './test_command.ts';
+import { serverDefaults, type ServerFlags } from './server_flags.ts';
 
 function positiveInt(name: string, allowZero = false) {
   return (v: string): number => {
@@ -61,6 +60,7 @@ function main(argv: string[]): void {
     .option('--write-kubeconfig <path>', 'also write the admin kubeconfig here')
     .addOption(new Option('--compaction-window <seconds>', 'keep this much storage history for watches').argParser(positiveInt('--compaction-window')).default(300))
     .action(async (flags: ServerFlags) => {
+      const { runServer } = await import('./server.ts');
       process.exitCode = await runServer(flags);
     });
 
@@ -68,6 +68,7 @@ function main(argv: string[]): void {
     .description('run the test suite (unit, integration, e2e); as root installs the system packages it needs first')
     .argument('[filters...]', 'unit | integration | e2e | substrings of test file paths')
     .action(async (filters: string[]) => {
+      const { runTests } = await import('./test_command.ts');
       process.exitCode = await runTests(filters);
     });
 

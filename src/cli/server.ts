@@ -1,51 +1,13 @@
 // `tkube server`: wires storage, the API server and (later) controllers, scheduler and the agent
 // into one process, and shuts them down cleanly on SIGINT/SIGTERM.
 import { mkdirSync } from 'node:fs';
-import { homedir, hostname } from 'node:os';
-import { join } from 'node:path';
 import { DisposableStore } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
 import { openStore } from '../storage/registry.ts';
 import '../storage/drivers/all.ts';
+import { datastoreEndpoint, type ServerFlags } from './server_flags.ts';
 
 const log = logger('server');
-
-/** The flags of `tkube server`: a stable contract for scripts. */
-export interface ServerFlags {
-  dataDir: string;
-  httpsPort: number;
-  bindAddress: string;
-  nodeIp?: string;
-  nodeName: string;
-  disableAgent: boolean;
-  simNodes: number;
-  datastoreEndpoint?: string;
-  clusterCidr: string;
-  serviceCidr: string;
-  clusterDns: string;
-  clusterDomain: string;
-  writeKubeconfig?: string;
-  compactionWindow: number;
-}
-
-/** Defaults of the flags (data dir depends on whether we run as root). */
-export function serverDefaults(): Pick<ServerFlags, 'dataDir' | 'httpsPort' | 'bindAddress' | 'nodeName' | 'clusterCidr' | 'serviceCidr' | 'clusterDns' | 'clusterDomain'> {
-  return {
-    dataDir: process.getuid?.() === 0 ? '/var/lib/tkube' : join(homedir(), '.tkube'),
-    httpsPort: 6443,
-    bindAddress: '0.0.0.0',
-    nodeName: hostname().toLowerCase(),
-    clusterCidr: '10.42.0.0/16',
-    serviceCidr: '10.43.0.0/16',
-    clusterDns: '10.43.0.10',
-    clusterDomain: 'cluster.local',
-  };
-}
-
-/** The datastore endpoint the flags select. */
-export function datastoreEndpoint(flags: Pick<ServerFlags, 'dataDir' | 'datastoreEndpoint'>): string {
-  return flags.datastoreEndpoint ?? `sqlite://${join(flags.dataDir, 'db', 'state.db')}`;
-}
 
 /** Runs until SIGINT/SIGTERM; resolves to the exit code. */
 export async function runServer(flags: ServerFlags): Promise<number> {

@@ -1,0 +1,41 @@
+// The flags of `tkube server` and their defaults: a stable contract that scripts and later issues
+// rely on. Kept apart from server.ts so that `--help` loads nothing heavy.
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
+
+/** The flags of `tkube server`: a stable contract for scripts. */
+export interface ServerFlags {
+  dataDir: string;
+  httpsPort: number;
+  bindAddress: string;
+  nodeIp?: string;
+  nodeName: string;
+  disableAgent: boolean;
+  simNodes: number;
+  datastoreEndpoint?: string;
+  clusterCidr: string;
+  serviceCidr: string;
+  clusterDns: string;
+  clusterDomain: string;
+  writeKubeconfig?: string;
+  compactionWindow: number;
+}
+
+/** Defaults of the flags (data dir depends on whether we run as root). */
+export function serverDefaults(): Pick<ServerFlags, 'dataDir' | 'httpsPort' | 'bindAddress' | 'nodeName' | 'clusterCidr' | 'serviceCidr' | 'clusterDns' | 'clusterDomain'> {
+  return {
+    dataDir: process.getuid?.() === 0 ? '/var/lib/tkube' : join(homedir(), '.tkube'),
+    httpsPort: 6443,
+    bindAddress: '0.0.0.0',
+    nodeName: hostname().toLowerCase(),
+    clusterCidr: '10.42.0.0/16',
+    serviceCidr: '10.43.0.0/16',
+    clusterDns: '10.43.0.10',
+    clusterDomain: 'cluster.local',
+  };
+}
+
+/** The datastore endpoint the flags select. */
+export function datastoreEndpoint(flags: Pick<ServerFlags, 'dataDir' | 'datastoreEndpoint'>): string {
+  return flags.datastoreEndpoint ?? `sqlite://${join(flags.dataDir, 'db', 'state.db')}`;
+}
