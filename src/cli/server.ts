@@ -3,6 +3,13 @@
 import { mkdirSync } from 'node:fs';
 import { DisposableStore } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
+import { join } from 'node:path';
+import { hostname, networkInterfaces } from 'node:os';
+import { ensureClusterPki } from '../base/pki.ts';
+import { writeKubeconfig } from '../base/kubeconfig.ts';
+import { ApiServer } from '../apiserver/server.ts';
+import { bootstrapCluster } from '../apiserver/bootstrap.ts';
+import { nthAddress } from '../apiserver/registry/service_alloc.ts';
 import { openStore } from '../storage/registry.ts';
 import '../storage/drivers/all.ts';
 import { datastoreEndpoint, type ServerFlags } from './server_flags.ts';
@@ -19,6 +26,27 @@ export async function runServer(flags: ServerFlags): Promise<number> {
     const store = await openStore({ endpoint, compactionWindowMs: flags.compactionWindow * 1000 });
     owner.add({ dispose: () => store.close() });
     log.info('storage ready', { driver: store.driver, endpoint: redact(endpoint), revision: await store.currentRevision() });
+    const nodeIp = flags.nodeIp ?? detectNodeIp();
+    const pki = await ensureClusterPki({
+      dir: join(flags.dataDir, 'tls'), hostname: hostname().toLowerCase(), nodeIp,
+      serviceIp: nthAddress(flags.serviceCidr, 1),
+    });
+    const api = new ApiServer({
+      store,
+      tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, caPem: pki.ca.certPem },
+      port: flags.httpsPort, bindAddress: flags.bindAddress, serviceCidr: flags.serviceCidr,
+      advertiseAddress: `${nodeIp}:${flags.httpsPort}`,
+    });
+    await api.start();
+    owner.add(api);
+    await bootstrapCluster({ storeFor: (info) => api.storeFor(info), serviceCidr: flags.serviceCidr, advertiseIP: nodeIp, advertisePort: api.port });
+    const kubeconfig = {
+      server: `https://127.0.0.1:${api.port}`,
+      caPem: pki.ca.certPem, clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem,
+    };
+    await writeKubeconfig(join(flags.dataDir, 'kubeconfig.yaml'), kubeconfig);
+    if (flags.writeKubeconfig) await writeKubeconfig(flags.writeKubeconfig, kubeconfig);
+    log.info('API server listening', { address: `https://${flags.bindAddress}:${api.port}`, kubeconfig: join(flags.dataDir, 'kubeconfig.yaml') });
     for (const [flag, value] of notYetAvailable(flags)) {
       log.warn(`${flag}=${value}: accepted, but not available yet in this build`);
     }
@@ -41,12 +69,17 @@ export async function runServer(flags: ServerFlags): Promise<number> {
 /** Flags whose feature has not landed yet, so the server can say so instead of silently ignoring them. */
 function notYetAvailable(flags: ServerFlags): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  out.push(['--https-port', String(flags.httpsPort)], ['--bind-address', flags.bindAddress]);
   if (!flags.disableAgent) out.push(['agent (node)', 'enabled; pass --disable-agent to silence']);
   if (flags.simNodes > 0) out.push(['--sim-nodes', String(flags.simNodes)]);
-  if (flags.nodeIp) out.push(['--node-ip', flags.nodeIp]);
-  if (flags.writeKubeconfig) out.push(['--write-kubeconfig', flags.writeKubeconfig]);
   return out;
+}
+
+/** The first non-internal IPv4 address, for the kubernetes endpoint and certificates; loopback otherwise. */
+function detectNodeIp(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
 }
 
 function redact(endpoint: string): string {

@@ -78,12 +78,20 @@ export interface WatchOptions {
 /** A running watch; dispose() stops delivery (idempotent). */
 export interface Watch {
   dispose(): void;
+  /**
+   * Asks for a progress notification: sink.onProgress(R) will follow once every event with
+   * revision <= R (R >= the store's revision at the time of the request) has been delivered.
+   * The watch cache uses it for consistent reads when its prefix is quiet.
+   */
+  requestProgress(): void;
 }
 
 /** Callbacks of a watch. Events come in batches in revision order; onError ends the watch. */
 export interface WatchSink {
   onEvents(events: readonly WatchEvent[]): void;
   onError(err: StorageError): void;
+  /** Every event up to `revision` has been delivered (answer to Watch.requestProgress). */
+  onProgress?(revision: number): void;
 }
 
 /** The store. Keys are absolute paths ("/registry/pods/default/x"); prefixes end with "/". */

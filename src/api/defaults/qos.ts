@@ -1,0 +1,59 @@
+// The pod QoS class (status.qosClass) computed from container requests and limits, as the pod
+// strategy sets it on create and the kubelet and scheduler read it. Pure: it only reads the pod.
+
+import { child, eachIn, type JsonObject } from './json.ts';
+import { addQuantities, compareQuantities, parseQuantity, type QuantityValue } from './quantity.ts';
+
+/** The three QoS classes. */
+export const PodQOSClass = { Guaranteed: 'Guaranteed', Burstable: 'Burstable', BestEffort: 'BestEffort' } as const;
+export type PodQOSClass = (typeof PodQOSClass)[keyof typeof PodQOSClass];
+
+// Only these resources count towards QoS.
+const qosResources = new Set(['cpu', 'memory']);
+const zero: QuantityValue = { num: 0n, den: 1n, format: 'DecimalSI' };
+
+/**
+ * The QoS class of a pod: BestEffort without any cpu/memory request or limit, Guaranteed when every
+ * container (init containers included, ephemeral ones not) limits both cpu and memory and the summed
+ * requests equal the summed limits, Burstable otherwise.
+ */
+export function computeQOSClass(pod: JsonObject): PodQOSClass {
+  const requests = new Map<string, QuantityValue>();
+  const limits = new Map<string, QuantityValue>();
+  let guaranteed = true;
+  const spec = child(pod, 'spec');
+  const visit = (container: JsonObject): void => {
+    const resources = child(container, 'resources');
+    addPositive(requests, child(resources, 'requests'));
+    const found = addPositive(limits, child(resources, 'limits'));
+    if (!found.has('cpu') || !found.has('memory')) guaranteed = false;
+  };
+  eachIn(spec, 'containers', visit);
+  eachIn(spec, 'initContainers', visit);
+  if (requests.size === 0 && limits.size === 0) return PodQOSClass.BestEffort;
+  if (guaranteed) {
+    for (const [name, req] of requests) {
+      const lim = limits.get(name);
+      if (lim === undefined || compareQuantities(lim, req) !== 0) {
+        guaranteed = false;
+        break;
+      }
+    }
+  }
+  return guaranteed && requests.size === limits.size ? PodQOSClass.Guaranteed : PodQOSClass.Burstable;
+}
+
+// Adds the positive cpu/memory quantities of one ResourceList to the totals; returns their names.
+function addPositive(totals: Map<string, QuantityValue>, list: JsonObject | undefined): Set<string> {
+  const found = new Set<string>();
+  if (list === undefined) return found;
+  for (const [name, text] of Object.entries(list)) {
+    if (!qosResources.has(name)) continue;
+    const q = parseQuantity(text);
+    if (q === undefined || compareQuantities(q, zero) <= 0) continue;
+    found.add(name);
+    const prev = totals.get(name);
+    totals.set(name, prev === undefined ? q : addQuantities(prev, q));
+  }
+  return found;
+}

@@ -1,0 +1,54 @@
+// What a fresh cluster has before anyone writes: the namespaces default, kube-system, kube-public
+// and kube-node-lease, and the `kubernetes` Service (first service IP) with an endpoint at this
+// server. Idempotent: runs at every start and only creates what is missing.
+import { logger } from '../base/log.ts';
+import { resourceFor } from '../api/resource_table.ts';
+import { ApiError } from './errors.ts';
+import type { GenericStore } from './registry/generic_store.ts';
+import type { ResourceInfo } from '../api/resource_types.ts';
+import { nthAddress } from './registry/service_alloc.ts';
+
+const log = logger('bootstrap');
+
+/** Options of the bootstrap. */
+export interface BootstrapOptions {
+  storeFor(info: ResourceInfo): GenericStore;
+  readonly serviceCidr: string;
+  /** Address and port of this API server for the kubernetes endpoints. */
+  readonly advertiseIP: string;
+  readonly advertisePort: number;
+}
+
+async function ensure(store: GenericStore, namespace: string, obj: Record<string, unknown>): Promise<void> {
+  try {
+    await store.create(namespace, obj);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 409) return;
+    throw err;
+  }
+}
+
+/** Creates the built-in namespaces and the kubernetes Service/Endpoints. */
+export async function bootstrapCluster(opts: BootstrapOptions): Promise<void> {
+  const nsStore = opts.storeFor(resourceFor('', 'v1', 'namespaces')!);
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    await ensure(nsStore, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  }
+  const ip = nthAddress(opts.serviceCidr, 1);
+  await ensure(opts.storeFor(resourceFor('', 'v1', 'services')!), 'default', {
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+    spec: { type: 'ClusterIP', clusterIP: ip, sessionAffinity: 'None', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: opts.advertisePort }] },
+  });
+  const epStore = opts.storeFor(resourceFor('', 'v1', 'endpoints')!);
+  const endpoints = {
+    apiVersion: 'v1', kind: 'Endpoints',
+    metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip: opts.advertiseIP }], ports: [{ name: 'https', port: opts.advertisePort, protocol: 'TCP' }] }],
+  };
+  await epStore.update('default', 'kubernetes', (current) => {
+    if (!current) return structuredClone(endpoints);
+    return { ...current, subsets: endpoints.subsets };
+  });
+  log.debug('bootstrap objects present', { kubernetesServiceIP: ip });
+}

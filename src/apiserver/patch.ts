@@ -1,0 +1,61 @@
+// Applies a PATCH body to the current object by content type: RFC 6902 JSON patch, RFC 7386
+// merge patch, and strategic merge patch (built-in kinds only; custom resources get 415).
+import type { ResourceInfo } from '../api/resource_types.ts';
+import { jsonPatch, mergePatch } from '../api/patch/json_patch.ts';
+import { ApiError, newBadRequest, newUnsupportedMediaType } from './errors.ts';
+import type { KObject } from './registry/strategy.ts';
+
+const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
+
+/** Returns the patched object (a new object; `current` is not modified). */
+export async function applyPatchBody(contentType: string, current: KObject, body: Buffer, info: ResourceInfo): Promise<KObject> {
+  const text = body.toString('utf8');
+  let patch: unknown;
+  const parse = (): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw newBadRequest(`error decoding patch: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  switch (contentType) {
+    case 'application/json-patch+json': {
+      patch = parse();
+      if (!Array.isArray(patch)) throw newBadRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+      try {
+        return jsonPatch(current, patch) as KObject;
+      } catch (err) {
+        throw patchError(err);
+      }
+    }
+    case 'application/merge-patch+json': {
+      patch = parse();
+      if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw newBadRequest('merge patch must be a JSON object');
+      const out = mergePatch(current, patch);
+      if (typeof out !== 'object' || out === null || Array.isArray(out)) throw newBadRequest('merge patch result is not an object');
+      return out as KObject;
+    }
+    case 'application/strategic-merge-patch+json': {
+      if (!info.definition.startsWith('io.k8s.')) {
+        throw newUnsupportedMediaType(contentType, PATCH_TYPES.filter((t) => !t.includes('strategic')));
+      }
+      patch = parse();
+      if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw newBadRequest('strategic merge patch must be a JSON object');
+      try {
+        // Loaded on first use: it indexes the OpenAPI schema for patch metadata.
+        const { strategicMergePatch } = await import('../api/patch/strategic_merge.ts');
+        return strategicMergePatch(current, patch as KObject, info.definition) as KObject;
+      } catch (err) {
+        throw patchError(err);
+      }
+    }
+    default:
+      throw newUnsupportedMediaType(contentType, PATCH_TYPES);
+  }
+}
+
+function patchError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  return new ApiError(422, 'Invalid', msg);
+}

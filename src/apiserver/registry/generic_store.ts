@@ -1,0 +1,368 @@
+// The generic registry of one resource (upstream's genericregistry.Store): create, get, update with
+// optimistic concurrency, graceful and finalizer-aware delete, list and watch through the watch
+// cache. Per-resource differences come from its Strategy; storage is bytes under upstream's keys.
+import type { ResourceInfo } from '../../api/resource_types.ts';
+import type { FieldError } from '../../api/field_errors.ts';
+import type { KeyValue, Store } from '../../storage/types.ts';
+import { ConflictError, StorageError, StorageErrorCode } from '../../storage/types.ts';
+import {
+  ApiError, newAlreadyExists, newBadRequest, newConflict, newInvalid, newNotFound, toApiError,
+  type GroupResource,
+} from '../errors.ts';
+import { WatchCache, setResourceVersion } from '../watch_cache.ts';
+import { generateName, jsonEqual, meta, metaString, newUID, rfc3339, specPart } from './object_meta.ts';
+import { strategyFor, type KObject, type Strategy, type StrategyContext } from './strategy.ts';
+
+/** Options common to writes. */
+export interface WriteOptions {
+  readonly dryRun?: boolean;
+  /** "status" or "" (subresource being written). */
+  readonly subresource?: string;
+  /** Called on the object after defaults, before validation (admission hooks later). */
+  readonly mutate?: (obj: KObject) => void | Promise<void>;
+}
+
+/** DeleteOptions as the handler parsed them. */
+export interface DeleteOptions {
+  readonly gracePeriodSeconds?: number;
+  readonly propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
+  readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
+  readonly dryRun?: boolean;
+}
+
+/** Result of a delete: the object and whether it is gone already. */
+export interface DeleteResult {
+  readonly obj: KObject;
+  readonly deleted: boolean;
+}
+
+/** Hooks that the server wires in (defaulting, metadata validation). */
+export interface GenericStoreHooks {
+  /** Applies upstream defaults in place. */
+  defaults?(info: ResourceInfo, obj: KObject): void;
+  /** Field errors of metadata (names, labels, annotations …) for a create or an update. */
+  validateMeta?(info: ResourceInfo, obj: KObject, old: KObject | undefined, strategy: Strategy): FieldError[];
+  /** Resource-specific work before validation that needs other state (Service IP allocation). */
+  admit?(info: ResourceInfo, obj: KObject, old: KObject | undefined): Promise<FieldError[]>;
+}
+
+const MAX_UPDATE_RETRIES = 16;
+
+/** Storage key prefix of a resource: /registry/<resource>/ (core, and most groups as upstream), /registry/<group>/<resource>/ otherwise. */
+export function storagePrefix(info: Pick<ResourceInfo, 'group' | 'resource'>): string {
+  const builtinGroups = new Set(['', 'apps', 'batch', 'autoscaling', 'networking.k8s.io', 'policy', 'rbac.authorization.k8s.io',
+    'storage.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io', 'events.k8s.io', 'scheduling.k8s.io', 'node.k8s.io',
+    'certificates.k8s.io', 'admissionregistration.k8s.io', 'apiextensions.k8s.io', 'apiregistration.k8s.io', 'flowcontrol.apiserver.k8s.io']);
+  if (builtinGroups.has(info.group)) {
+    // events.k8s.io Events are the core events; one stored object for both APIs, as upstream.
+    if (info.group === 'events.k8s.io' && info.resource === 'events') return '/registry/events/';
+    return `/registry/${info.resource}/`;
+  }
+  return `/registry/${info.group}/${info.resource}/`;
+}
+
+/** Decodes stored JSON and stamps the revision as resourceVersion. */
+export function decodeStored(kv: KeyValue): KObject {
+  const obj = JSON.parse(Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength).toString('utf8')) as KObject;
+  setResourceVersion(obj, kv.modRevision);
+  return obj;
+}
+
+function encodeForStorage(obj: KObject): Uint8Array {
+  // resourceVersion is the store's revision; never persist it inside the value.
+  const m = obj['metadata'] as Record<string, unknown> | undefined;
+  const rv = m?.['resourceVersion'];
+  if (m) delete m['resourceVersion'];
+  const bytes = Buffer.from(JSON.stringify(obj));
+  if (m && rv !== undefined) m['resourceVersion'] = rv;
+  return bytes;
+}
+
+/** One resource's registry. */
+export class GenericStore {
+  readonly info: ResourceInfo;
+  readonly gr: GroupResource;
+  readonly prefix: string;
+  readonly strategy: Strategy;
+  readonly cache: WatchCache;
+  #store: Store;
+  #hooks: GenericStoreHooks;
+
+  /** The underlying store (for paginated storage lists). */
+  get rawStore(): Store {
+    return this.#store;
+  }
+
+  constructor(info: ResourceInfo, store: Store, cache: WatchCache, hooks: GenericStoreHooks = {}) {
+    this.info = info;
+    this.gr = { group: info.group, resource: info.resource };
+    this.prefix = storagePrefix(info);
+    this.strategy = strategyFor(info.group, info.resource);
+    this.cache = cache;
+    this.#store = store;
+    this.#hooks = hooks;
+  }
+
+  /** Storage key of an object. */
+  key(namespace: string, name: string): string {
+    return this.info.namespaced ? `${this.prefix}${namespace}/${name}` : `${this.prefix}${name}`;
+  }
+
+  /** Key prefix of a namespace (or of everything). */
+  keyPrefix(namespace: string): string {
+    return this.info.namespaced && namespace !== '' ? `${this.prefix}${namespace}/` : this.prefix;
+  }
+
+  #ctx(subresource = ''): StrategyContext {
+    return { info: this.info, subresource, now: new Date() };
+  }
+
+  /** Reads one object from storage (a consistent read). */
+  async get(namespace: string, name: string): Promise<KObject> {
+    const res = await this.#store.get(this.key(namespace, name)).catch((e: unknown) => { throw toApiError(e, this.gr, name); });
+    if (!res.kv) throw newNotFound(this.gr, name);
+    return decodeStored(res.kv);
+  }
+
+  /** Reads an object and its raw kv, or undefined. */
+  async #read(key: string, name: string): Promise<{ obj: KObject; kv: KeyValue } | undefined> {
+    const res = await this.#store.get(key).catch((e: unknown) => { throw toApiError(e, this.gr, name); });
+    return res.kv ? { obj: decodeStored(res.kv), kv: res.kv } : undefined;
+  }
+
+  /** Creates an object (already decoded and checked against the URL). */
+  async create(namespace: string, obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
+    const ctx = this.#ctx();
+    const m = meta(obj);
+    if (m['resourceVersion'] !== undefined && m['resourceVersion'] !== '') {
+      throw newBadRequest('resourceVersion should not be set on objects to be created');
+    }
+    if (this.info.namespaced) m['namespace'] = namespace;
+    else delete m['namespace'];
+    if ((m['name'] === undefined || m['name'] === '') && typeof m['generateName'] === 'string' && m['generateName'] !== '') {
+      m['name'] = generateName(m['generateName']);
+    }
+    this.#hooks.defaults?.(this.info, obj);
+    m['uid'] = newUID();
+    m['creationTimestamp'] = rfc3339(ctx.now);
+    delete m['deletionTimestamp'];
+    delete m['deletionGracePeriodSeconds'];
+    delete m['selfLink'];
+    if (this.strategy.tracksGeneration) m['generation'] = 1;
+    else delete m['generation'];
+    this.strategy.prepareForCreate?.(obj, ctx);
+    await opts.mutate?.(obj);
+    const name = metaString(obj, 'name');
+    const errs = [
+      ...((await this.#hooks.admit?.(this.info, obj, undefined)) ?? []),
+      ...(this.#hooks.validateMeta?.(this.info, obj, undefined, this.strategy) ?? []),
+      ...(this.strategy.validate?.(obj, ctx) ?? []),
+    ];
+    if (errs.length > 0) throw newInvalid(this.info.group, this.info.kind, name, errs);
+    if (opts.dryRun) {
+      const existing = await this.#read(this.key(namespace, name), name);
+      if (existing) throw newAlreadyExists(this.gr, name);
+      return obj;
+    }
+    try {
+      const res = await this.#store.create(this.key(namespace, name), encodeForStorage(obj));
+      setResourceVersion(obj, res.revision);
+      return obj;
+    } catch (err) {
+      throw toApiError(err, this.gr, name);
+    }
+  }
+
+  /**
+   * Updates an object with optimistic concurrency: a set metadata.resourceVersion must match the
+   * stored one (409 otherwise); an unset one means "whatever is current" (retried on races).
+   * `build` turns the current object into the desired one (PUT returns the body; PATCH applies a patch).
+   */
+  async update(namespace: string, name: string, build: (current: KObject | undefined) => Promise<KObject> | KObject, opts: WriteOptions = {}): Promise<{ obj: KObject; created: boolean }> {
+    const key = this.key(namespace, name);
+    const sub = opts.subresource ?? '';
+    const ctx = this.#ctx(sub);
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.#read(key, name);
+      if (!current) {
+        if (!this.strategy.allowCreateOnUpdate || sub !== '') throw newNotFound(this.gr, name);
+        const obj = await build(undefined);
+        const m = meta(obj);
+        if (m['resourceVersion'] !== undefined && m['resourceVersion'] !== '') throw newNotFound(this.gr, name);
+        return { obj: await this.create(namespace, obj, opts), created: true };
+      }
+      const old = current.obj;
+      const obj = await build(structuredClone(old));
+      const m = meta(obj);
+      const wantRV = m['resourceVersion'];
+      const conditional = typeof wantRV === 'string' && wantRV !== '';
+      if (conditional && wantRV !== String(current.kv.modRevision)) throw newConflict(this.gr, name);
+      this.#carryOverSystemFields(obj, old, sub);
+      if (sub === '') this.#hooks.defaults?.(this.info, obj);
+      this.strategy.prepareForUpdate?.(obj, old, ctx);
+      if (this.strategy.tracksGeneration && sub === '' && !jsonEqual(specPart(obj), specPart(old))) {
+        meta(obj)['generation'] = (typeof meta(old)['generation'] === 'number' ? meta(old)['generation'] as number : 0) + 1;
+      }
+      await opts.mutate?.(obj);
+      const errs = [
+        ...(sub === '' ? ((await this.#hooks.admit?.(this.info, obj, old)) ?? []) : []),
+        ...(this.#hooks.validateMeta?.(this.info, obj, old, this.strategy) ?? []),
+        ...(this.strategy.validateUpdate?.(obj, old, ctx) ?? []),
+      ];
+      if (errs.length > 0) throw newInvalid(this.info.group, this.info.kind, name, errs);
+      meta(obj)['resourceVersion'] = String(current.kv.modRevision);
+      if (jsonEqual(obj, old)) return { obj: old, created: false }; // no-op: no write, same resourceVersion
+      if (opts.dryRun) return { obj, created: false };
+      // An object being deleted whose last finalizer went away is deleted now.
+      if (this.#finishedDeleting(obj)) {
+        try {
+          const res = await this.#store.delete(key, current.kv.modRevision);
+          setResourceVersion(obj, res.revision);
+          return { obj, created: false };
+        } catch (err) {
+          if (err instanceof ConflictError && !conditional && attempt < MAX_UPDATE_RETRIES) continue;
+          throw toApiError(err, this.gr, name);
+        }
+      }
+      try {
+        const res = await this.#store.update(key, encodeForStorage(obj), current.kv.modRevision);
+        setResourceVersion(obj, res.revision);
+        return { obj, created: false };
+      } catch (err) {
+        if (err instanceof ConflictError && !conditional && attempt < MAX_UPDATE_RETRIES) continue;
+        if (err instanceof StorageError && err.code === StorageErrorCode.NotFound) throw newNotFound(this.gr, name);
+        throw toApiError(err, this.gr, name);
+      }
+    }
+  }
+
+  #finishedDeleting(obj: KObject): boolean {
+    const m = meta(obj);
+    if (!m['deletionTimestamp']) return false;
+    const fin = m['finalizers'];
+    if (Array.isArray(fin) && fin.length > 0) return false;
+    const grace = m['deletionGracePeriodSeconds'];
+    if (grace !== undefined && grace !== 0) return false;
+    return this.strategy.canFinishDeletion?.(obj) ?? true;
+  }
+
+  /** Fields an update may not change, as upstream's BeforeUpdate and status strategies. */
+  #carryOverSystemFields(obj: KObject, old: KObject, sub: string): void {
+    const m = meta(obj), om = meta(old);
+    for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'namespace', 'selfLink']) {
+      if (om[f] === undefined) delete m[f];
+      else m[f] = om[f];
+    }
+    if (m['name'] === undefined || m['name'] === '') m['name'] = om['name'];
+    if (m['generateName'] === undefined && om['generateName'] !== undefined) m['generateName'] = om['generateName'];
+    const hasStatus = this.info.subresources.some((s) => s.name === 'status');
+    if (sub === 'status') {
+      // Status writes change only status (and nothing in metadata but what status writers own).
+      const status = obj['status'];
+      for (const k of Object.keys(obj)) delete obj[k];
+      Object.assign(obj, structuredClone(old));
+      if (status === undefined) delete obj['status'];
+      else obj['status'] = status;
+      meta(obj)['resourceVersion'] = m['resourceVersion'];
+    } else if (hasStatus && sub === '') {
+      if (old['status'] === undefined) delete obj['status'];
+      else obj['status'] = structuredClone(old['status']);
+    }
+  }
+
+  /** Deletes an object: gracefully, behind finalizers, or at once. */
+  async delete(namespace: string, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+    const key = this.key(namespace, name);
+    const ctx = this.#ctx();
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.#read(key, name);
+      if (!current) throw newNotFound(this.gr, name);
+      const obj = structuredClone(current.obj);
+      const m = meta(obj);
+      const pre = opts.preconditions;
+      if (pre?.uid !== undefined && pre.uid !== m['uid']) {
+        throw new ApiError(409, 'Conflict', `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${String(m['uid'] ?? '')}`, { name, group: this.gr.group || undefined, kind: this.gr.resource } as never);
+      }
+      if (pre?.resourceVersion !== undefined && pre.resourceVersion !== m['resourceVersion']) {
+        throw new ApiError(409, 'Conflict', `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${String(m['resourceVersion'] ?? '')}`, { name, group: this.gr.group || undefined, kind: this.gr.resource } as never);
+      }
+      let changed = false;
+      const finalizers = Array.isArray(m['finalizers']) ? [...(m['finalizers'] as string[])] : [];
+      if (opts.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) {
+        finalizers.push('foregroundDeletion');
+        changed = true;
+      } else if (opts.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) {
+        finalizers.push('orphan');
+        changed = true;
+      }
+      if (changed) m['finalizers'] = finalizers;
+      const graceful = this.strategy.checkGracefulDelete?.(obj, opts.gracePeriodSeconds);
+      const special = this.strategy.beforeDelete?.(obj, ctx);
+      const pending = finalizers.length > 0 || (graceful !== undefined && graceful.gracePeriodSeconds > 0) || special === 'update';
+      if (pending) {
+        if (!m['deletionTimestamp']) {
+          const grace = graceful?.gracePeriodSeconds ?? 0;
+          m['deletionTimestamp'] = rfc3339(new Date(ctx.now.getTime() + grace * 1000));
+          m['deletionGracePeriodSeconds'] = grace;
+          changed = true;
+        } else if (graceful !== undefined && typeof m['deletionGracePeriodSeconds'] === 'number' && graceful.gracePeriodSeconds < m['deletionGracePeriodSeconds']) {
+          // A shorter grace period may replace a longer one, never the reverse.
+          m['deletionTimestamp'] = rfc3339(new Date(ctx.now.getTime() + graceful.gracePeriodSeconds * 1000));
+          m['deletionGracePeriodSeconds'] = graceful.gracePeriodSeconds;
+          changed = true;
+        }
+        if (!changed || opts.dryRun) return { obj, deleted: false };
+        try {
+          const res = await this.#store.update(key, encodeForStorage(obj), current.kv.modRevision);
+          setResourceVersion(obj, res.revision);
+          return { obj, deleted: false };
+        } catch (err) {
+          if (err instanceof ConflictError && attempt < MAX_UPDATE_RETRIES) continue;
+          throw toApiError(err, this.gr, name);
+        }
+      }
+      if (opts.dryRun) return { obj, deleted: true };
+      try {
+        const res = await this.#store.delete(key, current.kv.modRevision);
+        setResourceVersion(obj, res.revision);
+        return { obj, deleted: true };
+      } catch (err) {
+        if (err instanceof ConflictError && attempt < MAX_UPDATE_RETRIES) continue;
+        if (err instanceof StorageError && err.code === StorageErrorCode.NotFound) throw newNotFound(this.gr, name);
+        throw toApiError(err, this.gr, name);
+      }
+    }
+  }
+}
+
+/** Checks a decoded body against the URL, as upstream does before create/update. */
+export function checkBodyAgainstRequest(info: ResourceInfo, obj: KObject, namespace: string, name: string | undefined, expectedApiVersion: string): void {
+  const apiVersion = obj['apiVersion'];
+  const kind = obj['kind'];
+  if (typeof kind === 'string' && kind !== '' && kind !== info.kind) {
+    throw newBadRequest(`the API version in the data (${String(apiVersion ?? '')}) does not match the expected API version (${expectedApiVersion})`);
+  }
+  if (typeof apiVersion === 'string' && apiVersion !== '' && apiVersion !== expectedApiVersion) {
+    throw newBadRequest(`the API version in the data (${apiVersion}) does not match the expected API version (${expectedApiVersion})`);
+  }
+  const m = obj['metadata'];
+  if (m !== undefined && (typeof m !== 'object' || m === null || Array.isArray(m))) {
+    throw newBadRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: metadata must be an object`);
+  }
+  const md = meta(obj);
+  if (info.namespaced) {
+    const ns = md['namespace'];
+    if (typeof ns === 'string' && ns !== '' && ns !== namespace) {
+      throw newBadRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+  }
+  if (name !== undefined) {
+    const n = md['name'];
+    if (typeof n === 'string' && n !== '' && n !== name) {
+      throw newBadRequest(`the name of the object (${n}) does not match the name on the URL (${name})`);
+    }
+    if (n === undefined || n === '') md['name'] = name;
+  }
+  obj['apiVersion'] = expectedApiVersion;
+  obj['kind'] = info.kind;
+}

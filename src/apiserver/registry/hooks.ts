@@ -1,0 +1,22 @@
+// The registry hooks every resource shares: upstream defaulting and ObjectMeta validation (create
+// and update), bridging the pure api/ functions to the generic store.
+import type { ResourceInfo } from '../../api/resource_types.ts';
+import type { FieldError } from '../../api/field_errors.ts';
+import { applyDefaults } from '../../api/defaults/registry.ts';
+import { validateObjectMeta as validateMetaCreate, validateObjectMetaUpdate, type ObjectMetaLike } from '../../api/validation/object_meta.ts';
+import { nameIsDNSSubdomain } from '../../api/validation/names.ts';
+import type { KObject, Strategy } from './strategy.ts';
+
+/** Applies upstream's defaults for the object's kind in place. */
+export function applyObjectDefaults(info: ResourceInfo, obj: KObject): void {
+  applyDefaults(info.group, info.version, info.kind, obj);
+}
+
+/** ObjectMeta field errors of a create (old undefined) or an update. */
+export function validateObjectMeta(info: ResourceInfo, obj: KObject, old: KObject | undefined, strategy: Strategy): FieldError[] {
+  const meta = (obj['metadata'] ?? {}) as ObjectMetaLike;
+  if (old === undefined) {
+    return validateMetaCreate(meta, { requiresNamespace: info.namespaced, nameFn: strategy.nameValidator ?? nameIsDNSSubdomain });
+  }
+  return validateObjectMetaUpdate(meta, (old['metadata'] ?? {}) as ObjectMetaLike);
+}

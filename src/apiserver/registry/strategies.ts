@@ -1,0 +1,112 @@
+// The strategies of the built-in resources: which reset status on create, which track generation,
+// which may be created by PUT, how names are checked, and the special cases of pods (graceful
+// deletion) and namespaces (finalizers, Terminating). Data where possible, code where upstream is.
+import { nameIsDNS1035Label, nameIsDNSLabel, nameIsDNSSubdomain, validatePathSegmentName } from '../../api/validation/names.ts';
+import { registerStrategy, type KObject, type Strategy, type StrategyContext } from './strategy.ts';
+import { meta } from './object_meta.ts';
+import { computeQOSClass } from '../../api/defaults/qos.ts';
+
+type Key = `${string}/${string}`;
+
+/** Resources whose strategy sets metadata.generation = 1 on create and bumps it on spec changes. */
+const TRACKS_GENERATION: readonly Key[] = [
+  'apps/deployments', 'apps/replicasets', 'apps/statefulsets', 'apps/daemonsets', 'batch/jobs', 'batch/cronjobs',
+  '/replicationcontrollers', 'policy/poddisruptionbudgets', 'networking.k8s.io/ingresses', 'networking.k8s.io/networkpolicies',
+  'apiextensions.k8s.io/customresourcedefinitions', 'admissionregistration.k8s.io/validatingwebhookconfigurations',
+  'admissionregistration.k8s.io/mutatingwebhookconfigurations', 'admissionregistration.k8s.io/validatingadmissionpolicies',
+  'autoscaling/horizontalpodautoscalers',
+];
+
+/** Resources whose status the client may not set on create (PrepareForCreate clears it). */
+const RESET_STATUS_ON_CREATE: readonly Key[] = [
+  'apps/deployments', 'apps/replicasets', 'apps/statefulsets', 'apps/daemonsets', 'batch/jobs', 'batch/cronjobs',
+  '/replicationcontrollers', 'autoscaling/horizontalpodautoscalers', 'policy/poddisruptionbudgets', 'networking.k8s.io/ingresses',
+  '/services', '/resourcequotas', 'certificates.k8s.io/certificatesigningrequests', 'apiextensions.k8s.io/customresourcedefinitions',
+  'apiregistration.k8s.io/apiservices', 'networking.k8s.io/networkpolicies',
+];
+
+/** Resources a PUT may create (AllowCreateOnUpdate). */
+const CREATE_ON_UPDATE: readonly Key[] = ['/endpoints', '/events', 'events.k8s.io/events', 'coordination.k8s.io/leases', 'discovery.k8s.io/endpointslices'];
+
+const DNS_LABEL_NAMES: readonly Key[] = ['/namespaces'];
+const DNS1035_NAMES: readonly Key[] = ['/services'];
+const PATH_SEGMENT_NAMES: readonly Key[] = [
+  'rbac.authorization.k8s.io/roles', 'rbac.authorization.k8s.io/rolebindings', 'rbac.authorization.k8s.io/clusterroles',
+  'rbac.authorization.k8s.io/clusterrolebindings', 'scheduling.k8s.io/priorityclasses',
+];
+
+function base(key: Key): Strategy {
+  const s: { -readonly [K in keyof Strategy]: Strategy[K] } = {};
+  if (TRACKS_GENERATION.includes(key)) s.tracksGeneration = true;
+  if (CREATE_ON_UPDATE.includes(key)) s.allowCreateOnUpdate = true;
+  if (DNS_LABEL_NAMES.includes(key)) s.nameValidator = nameIsDNSLabel;
+  else if (DNS1035_NAMES.includes(key)) s.nameValidator = nameIsDNS1035Label;
+  else if (PATH_SEGMENT_NAMES.includes(key)) s.nameValidator = validatePathSegmentName;
+  else s.nameValidator = nameIsDNSSubdomain;
+  if (RESET_STATUS_ON_CREATE.includes(key)) {
+    s.prepareForCreate = (obj: KObject) => { delete obj['status']; };
+  }
+  return s;
+}
+
+function register(key: Key, extra: Strategy = {}): void {
+  const [group, resource] = key.split('/') as [string, string];
+  registerStrategy(group, resource, { ...base(key), ...extra });
+}
+
+for (const key of new Set<Key>([...TRACKS_GENERATION, ...RESET_STATUS_ON_CREATE, ...CREATE_ON_UPDATE, ...DNS_LABEL_NAMES, ...DNS1035_NAMES, ...PATH_SEGMENT_NAMES])) {
+  register(key);
+}
+
+// Pods: status starts Pending with the QoS class; deletion is graceful once the pod is on a node.
+register('/pods', {
+  returnDeletedObject: true,
+  prepareForCreate(obj: KObject): void {
+    obj['status'] = { phase: 'Pending', qosClass: computeQOSClass(obj) };
+  },
+  checkGracefulDelete(obj: KObject, requested: number | undefined) {
+    const spec = (obj['spec'] ?? {}) as Record<string, unknown>;
+    const status = (obj['status'] ?? {}) as Record<string, unknown>;
+    let period = requested ?? (typeof spec['terminationGracePeriodSeconds'] === 'number' ? spec['terminationGracePeriodSeconds'] : 30);
+    if (!spec['nodeName']) period = 0;
+    if (status['phase'] === 'Failed' || status['phase'] === 'Succeeded') period = 0;
+    return period > 0 ? { gracePeriodSeconds: period } : undefined;
+  },
+});
+
+// Namespaces: Active on create with the "kubernetes" finalizer; delete marks Terminating until the
+// namespace controller has emptied it and removed the finalizer.
+register('/namespaces', {
+  nameValidator: nameIsDNSLabel,
+  prepareForCreate(obj: KObject): void {
+    obj['status'] = { phase: 'Active' };
+    const spec = (obj['spec'] ??= {}) as Record<string, unknown>;
+    spec['finalizers'] = ['kubernetes'];
+  },
+  prepareForUpdate(obj: KObject, old: KObject, ctx: StrategyContext): void {
+    if (ctx.subresource === '') {
+      // spec.finalizers change only through /finalize; status only through /status.
+      obj['spec'] = structuredClone(old['spec'] ?? {});
+    } else if (ctx.subresource === 'finalize') {
+      const spec = (obj['spec'] ?? {}) as Record<string, unknown>;
+      const next = structuredClone(old);
+      (next['spec'] as Record<string, unknown> | undefined ?? (next['spec'] = {}) as Record<string, unknown>)['finalizers'] = spec['finalizers'] ?? [];
+      for (const k of Object.keys(obj)) delete obj[k];
+      Object.assign(obj, next);
+    }
+  },
+  canFinishDeletion(obj: KObject): boolean {
+    const fin = ((obj['spec'] ?? {}) as Record<string, unknown>)['finalizers'];
+    return !Array.isArray(fin) || fin.length === 0;
+  },
+  beforeDelete(obj: KObject): 'delete' | 'update' {
+    const spec = (obj['spec'] ?? {}) as Record<string, unknown>;
+    const fin = spec['finalizers'];
+    if (Array.isArray(fin) && fin.length > 0) {
+      obj['status'] = { ...((obj['status'] ?? {}) as Record<string, unknown>), phase: 'Terminating' };
+      meta(obj);
+      return 'update';
+    }
+    return 'delete';
+  },
+});

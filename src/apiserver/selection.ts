@@ -1,0 +1,51 @@
+// Which objects a list, watch or deletecollection selects: namespace, label selector and field
+// selector (only the field labels upstream supports per resource; others are a 400).
+import type { ResourceInfo } from '../api/resource_types.ts';
+import { LabelSelectorError, isEmpty, matches, parseSelector } from '../api/labels.ts';
+import { FieldSelectorError, fieldRequiresExactMatch, isEmptyFieldSelector, matchesFields, parseFieldSelector } from '../api/fields.ts';
+import { convertFieldSelector, fieldsOf } from '../api/field_label_sets.ts';
+import { newBadRequest } from './errors.ts';
+import type { KObject } from './registry/strategy.ts';
+
+/** A parsed selection. */
+export interface Selection {
+  /** Namespace to restrict to ("" = all). */
+  readonly namespace: string;
+  /** True when nothing but the namespace restricts (lists can then report remainingItemCount). */
+  readonly trivial: boolean;
+  matches(obj: KObject): boolean;
+}
+
+/** Parses labelSelector/fieldSelector of a request. `pathName` is a name from the URL (legacy watch). */
+export function parseSelection(info: ResourceInfo, namespace: string, q: URLSearchParams, pathName = ''): Selection {
+  const ns = info.namespaced ? namespace : '';
+  let labelSel;
+  try {
+    labelSel = parseSelector(q.get('labelSelector') ?? '');
+  } catch (err) {
+    if (err instanceof LabelSelectorError) throw newBadRequest(`unable to parse requirement: ${err.message}`);
+    throw err;
+  }
+  let fieldSel;
+  try {
+    fieldSel = convertFieldSelector(info.group, info.resource, parseFieldSelector(q.get('fieldSelector') ?? ''));
+  } catch (err) {
+    if (err instanceof FieldSelectorError) throw newBadRequest(err.message);
+    throw err;
+  }
+  const noLabels = isEmpty(labelSel);
+  const noFields = isEmptyFieldSelector(fieldSel);
+  const pinnedNs = fieldRequiresExactMatch(fieldSel, 'metadata.namespace');
+  const effNs = ns !== '' ? ns : (info.namespaced && pinnedNs ? pinnedNs : '');
+  return {
+    namespace: effNs,
+    trivial: noLabels && noFields && !pathName,
+    matches(obj: KObject): boolean {
+      const meta = (obj['metadata'] ?? {}) as Record<string, unknown>;
+      if (pathName && meta['name'] !== pathName) return false;
+      if (!noLabels && !matches(labelSel, (meta['labels'] ?? {}) as Record<string, string>)) return false;
+      if (!noFields && !matchesFields(fieldSel, fieldsOf(info.group, info.resource, obj, { namespaced: info.namespaced }))) return false;
+      return true;
+    },
+  };
+}

@@ -1,0 +1,240 @@
+// The API server: HTTPS (HTTP/2 and HTTP/1.1) in front of the registries. It authenticates, routes
+// non-resource paths (health, version, discovery, OpenAPI) and resource requests to the handlers,
+// and turns every failure into a metav1.Status. Components reach storage only through it.
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { logger } from '../base/log.ts';
+import { versionInfo } from '../base/version.ts';
+import { parseCertificateIdentity } from '../base/pki.ts';
+import {
+  AGGREGATED_DISCOVERY_CONTENT_TYPE, aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions,
+} from '../api/discovery.ts';
+import { RESOURCES, resourceFor } from '../api/resource_table.ts';
+import type { ResourceInfo } from '../api/resource_types.ts';
+import type { Store } from '../storage/types.ts';
+import { ApiError, newMethodNotAllowed, newNoResource, newUnauthorized, toApiError } from './errors.ts';
+import { negotiate, writeError, writeJSON, writeRaw, type Req, type Res } from './http_util.ts';
+import { parseRequestInfo, type RequestInfo } from './request_info.ts';
+import { GenericStore, decodeStored, storagePrefix } from './registry/generic_store.ts';
+import { WatchCache } from './watch_cache.ts';
+import type { HandlerContext, UserInfo } from './handlers/context.ts';
+import { handleGet, handleList } from './handlers/read.ts';
+import { handleWatch } from './handlers/watch.ts';
+import { handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleUpdate } from './handlers/write.ts';
+import { serveOpenAPI } from './openapi_handler.ts';
+import { createServices, type ServerServices } from './services.ts';
+import './registry/strategies.ts';
+
+const log = logger('apiserver');
+
+/** TLS material of the serving endpoint. */
+export interface ServingTLS {
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly caPem: string;
+}
+
+/** Options of the API server. */
+export interface ApiServerOptions {
+  readonly store: Store;
+  readonly tls: ServingTLS;
+  readonly port: number;
+  readonly bindAddress: string;
+  /** Address clients should use ("127.0.0.1:6443"), for discovery's serverAddressByClientCIDRs. */
+  readonly advertiseAddress?: string;
+  /** Service ClusterIP range (default 10.43.0.0/16). */
+  readonly serviceCidr?: string;
+}
+
+const ANONYMOUS_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
+
+/** A running API server. */
+export class ApiServer {
+  #opts: ApiServerOptions;
+  #server: Http2SecureServer | undefined;
+  #stores = new Map<string, GenericStore>();
+  #caches = new Map<string, WatchCache>();
+  #services: ServerServices;
+  #port = 0;
+  #sockets = new Set<import('node:net').Socket>();
+
+  constructor(opts: ApiServerOptions) {
+    this.#opts = opts;
+    this.#services = createServices({ storeFor: (info) => this.storeFor(info), serviceCidr: opts.serviceCidr ?? '10.43.0.0/16' });
+  }
+
+  /** The port actually bound. */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** The registry of a resource (one watch cache per storage prefix, shared across versions). */
+  storeFor(info: ResourceInfo): GenericStore {
+    const id = `${info.group}/${info.version}/${info.resource}`;
+    let s = this.#stores.get(id);
+    if (!s) {
+      const prefix = storagePrefix(info);
+      let cache = this.#caches.get(prefix);
+      if (!cache) {
+        cache = new WatchCache(this.#opts.store, prefix, decodeStored);
+        this.#caches.set(prefix, cache);
+      }
+      s = new GenericStore(info, this.#opts.store, cache, this.#services.storeHooks);
+      this.#stores.set(id, s);
+    }
+    return s;
+  }
+
+  /** Starts the watch caches and listens. */
+  async start(): Promise<void> {
+    await Promise.all(RESOURCES.filter((r) => r.verbs.includes('watch')).map((r) => this.storeFor(r).cache.start()));
+    const server = createSecureServer({
+      cert: this.#opts.tls.certPem,
+      key: this.#opts.tls.keyPem,
+      ca: this.#opts.tls.caPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+      allowHTTP1: true,
+    });
+    server.on('request', (req: Req, res: Res) => {
+      this.#handle(req, res).catch((err: unknown) => {
+        log.error('unhandled error', { err: err instanceof Error ? err.stack ?? err.message : String(err) });
+        try { writeError(res, toApiError(err)); } catch { /* connection gone */ }
+      });
+    });
+    server.on('secureConnection', (s) => {
+      this.#sockets.add(s);
+      s.on('close', () => this.#sockets.delete(s));
+    });
+    server.on('connection', (s: import('node:net').Socket) => {
+      this.#sockets.add(s);
+      s.on('close', () => this.#sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#opts.port, this.#opts.bindAddress, () => resolve());
+    });
+    this.#server = server;
+    this.#port = (server.address() as AddressInfo).port;
+  }
+
+  /** Stops listening, closes connections and watch caches. */
+  async dispose(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    for (const c of this.#caches.values()) c.dispose();
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of this.#sockets) s.destroy();
+      await closed;
+    }
+  }
+
+  #authenticate(req: Req): UserInfo | undefined {
+    const socket = req.socket as TLSSocket;
+    if (socket.authorized) {
+      const cert = socket.getPeerCertificate?.();
+      if (cert && cert.raw) {
+        const id = parseCertificateIdentity(cert.raw);
+        return { name: id.commonName, groups: [...id.organizations, 'system:authenticated'] };
+      }
+    }
+    return undefined;
+  }
+
+  async #handle(req: Req, res: Res): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const path = url.pathname;
+    const method = (req.method ?? 'GET').toUpperCase();
+    try {
+      if (ANONYMOUS_PATHS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
+        if (path.startsWith('/version')) writeJSON(res, 200, versionInfo());
+        else writeRaw(res, 200, 'ok', 'text/plain; charset=utf-8');
+        return;
+      }
+      const user = this.#authenticate(req);
+      if (!user) throw newUnauthorized();
+      const ri = parseRequestInfo(method, path, url.searchParams);
+      if (!ri.isResourceRequest) {
+        await this.#handleNonResource(req, res, path, method);
+        return;
+      }
+      await this.#handleResource(req, res, ri, url.searchParams, user);
+    } catch (err) {
+      writeError(res, toApiError(err));
+    }
+  }
+
+  async #handleNonResource(req: Req, res: Res, path: string, method: string): Promise<void> {
+    if (method !== 'GET' && method !== 'HEAD') throw newMethodNotAllowed();
+    const accept = req.headers['accept'];
+    const clean = path.replace(/\/+$/, '') || '/';
+    if (clean === '/api' || clean === '/apis') {
+      const n = negotiate(accept, { allowTable: false, allowDiscovery: true });
+      if (n.as === 'discovery-v2' || n.as === 'discovery-v2beta1') {
+        const doc = aggregatedDiscovery(clean === '/api' ? 'api' : 'apis') as unknown as Record<string, unknown>;
+        const ct = n.as === 'discovery-v2' ? AGGREGATED_DISCOVERY_CONTENT_TYPE : AGGREGATED_DISCOVERY_CONTENT_TYPE.replace('v=v2', 'v=v2beta1');
+        if (n.as === 'discovery-v2beta1') doc['apiVersion'] = 'apidiscovery.k8s.io/v2beta1';
+        writeRaw(res, 200, JSON.stringify(doc) + '\n', ct);
+        return;
+      }
+      const addr = this.#opts.advertiseAddress ?? `127.0.0.1:${this.#port}`;
+      writeJSON(res, 200, clean === '/api' ? apiVersions(addr) : apiGroupList());
+      return;
+    }
+    const parts = clean.split('/').filter((p) => p !== '');
+    if (parts[0] === 'api' && parts.length === 2) {
+      const list = apiResourceList('', parts[1]!);
+      if (!list) throw newNoResource();
+      writeJSON(res, 200, list);
+      return;
+    }
+    if (parts[0] === 'apis' && parts.length === 2) {
+      const g = apiGroupDocument(parts[1]!);
+      if (!g) throw newNoResource();
+      writeJSON(res, 200, g);
+      return;
+    }
+    if (parts[0] === 'apis' && parts.length === 3) {
+      const list = apiResourceList(parts[1]!, parts[2]!);
+      if (!list) throw newNoResource();
+      writeJSON(res, 200, list);
+      return;
+    }
+    if (parts[0] === 'openapi') {
+      serveOpenAPI(req, res, clean);
+      return;
+    }
+    throw newNoResource();
+  }
+
+  async #handleResource(req: Req, res: Res, ri: RequestInfo, query: URLSearchParams, user: UserInfo): Promise<void> {
+    const info = resourceFor(ri.group, ri.version, ri.resource);
+    if (!info) throw newNoResource();
+    const verbs = ri.subresource === '' ? info.verbs : (info.subresources.find((s) => s.name === ri.subresource)?.verbs ?? []);
+    if (ri.subresource !== '' && !info.subresources.some((s) => s.name === ri.subresource)) throw newNoResource();
+    if (!verbs.includes(ri.verb)) {
+      if (ri.verb === 'watch' && verbs.includes('list')) throw newMethodNotAllowed();
+      throw newMethodNotAllowed();
+    }
+    const store = this.storeFor(info);
+    const ctx: HandlerContext = {
+      req, res, ri, query, info, store, user, services: this.#services, warnings: [],
+      negotiated: negotiate(req.headers['accept'], { allowTable: true }),
+    };
+    switch (ri.verb) {
+      case 'get': return handleGet(ctx);
+      case 'list': return handleList(ctx);
+      case 'watch': return handleWatch(ctx);
+      case 'create': return handleCreate(ctx);
+      case 'update': return handleUpdate(ctx);
+      case 'patch': return handlePatch(ctx);
+      case 'delete': return handleDelete(ctx);
+      case 'deletecollection': return handleDeleteCollection(ctx);
+      default: throw newMethodNotAllowed();
+    }
+  }
+}
+
+export { ApiError };

@@ -1,0 +1,129 @@
+// Services the handlers use, wired once per server: body decoding (JSON, YAML, protobuf), Table
+// conversion through the printers, namespace lifecycle checks, unknown-field validation, and the
+// defaulting/validation hooks of the registries.
+import { parse as parseYaml } from 'yaml';
+import type { ResourceInfo } from '../api/resource_types.ts';
+import { groupVersionString } from '../api/resource_types.ts';
+import { decodeKubernetesProtobuf } from '../api/protobuf/decode.ts';
+import { unknownFields } from '../api/unknown_fields.ts';
+import { resourceFor } from '../api/resource_table.ts';
+import { ApiError, newBadRequest, newUnsupportedMediaType } from './errors.ts';
+import { contentType, parseJSONObject, type Req } from './http_util.ts';
+import type { HandlerServices } from './handlers/context.ts';
+import type { GenericStore, GenericStoreHooks } from './registry/generic_store.ts';
+import type { KObject } from './registry/strategy.ts';
+import { printTable } from './printers/table.ts';
+import { applyObjectDefaults, validateObjectMeta } from './registry/hooks.ts';
+import { ServiceAllocator } from './registry/service_alloc.ts';
+
+const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+
+/** Services plus the registry hooks. */
+export interface ServerServices extends HandlerServices {
+  readonly storeHooks: GenericStoreHooks;
+}
+
+/** What the services need from the server. */
+export interface ServicesDeps {
+  storeFor(info: ResourceInfo): GenericStore;
+  readonly serviceCidr: string;
+}
+
+/** Builds the services; `storeFor` gives access to other resources' registries (namespaces, services). */
+export function createServices(deps: ServicesDeps): ServerServices {
+  const namespacesInfo = resourceFor('', 'v1', 'namespaces')!;
+  const servicesInfo = resourceFor('', 'v1', 'services')!;
+  const allocator = new ServiceAllocator({
+    serviceCidr: deps.serviceCidr,
+    source: {
+      async list() {
+        const cache = deps.storeFor(servicesInfo).cache;
+        await cache.sync();
+        return cache.list().map((c) => c.obj);
+      },
+    },
+  });
+  return {
+    storeHooks: {
+      defaults: applyObjectDefaults,
+      validateMeta: validateObjectMeta,
+      async admit(info, obj, old) {
+        if (info.group === '' && info.resource === 'services') return allocator.allocate(obj, old);
+        return [];
+      },
+    },
+
+    decodeBody(req: Req, body: Buffer, info: ResourceInfo): KObject {
+      const ct = contentType(req);
+      const what = `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}`;
+      if (ct === '' || ct === 'application/json' || ct === '*/*') {
+        if (body.length === 0) throw newBadRequest(`${what}: the body of the request is empty`);
+        return parseJSONObject(body.toString('utf8'), what);
+      }
+      if (ct === 'application/yaml' || ct === 'text/yaml' || ct === 'application/x-yaml') {
+        let v: unknown;
+        try {
+          v = parseYaml(body.toString('utf8'));
+        } catch (err) {
+          throw newBadRequest(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw newBadRequest(`${what}: the body must be an object`);
+        return v as KObject;
+      }
+      if (ct === 'application/vnd.kubernetes.protobuf') {
+        try {
+          const decoded = decodeKubernetesProtobuf(body);
+          return decoded.object;
+        } catch (err) {
+          throw newBadRequest(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      throw newUnsupportedMediaType(ct, BODY_TYPES);
+    },
+
+    toTable(info, objs, opts): KObject {
+      const printed = printTable(info.group, info.resource, objs, { now: new Date(), noHeaders: opts.noHeaders });
+      const include = opts.includeObject;
+      if (include !== 'None' && include !== 'Object' && include !== 'Metadata') {
+        throw newBadRequest(`unrecognized includeObject value: "${include}"`);
+      }
+      const rows = printed.rows.map((row, i) => {
+        const o = objs[i]!;
+        if (include === 'Object') row.object = o;
+        else if (include === 'Metadata') row.object = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o['metadata'] };
+        return row;
+      });
+      return {
+        kind: 'Table',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata: opts.listMeta ?? {},
+        columnDefinitions: printed.columnDefinitions,
+        rows,
+      };
+    },
+
+    async checkNamespaceForCreate(namespace: string): Promise<void> {
+      const ns = await deps.storeFor(namespacesInfo).get('', namespace);
+      const meta = (ns['metadata'] ?? {}) as Record<string, unknown>;
+      const status = (ns['status'] ?? {}) as Record<string, unknown>;
+      if (meta['deletionTimestamp'] || status['phase'] === 'Terminating') {
+        throw new ApiError(403, 'Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`, {
+          causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
+        });
+      }
+    },
+
+    checkFields(info, obj, mode): string[] {
+      if (mode === 'Ignore') return [];
+      const unknown = unknownFields(info.definition, obj);
+      if (unknown.length === 0) return [];
+      const texts = unknown.map((f) => `unknown field "${f}"`);
+      if (mode === 'Strict') {
+        throw newBadRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${texts.join(', ')}`);
+      }
+      return texts;
+    },
+  };
+}
+
+export { groupVersionString };

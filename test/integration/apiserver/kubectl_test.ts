@@ -1,0 +1,251 @@
+// The installed kubectl (v1.32) against an in-process tkube API server: what a user types in the
+// first chapters of a textbook, and the exact text kubectl prints, errors included.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile, chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { startTestServer, type TestServer } from '../../../src/testing/test_server.ts';
+
+let s: TestServer;
+let nsCounter = 0;
+
+async function ok(args: string[], input?: string): Promise<string> {
+  const r = await s.kubectl(args, { input });
+  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+async function fails(args: string[], input?: string): Promise<string> {
+  const r = await s.kubectl(args, { input });
+  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} unexpectedly succeeded: ${r.stdout}`);
+  return r.stderr;
+}
+
+async function freshNamespace(): Promise<string> {
+  const ns = `t${++nsCounter}-${process.pid}`;
+  await ok(['create', 'namespace', ns]);
+  return ns;
+}
+
+function podYaml(name: string, labels: Record<string, string> = { app: name }, image = 'nginx:1.27'): string {
+  const l = Object.entries(labels).map(([k, v]) => `    ${k}: "${v}"`).join('\n');
+  return `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n  labels:\n${l}\nspec:\n  containers:\n  - name: web\n    image: ${image}\n    ports:\n    - containerPort: 80\n`;
+}
+
+before(async () => {
+  s = await startTestServer();
+});
+
+after(async () => {
+  await s?.stop();
+});
+
+describe('kubectl basics', () => {
+  test('version reports a v1.32 server', async () => {
+    const out = await ok(['version']);
+    assert.match(out, /Client Version: v1\.32\.\d+/);
+    assert.match(out, /Server Version: v1\.32\.4\+tkube/);
+  });
+
+  test('cluster-info names the control plane', async () => {
+    const out = await ok(['cluster-info']);
+    assert.match(out, new RegExp(`Kubernetes control plane.* is running at .*https://127\\.0\\.0\\.1:${s.port}`));
+  });
+
+  test('api-resources lists built-in kinds with short names', async () => {
+    const out = await ok(['api-resources']);
+    assert.match(out, /^pods\s+po\s+v1\s+true\s+Pod$/m);
+    assert.match(out, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
+    assert.match(out, /^namespaces\s+ns\s+v1\s+false\s+Namespace$/m);
+  });
+
+  test('api-versions lists served group versions', async () => {
+    const out = await ok(['api-versions']);
+    for (const gv of ['v1', 'apps/v1', 'batch/v1', 'autoscaling/v2', 'networking.k8s.io/v1', 'rbac.authorization.k8s.io/v1']) {
+      assert.ok(out.split('\n').includes(gv), `missing ${gv} in\n${out}`);
+    }
+  });
+
+  test('explain reads the OpenAPI schema', async () => {
+    const out = await ok(['explain', 'pod.spec.containers']);
+    assert.match(out, /KIND:\s+Pod/);
+    assert.match(out, /FIELD:\s+containers <\[\]Container>/);
+    assert.match(out, /image\s+<string>/);
+  });
+
+  test('the built-in namespaces exist', async () => {
+    const out = await ok(['get', 'namespaces', '-o', 'name']);
+    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) assert.match(out, new RegExp(`^namespace/${ns}$`, 'm'));
+  });
+
+  test('the kubernetes service has the first service IP', async () => {
+    const out = await ok(['get', 'svc', 'kubernetes', '-n', 'default', '-o', 'jsonpath={.spec.clusterIP}']);
+    assert.equal(out, '10.43.0.1');
+  });
+});
+
+describe('creating and reading objects', () => {
+  test('create -f, get with every output format', async () => {
+    const ns = await freshNamespace();
+    const out = await ok(['create', '-n', ns, '-f', '-'], podYaml('web'));
+    assert.equal(out.trim(), 'pod/web created');
+    const table = await ok(['get', 'pods', '-n', ns]);
+    assert.match(table, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/m);
+    assert.match(table, /^web\s+0\/1\s+Pending\s+0\s+\d+s$/m);
+    const wide = await ok(['get', 'pods', '-n', ns, '-o', 'wide']);
+    assert.match(wide, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES$/m);
+    const json = JSON.parse(await ok(['get', 'pod', 'web', '-n', ns, '-o', 'json'])) as Record<string, any>;
+    assert.equal(json.kind, 'Pod');
+    assert.equal(json.spec.restartPolicy, 'Always');
+    assert.equal(json.spec.dnsPolicy, 'ClusterFirst');
+    assert.equal(json.spec.schedulerName, 'default-scheduler');
+    assert.equal(json.spec.terminationGracePeriodSeconds, 30);
+    assert.equal(json.spec.containers[0].imagePullPolicy, 'IfNotPresent');
+    assert.equal(json.spec.containers[0].ports[0].protocol, 'TCP');
+    assert.equal(json.status.phase, 'Pending');
+    assert.equal(json.status.qosClass, 'BestEffort');
+    assert.match(json.metadata.uid, /^[0-9a-f-]{36}$/);
+    assert.match(json.metadata.resourceVersion, /^\d+$/);
+    const yaml = await ok(['get', 'pod', 'web', '-n', ns, '-o', 'yaml']);
+    assert.match(yaml, /^kind: Pod$/m);
+    assert.match(yaml, /^  name: web$/m);
+    assert.equal((await ok(['get', 'pod', '-n', ns, '-o', 'name'])).trim(), 'pod/web');
+    assert.equal(await ok(['get', 'pod', 'web', '-n', ns, '-o', 'jsonpath={.spec.containers[0].image}']), 'nginx:1.27');
+    const cc = await ok(['get', 'pods', '-n', ns, '-o', 'custom-columns=NAME:.metadata.name,IMAGE:.spec.containers[0].image']);
+    assert.match(cc, /^NAME\s+IMAGE\nweb\s+nginx:1\.27$/m);
+  });
+
+  test('labels: --show-labels, -L, set-based -l, field selectors', async () => {
+    const ns = await freshNamespace();
+    await ok(['create', '-n', ns, '-f', '-'], podYaml('a', { app: 'web', tier: 'front' }));
+    await ok(['create', '-n', ns, '-f', '-'], podYaml('b', { app: 'db', tier: 'back' }));
+    await ok(['create', '-n', ns, '-f', '-'], podYaml('c', { app: 'cache' }));
+    const shown = await ok(['get', 'pods', '-n', ns, '--show-labels']);
+    assert.match(shown, /^a\s+.*app=web,tier=front$/m);
+    const cols = await ok(['get', 'pods', '-n', ns, '-L', 'tier']);
+    assert.match(cols, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+TIER$/m);
+    assert.match(cols, /^b\s+.*back$/m);
+    const names = (args: string[]) => ok(['get', 'pods', '-n', ns, '-o', 'name', ...args]).then((o) => o.trim().split('\n').filter(Boolean).sort());
+    assert.deepEqual(await names(['-l', 'app in (web,db)']), ['pod/a', 'pod/b']);
+    assert.deepEqual(await names(['-l', 'app notin (web,db)']), ['pod/c']);
+    assert.deepEqual(await names(['-l', '!tier']), ['pod/c']);
+    assert.deepEqual(await names(['-l', 'tier,app!=db']), ['pod/a']);
+    assert.deepEqual(await names(['--field-selector', 'metadata.name=b']), ['pod/b']);
+    assert.deepEqual(await names(['--field-selector', 'status.phase=Pending,metadata.name!=b']), ['pod/a', 'pod/c']);
+    const err = await fails(['get', 'pods', '-n', ns, '--field-selector', 'spec.foo=bar']);
+    assert.match(err, /field label not supported: spec\.foo/);
+  });
+
+  test('apply creates, then updates in place', async () => {
+    const ns = await freshNamespace();
+    assert.equal((await ok(['apply', '-n', ns, '-f', '-'], podYaml('web'))).trim(), 'pod/web created');
+    assert.equal((await ok(['apply', '-n', ns, '-f', '-'], podYaml('web'))).trim(), 'pod/web unchanged');
+    assert.equal((await ok(['apply', '-n', ns, '-f', '-'], podYaml('web', { app: 'web', v: '2' }))).trim(), 'pod/web configured');
+    assert.equal(await ok(['get', 'pod', 'web', '-n', ns, '-o', 'jsonpath={.metadata.labels.v}']), '2');
+  });
+
+  test('describe shows the object and its events section', async () => {
+    const ns = await freshNamespace();
+    await ok(['create', '-n', ns, '-f', '-'], podYaml('web'));
+    const out = await ok(['describe', 'pod', 'web', '-n', ns]);
+    assert.match(out, /^Name:\s+web$/m);
+    assert.match(out, new RegExp(`^Namespace:\\s+${ns}$`, 'm'));
+    assert.match(out, /^Status:\s+Pending$/m);
+    assert.match(out, /^Events:\s+<none>$/m);
+  });
+
+  test('label, annotate, and edit with a scripted EDITOR', async () => {
+    const ns = await freshNamespace();
+    await ok(['create', '-n', ns, '-f', '-'], podYaml('web'));
+    assert.equal((await ok(['label', 'pod', 'web', '-n', ns, 'env=prod'])).trim(), 'pod/web labeled');
+    assert.equal((await ok(['annotate', 'pod', 'web', '-n', ns, 'note=hello'])).trim(), 'pod/web annotated');
+    assert.equal(await ok(['get', 'pod', 'web', '-n', ns, '-o', 'jsonpath={.metadata.labels.env}/{.metadata.annotations.note}']), 'prod/hello');
+    const overwrite = await fails(['label', 'pod', 'web', '-n', ns, 'env=dev']);
+    assert.match(overwrite, /'env' already has a value \(prod\), and --overwrite is false/);
+    await ok(['label', 'pod', 'web', '-n', ns, 'env-']);
+    assert.equal(await ok(['get', 'pod', 'web', '-n', ns, '-o', 'jsonpath={.metadata.labels.env}']), '');
+    const editor = join(s.dir, 'editor.sh');
+    await writeFile(editor, '#!/bin/sh\nsed -i "s/note: hello/note: edited/" "$1"\n');
+    await chmod(editor, 0o755);
+    const r = await s.kubectl(['edit', 'pod', 'web', '-n', ns], { env: { KUBE_EDITOR: editor, EDITOR: editor } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'pod/web edited');
+    assert.equal(await ok(['get', 'pod', 'web', '-n', ns, '-o', 'jsonpath={.metadata.annotations.note}']), 'edited');
+  });
+
+  test('delete by name, by label, and --all', async () => {
+    const ns = await freshNamespace();
+    for (const n of ['a', 'b', 'c', 'd']) await ok(['create', '-n', ns, '-f', '-'], podYaml(n, { app: n === 'a' || n === 'b' ? 'x' : 'y' }));
+    assert.equal((await ok(['delete', 'pod', 'c', '-n', ns])).trim(), 'pod "c" deleted');
+    assert.equal((await ok(['delete', 'pods', '-n', ns, '-l', 'app=x'])).trim().split('\n').sort().join('\n'), 'pod "a" deleted\npod "b" deleted');
+    assert.equal((await ok(['delete', 'pods', '-n', ns, '--all'])).trim(), 'pod "d" deleted');
+    const r = await s.kubectl(['get', 'pods', '-n', ns]);
+    assert.equal(r.stderr.trim(), `No resources found in ${ns} namespace.`);
+  });
+
+  test('--dry-run=server validates without persisting', async () => {
+    const ns = await freshNamespace();
+    assert.equal((await ok(['create', '-n', ns, '--dry-run=server', '-f', '-'], podYaml('ghost'))).trim(), 'pod/ghost created (server dry run)');
+    const err = await fails(['get', 'pod', 'ghost', '-n', ns]);
+    assert.match(err, /Error from server \(NotFound\): pods "ghost" not found/);
+  });
+
+  test('get -w sees an update', async () => {
+    const ns = await freshNamespace();
+    await ok(['create', '-n', ns, '-f', '-'], podYaml('web'));
+    const child = spawn('kubectl', ['--kubeconfig', s.kubeconfig, '--cache-dir', join(s.dir, 'kubectl-cache'), 'get', 'pods', '-n', ns, '-w', '-o', 'custom-columns=NAME:.metadata.name,V:.metadata.labels.v', '--no-headers'], { env: { ...process.env, HOME: s.dir } });
+    let out = '';
+    const seen = new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`watch saw no update; output so far:\n${out}`)), 20_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/^web\s+2$/m.test(out)) { clearTimeout(t); resolve(); }
+      });
+    });
+    // The first line is the initial state; then label the pod and wait for the update line.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    await ok(['label', 'pod', 'web', '-n', ns, 'v=2']);
+    try {
+      await seen;
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.match(out, /^web\s+<none>$/m);
+  });
+});
+
+describe('errors kubectl prints', () => {
+  test('not found', async () => {
+    const err = await fails(['get', 'pod', 'nope', '-n', 'default']);
+    assert.equal(err.trim(), 'Error from server (NotFound): pods "nope" not found');
+  });
+
+  test('already exists', async () => {
+    const ns = await freshNamespace();
+    await ok(['create', '-n', ns, '-f', '-'], podYaml('web'));
+    const err = await fails(['create', '-n', ns, '-f', '-'], podYaml('web'));
+    assert.match(err, /Error from server \(AlreadyExists\): error when creating "STDIN": pods "web" already exists/);
+  });
+
+  test('conflict on a stale resourceVersion', async () => {
+    const ns = await freshNamespace();
+    await ok(['create', '-n', ns, '-f', '-'], podYaml('web'));
+    const current = JSON.parse(await ok(['get', 'pod', 'web', '-n', ns, '-o', 'json'])) as Record<string, any>;
+    await ok(['label', 'pod', 'web', '-n', ns, 'bump=1']);
+    current.metadata.labels.stale = 'yes';
+    const err = await fails(['replace', '-f', '-'], JSON.stringify(current));
+    assert.match(err, /Error from server \(Conflict\): error when replacing "STDIN": Operation cannot be fulfilled on pods "web": the object has been modified; please apply your changes to the latest version and try again/);
+  });
+
+  test('invalid object', async () => {
+    const ns = await freshNamespace();
+    const err = await fails(['create', '-n', ns, '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n');
+    assert.match(err, /The ConfigMap "Bad_Name" is invalid: metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of/);
+  });
+
+  test('unknown resource type', async () => {
+    const err = await fails(['get', 'frobnicators']);
+    assert.match(err, /the server doesn't have a resource type "frobnicators"/);
+  });
+});
