@@ -13,8 +13,10 @@ import { EtcdClient } from '../src/storage/drivers/etcd/client.ts';
 import type { Store, WatchEvent } from '../src/storage/types.ts';
 import { startEtcd } from '../src/testing/etcd.ts';
 
-/** How long each throughput figure is measured. */
+/** How long each throughput figure is measured, split into ROUNDS slices alternating with raw. */
 const PHASE_MS = 1500;
+/** Driver and raw runs alternate this many times, so load from elsewhere hits both alike. */
+const ROUNDS = 3;
 const WRITERS = [1, 16, 64] as const;
 const READERS = 16;
 const LIST_KEYS = 10_000;
@@ -44,8 +46,8 @@ interface Target {
   rawList(prefix: string, page: number): Promise<number>;
   /** Seeds the raw backend's copy of the list data (not measured). */
   rawSeed(prefix: string, n: number): Promise<void>;
-  /** Latencies in ms of the raw counterpart of "write, then see the watch event". */
-  rawWatchLatencies(prefix: string, n: number): Promise<number[]>;
+  /** Latencies in ms of the raw counterpart of "write, then see the watch event" (keys first..first+n-1). */
+  rawWatchLatencies(prefix: string, first: number, n: number): Promise<number[]>;
   readonly rawWatchNote: string;
   close(): Promise<void>;
 }
@@ -71,7 +73,8 @@ export async function run(args: readonly string[]): Promise<void> {
   printTable(rows);
   console.log('');
   console.log('ratio = tkube / raw; for ops/s higher is better, for ms lower is better.');
-  console.log('creates: 1 KiB values, each writer creates new keys back to back for ' + `${PHASE_MS} ms.`);
+  console.log(`creates: 1 KiB values, each writer creates new keys back to back for ${PHASE_MS} ms in all.`);
+  console.log(`driver and raw runs alternate (${ROUNDS} slices each) so outside load hits both alike.`);
   console.log(`gets: ${READERS} concurrent readers of random keys among the ${LIST_KEYS} listed ones.`);
   console.log(`lists: all ${LIST_KEYS} keys of a prefix, median of ${LIST_ROUNDS} rounds.`);
   console.log(`watch: ${WATCH_WRITES} sequential writes, time from issuing the write to the event reaching the watcher.`);
@@ -86,8 +89,9 @@ async function measure(t: Target): Promise<Row[]> {
   };
 
   for (const writers of WRITERS) {
-    const ours = await throughput(writers, (w, i) => t.store.create(`/bench/create/${writers}/${w}/${i}`, VALUE).then(() => undefined));
-    const raw = await throughput(writers, (w, i) => t.rawCreate(`/raw/create/${writers}/${w}/${i}`, VALUE));
+    const [ours, raw] = await throughputPair(writers,
+      (w, i) => t.store.create(`/bench/create/${writers}/${w}/${i}`, VALUE).then(() => undefined),
+      (w, i) => t.rawCreate(`/raw/create/${writers}/${w}/${i}`, VALUE));
     row(`create, ${writers} writer${writers > 1 ? 's' : ''}`, ours, raw, 'ops/s');
   }
 
@@ -96,19 +100,27 @@ async function measure(t: Target): Promise<Row[]> {
   await parallel(64, LIST_KEYS, (i) => t.store.create(`${prefix}${keyName(i)}`, VALUE).then(() => undefined));
   await t.rawSeed('/raw/list/', LIST_KEYS);
 
-  const getOurs = await throughput(READERS, () => t.store.get(`${prefix}${keyName(randomIndex())}`).then(() => undefined));
-  const getRaw = await throughput(READERS, () => t.rawGet(`/raw/list/${keyName(randomIndex())}`));
+  const [getOurs, getRaw] = await throughputPair(READERS,
+    () => t.store.get(`${prefix}${keyName(randomIndex())}`).then(() => undefined),
+    () => t.rawGet(`/raw/list/${keyName(randomIndex())}`));
   row(`get, ${READERS} readers`, getOurs, getRaw, 'ops/s');
 
-  const listAll = await medianMs(async () => check(await listAllPages(t.store, prefix, 0)));
-  const listAllRaw = await medianMs(async () => check(await t.rawList('/raw/list/', 0)));
+  const [listAll, listAllRaw] = await medianPair(
+    async () => check(await listAllPages(t.store, prefix, 0)),
+    async () => check(await t.rawList('/raw/list/', 0)));
   row(`list ${LIST_KEYS / 1000}k, unpaginated`, listAll, listAllRaw, 'ms');
-  const listPaged = await medianMs(async () => check(await listAllPages(t.store, prefix, PAGE)));
-  const listPagedRaw = await medianMs(async () => check(await t.rawList('/raw/list/', PAGE)));
+  const [listPaged, listPagedRaw] = await medianPair(
+    async () => check(await listAllPages(t.store, prefix, PAGE)),
+    async () => check(await t.rawList('/raw/list/', PAGE)));
   row(`list ${LIST_KEYS / 1000}k, pages of ${PAGE}`, listPaged, listPagedRaw, 'ms');
 
-  const ours = await watchLatencies(t.store, '/bench/watch/', WATCH_WRITES);
-  const raw = await t.rawWatchLatencies('/raw/watch/', WATCH_WRITES);
+  const ours: number[] = [];
+  const raw: number[] = [];
+  const chunk = WATCH_WRITES / ROUNDS;
+  for (let r = 0; r < ROUNDS; r++) {
+    ours.push(...await watchLatencies(t.store, '/bench/watch/', r * chunk, chunk));
+    raw.push(...await t.rawWatchLatencies('/raw/watch/', r * chunk, chunk));
+  }
   row('watch delivery p50', percentile(ours, 50), percentile(raw, 50), 'ms');
   row('watch delivery p99', percentile(ours, 99), percentile(raw, 99), 'ms');
   return rows;
@@ -130,7 +142,7 @@ async function listAllPages(store: Store, prefix: string, page: number): Promise
 }
 
 /** Write-to-event latencies through the driver: one write at a time, each awaited until seen. */
-async function watchLatencies(store: Store, prefix: string, n: number): Promise<number[]> {
+async function watchLatencies(store: Store, prefix: string, first: number, n: number): Promise<number[]> {
   const waiting = new Map<string, () => void>();
   const from = await store.currentRevision();
   let failure: Error | undefined;
@@ -144,7 +156,7 @@ async function watchLatencies(store: Store, prefix: string, n: number): Promise<
   });
   try {
     const out: number[] = [];
-    for (let i = 0; i < n; i++) {
+    for (let i = first; i < first + n; i++) {
       const key = `${prefix}${keyName(i)}`;
       const seen = new Promise<void>((resolve) => waiting.set(key, resolve));
       const t0 = performance.now();
@@ -202,9 +214,9 @@ async function sqliteTarget(): Promise<Target> {
         for (let i = 0; i < n; i++) insert.run(`${prefix}${keyName(i)}`, VALUE);
       })();
     },
-    async rawWatchLatencies(prefix, n) {
+    async rawWatchLatencies(prefix, first, n) {
       const out: number[] = [];
-      for (let i = 0; i < n; i++) {
+      for (let i = first; i < first + n; i++) {
         const t0 = performance.now();
         insert.run(`${prefix}${keyName(i)}`, VALUE);
         out.push(performance.now() - t0);
@@ -258,7 +270,7 @@ async function etcdTarget(): Promise<Target> {
           await client.put({ key: b(`${prefix}${keyName(i)}`), value: VALUE });
         });
       },
-      async rawWatchLatencies(prefix, n) {
+      async rawWatchLatencies(prefix, first, n) {
         const stream = client.watchStream();
         const waiting = new Map<string, () => void>();
         let created!: () => void;
@@ -272,7 +284,7 @@ async function etcdTarget(): Promise<Target> {
         await withTimeout(ready, 5000, 'raw etcd watch creation');
         try {
           const out: number[] = [];
-          for (let i = 0; i < n; i++) {
+          for (let i = first; i < first + n; i++) {
             const key = `${prefix}${keyName(i)}`;
             const seen = new Promise<void>((resolve) => waiting.set(key, resolve));
             const t0 = performance.now();
@@ -302,19 +314,34 @@ async function etcdTarget(): Promise<Target> {
   }
 }
 
-/** Runs `concurrency` loops of `op` for PHASE_MS and returns completed operations per second. */
-async function throughput(concurrency: number, op: (worker: number, i: number) => Promise<void>): Promise<number> {
-  const deadline = performance.now() + PHASE_MS;
-  const t0 = performance.now();
-  let done = 0;
-  await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
-    for (let i = 0; performance.now() < deadline; i++) {
-      await op(w, i);
-      done++;
+/**
+ * Operations per second of `ours` and `raw`, each run by `concurrency` loops for PHASE_MS in all,
+ * in ROUNDS alternating slices. op(worker, i) gets an i unique within its worker.
+ */
+async function throughputPair(concurrency: number, ours: Op, raw: Op): Promise<[number, number]> {
+  const sides = [{ op: ours, done: 0, ms: 0, next: 0 }, { op: raw, done: 0, ms: 0, next: 0 }];
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const side of sides) {
+      const t0 = performance.now();
+      const deadline = t0 + PHASE_MS / ROUNDS;
+      const base = side.next;
+      let most = 0;
+      await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
+        let i = base;
+        for (; performance.now() < deadline; i++) {
+          await side.op(w, i);
+          side.done++;
+        }
+        most = Math.max(most, i);
+      }));
+      side.next = most;
+      side.ms += performance.now() - t0;
     }
-  }));
-  return done / ((performance.now() - t0) / 1000);
+  }
+  return [sides[0]!.done / (sides[0]!.ms / 1000), sides[1]!.done / (sides[1]!.ms / 1000)];
 }
+
+type Op = (worker: number, i: number) => Promise<void>;
 
 /** Runs op(0..n-1) with at most `concurrency` in flight. */
 async function parallel(concurrency: number, n: number, op: (i: number) => Promise<void>): Promise<void> {
@@ -324,14 +351,17 @@ async function parallel(concurrency: number, n: number, op: (i: number) => Promi
   }));
 }
 
-async function medianMs(fn: () => Promise<void>): Promise<number> {
-  const times: number[] = [];
+/** Median duration in ms of `ours` and of `raw`, run alternately LIST_ROUNDS times each. */
+async function medianPair(ours: () => Promise<void>, raw: () => Promise<void>): Promise<[number, number]> {
+  const times: [number[], number[]] = [[], []];
   for (let i = 0; i < LIST_ROUNDS; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
+    for (const [side, fn] of [ours, raw].entries()) {
+      const t0 = performance.now();
+      await fn();
+      times[side as 0 | 1].push(performance.now() - t0);
+    }
   }
-  return percentile(times, 50);
+  return [percentile(times[0], 50), percentile(times[1], 50)];
 }
 
 function percentile(values: readonly number[], p: number): number {

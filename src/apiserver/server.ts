@@ -23,6 +23,8 @@ import { handleGet, handleList } from './handlers/read.ts';
 import { handleWatch } from './handlers/watch.ts';
 import { handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleUpdate } from './handlers/write.ts';
 import { serveOpenAPI } from './openapi_handler.ts';
+import { handleScale } from './handlers/scale.ts';
+import { handleBinding } from './handlers/binding.ts';
 import { createServices, type ServerServices } from './services.ts';
 import './registry/strategies.ts';
 
@@ -45,7 +47,12 @@ export interface ApiServerOptions {
   readonly advertiseAddress?: string;
   /** Service ClusterIP range (default 10.43.0.0/16). */
   readonly serviceCidr?: string;
+  /** Events each watch cache keeps for resuming watches (default 100,000). */
+  readonly watchCacheHistory?: number;
 }
+
+/** Subresources served by the generic handlers (others have their own handler, or are not served yet). */
+const SERVED_SUBRESOURCES = new Set(['status', 'finalize']);
 
 const ANONYMOUS_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
 
@@ -77,7 +84,7 @@ export class ApiServer {
       const prefix = storagePrefix(info);
       let cache = this.#caches.get(prefix);
       if (!cache) {
-        cache = new WatchCache(this.#opts.store, prefix, decodeStored);
+        cache = new WatchCache(this.#opts.store, prefix, decodeStored, this.#opts.watchCacheHistory);
         this.#caches.set(prefix, cache);
       }
       s = new GenericStore(info, this.#opts.store, cache, this.#services.storeHooks);
@@ -223,6 +230,9 @@ export class ApiServer {
       req, res, ri, query, info, store, user, services: this.#services, warnings: [],
       negotiated: negotiate(req.headers['accept'], { allowTable: true }),
     };
+    if (ri.subresource === 'scale') return handleScale(ctx);
+    if (ri.subresource === 'binding' && info.resource === 'pods') return handleBinding(ctx);
+    if (ri.subresource !== '' && !SERVED_SUBRESOURCES.has(ri.subresource)) throw newNoResource();
     switch (ri.verb) {
       case 'get': return handleGet(ctx);
       case 'list': return handleList(ctx);

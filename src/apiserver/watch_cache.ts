@@ -44,7 +44,8 @@ export interface CacheWatchOptions {
   readonly keyPrefix?: string;
 }
 
-const HISTORY_CAPACITY = 100_000;
+/** Default number of events kept for resuming watches. */
+export const DEFAULT_HISTORY_CAPACITY = 100_000;
 
 function makeCached(key: string, obj: Record<string, unknown>, revision: number): CachedObject {
   let text: string | undefined;
@@ -71,7 +72,10 @@ export class WatchCache implements Disposable {
   #ready: Promise<void> | undefined;
   #disposed = false;
 
-  constructor(store: Store, prefix: string, decode: Decoder) {
+  #capacity: number;
+
+  constructor(store: Store, prefix: string, decode: Decoder, historyCapacity = DEFAULT_HISTORY_CAPACITY) {
+    this.#capacity = historyCapacity;
     this.#store = store;
     this.prefix = prefix;
     this.#decode = decode;
@@ -159,10 +163,10 @@ export class WatchCache implements Disposable {
       this.#revision = ev.revision;
       if (cacheEvent) {
         this.#history.push(cacheEvent);
-        if (this.#history.length - this.#historyStart > HISTORY_CAPACITY) {
+        if (this.#history.length - this.#historyStart > this.#capacity) {
           this.#oldest = this.#history[this.#historyStart]!.revision;
           this.#historyStart++;
-          if (this.#historyStart > HISTORY_CAPACITY / 2) {
+          if (this.#historyStart > this.#capacity / 2) {
             this.#history = this.#history.slice(this.#historyStart);
             this.#historyStart = 0;
           }

@@ -349,6 +349,29 @@ export function runConformance(name: string, open: OpenTarget): void {
       }
     }));
 
+    test('a progress request is answered after every event up to the current revision', withStore(async (s, p) => {
+      const c = new Collector();
+      const w = s.watch(p + 'watched/', { fromRevision: await s.currentRevision() }, c);
+      try {
+        const r1 = (await s.create(p + 'watched/a', enc('x'))).revision;
+        const r2 = (await s.create(p + 'other/b', enc('x'))).revision;
+        w.requestProgress();
+        await c.until(() => c.progress.length >= 1, 'a progress notification');
+        const first = c.progress[0]!;
+        assert.ok(first.revision >= r2, `progress at ${first.revision}, before the last write at ${r2}`);
+        assert.equal(first.events, 1, 'the event at the first write was delivered before the progress notification');
+        assert.deepEqual(c.events.map((e) => e.revision), [r1]);
+        // A quiet watch still learns that the store has moved on.
+        const r3 = (await s.create(p + 'other/c', enc('x'))).revision;
+        w.requestProgress();
+        await c.until(() => c.progress.length >= 2, 'a second progress notification');
+        assert.ok(c.progress[1]!.revision >= r3, `progress at ${c.progress[1]!.revision}, before ${r3}`);
+        assert.equal(c.events.length, 1);
+      } finally {
+        w.dispose();
+      }
+    }));
+
     test('after compaction, older revisions fail with Compacted for get, list and watch', withStore(async (s, p) => {
       const a = p + 'a';
       const b = p + 'b';
@@ -449,6 +472,8 @@ export function runConformance(name: string, open: OpenTarget): void {
 /** Collects a watch's deliveries and lets a test wait, boundedly, for a condition on them. */
 class Collector implements WatchSink {
   readonly events: WatchEvent[] = [];
+  /** Progress notifications, with how many events had arrived before each. */
+  readonly progress: Array<{ readonly revision: number; readonly events: number }> = [];
   error: StorageError | undefined;
   #waiters: Array<() => boolean> = [];
 
@@ -459,6 +484,11 @@ class Collector implements WatchSink {
 
   onError(err: StorageError): void {
     this.error = err;
+    this.#wake();
+  }
+
+  onProgress(revision: number): void {
+    this.progress.push({ revision, events: this.events.length });
     this.#wake();
   }
 

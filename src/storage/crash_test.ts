@@ -12,7 +12,7 @@ import { openSqliteStore } from './drivers/sqlite.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const writerScript = fileURLToPath(new URL('./testdata/crash_writer.ts', import.meta.url));
-const ROUNDS = 4;
+const ROUNDS = 5;
 
 /** What the child printed before it died. */
 interface Acks {

@@ -37,6 +37,8 @@ export interface TestServerOptions {
   /** Datastore endpoint; default a fresh memory store. */
   readonly endpoint?: string;
   readonly compactionWindowMs?: number;
+  /** Events each watch cache keeps (small values make 410 Expired easy to provoke). */
+  readonly watchCacheHistory?: number;
 }
 
 /** Starts a server; always pair with stop() (e.g. in an `after` hook). */
@@ -45,7 +47,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const store = await openStore({ endpoint: opts.endpoint ?? 'memory://', compactionWindowMs: opts.compactionWindowMs });
   const pki = await ensureClusterPki({ dir: join(dir, 'tls'), hostname: 'localhost', serviceIp: '10.43.0.1' });
   const api = new ApiServer({
-    store, port: 0, bindAddress: '127.0.0.1',
+    store, port: 0, bindAddress: '127.0.0.1', watchCacheHistory: opts.watchCacheHistory,
     tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, caPem: pki.ca.certPem },
   });
   await api.start();

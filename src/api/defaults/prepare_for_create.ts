@@ -226,11 +226,12 @@ const createSteps: Readonly<Record<string, (obj: JsonObject, opts: PrepareForCre
 };
 
 /**
- * The create-time step of the kind (if any), then its defaults again; keyed like applyDefaults.
- * Returns the warnings upstream would send with the response.
+ * The kind's defaults, its create-time step (if any), then its defaults again (they are idempotent);
+ * keyed like applyDefaults. Returns the warnings upstream would send with the response.
  */
 export function prepareForCreate(group: string, version: string, kind: string, obj: unknown, opts: PrepareForCreateOptions = {}): string[] {
   if (!isObject(obj)) return [];
+  applyDefaults(group, version, kind, obj);
   const warnings = createSteps[`${group}/${version}/${kind}`]?.(obj, opts) ?? [];
   applyDefaults(group, version, kind, obj);
   return warnings;

@@ -28,7 +28,22 @@ const version = {
   buildDate: '2025-01-01T00:00:00Z', goVersion: 'go1.23.6', compiler: 'gc', platform: 'linux/amd64',
 };
 const apiVersions = { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
-const apiGroups = { kind: 'APIGroupList', apiVersion: 'v1', groups: [] };
+const certificatesV1 = { groupVersion: 'certificates.k8s.io/v1', version: 'v1' };
+const apiGroups = { kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: 'certificates.k8s.io', versions: [certificatesV1], preferredVersion: certificatesV1 }] };
+const certificatesResources = {
+  kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'certificates.k8s.io/v1',
+  resources: [
+    { name: 'certificatesigningrequests', singularName: 'certificatesigningrequest', namespaced: false, kind: 'CertificateSigningRequest', verbs: ['create', 'get', 'list', 'update'], shortNames: ['csr'] },
+    { name: 'certificatesigningrequests/approval', singularName: '', namespaced: false, kind: 'CertificateSigningRequest', verbs: ['get', 'patch', 'update'] },
+  ],
+};
+/** The CSR `kubectl certificate approve c1` reads and then PUTs back with an Approved condition. */
+const csr = {
+  kind: 'CertificateSigningRequest', apiVersion: 'certificates.k8s.io/v1',
+  metadata: { name: 'c1', uid: 'uid-1', resourceVersion: '5', creationTimestamp: '2024-01-02T03:04:05Z' },
+  spec: { request: 'Q1NS', signerName: 'example.com/signer', usages: ['client auth'], username: 'alice', groups: ['g1'], extra: { scopes: ['a', 'b'] } },
+  status: {},
+};
 const coreResources = {
   kind: 'APIResourceList', groupVersion: 'v1',
   resources: [
@@ -65,6 +80,8 @@ function startServer(captured: Captured[]): Promise<Server> {
       if (req.method === 'GET' && path === '/api') return send(200, apiVersions);
       if (req.method === 'GET' && path === '/apis') return send(200, apiGroups);
       if (req.method === 'GET' && path === '/api/v1') return send(200, coreResources);
+      if (req.method === 'GET' && path === '/apis/certificates.k8s.io/v1') return send(200, certificatesResources);
+      if (req.method === 'GET' && path === '/apis/certificates.k8s.io/v1/certificatesigningrequests/c1') return send(200, csr);
       if (req.method === 'POST' || req.method === 'PUT') {
         captured.push({ method: req.method, path, contentType: req.headers['content-type'] ?? '', body });
         try {
@@ -194,10 +211,40 @@ describe('kubectl protobuf bodies (live kubectl)', () => {
       assert.deepEqual(decoded.object, expected);
       // Same keys in the same order as Go's encoder printed them.
       assert.equal(JSON.stringify(decoded.object), JSON.stringify(expected));
-      if (updateFixtures) {
-        writeFileSync(join(testdata, `${c.name}.pb`), posts[0].body);
-        writeFileSync(join(testdata, `${c.name}.json`), `${JSON.stringify(expected)}\n`);
-      }
+      if (updateFixtures) writeFixture(c.name, posts[0].body, expected);
     });
   }
+
+  test('kubectl certificate approve PUTs the CSR back as protobuf with an Approved condition', async () => {
+    captured.length = 0;
+    const started = Math.floor(Date.now() / 1000) - 1;
+    const result = await run(['certificate', 'approve', 'c1']);
+    assert.equal(result.code, 0, `kubectl failed: ${result.stderr}`);
+    assert.match(result.stdout, /certificatesigningrequest.certificates.k8s.io\/c1 approved/);
+    const puts = captured.filter((r) => r.method === 'PUT');
+    assert.equal(puts.length, 1);
+    assert.equal(puts[0].path, '/apis/certificates.k8s.io/v1/certificatesigningrequests/c1/approval');
+    assert.equal(puts[0].contentType, 'application/vnd.kubernetes.protobuf');
+    const { object } = decodeKubernetesProtobuf(puts[0].body);
+    const condition = ((object.status as Record<string, unknown>).conditions as Array<Record<string, unknown>>)[0];
+    const updated = condition.lastUpdateTime;
+    assert.ok(typeof updated === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(updated), String(updated));
+    assert.ok(Date.parse(updated) / 1000 >= started && Date.parse(updated) <= Date.now());
+    const expected = {
+      ...csr,
+      status: {
+        conditions: [{
+          type: 'Approved', status: 'True', reason: 'KubectlApprove', message: 'This CSR was approved by kubectl certificate approve.',
+          lastUpdateTime: updated, lastTransitionTime: null,
+        }],
+      },
+    };
+    assert.equal(JSON.stringify(object), JSON.stringify(expected));
+    if (updateFixtures) writeFixture('certificate_approve', puts[0].body, expected);
+  });
 });
+
+function writeFixture(name: string, body: Buffer, expected: unknown): void {
+  writeFileSync(join(testdata, `${name}.pb`), body);
+  writeFileSync(join(testdata, `${name}.json`), `${JSON.stringify(expected)}\n`);
+}

@@ -123,7 +123,7 @@ function skip(r: Reader, wt: number, no: number): void {
 }
 
 /** Reads `length` bytes at the reader's position as one message of `spec` into `into`. */
-export function readMessageInto(r: Reader, length: number, spec: MessageSpec, into: RawMessage, depth: number): void {
+function readMessageInto(r: Reader, length: number, spec: MessageSpec, into: RawMessage, depth: number): void {
   if (depth > maxDepth) throw malformed('proto: max depth exceeded');
   const end = r.pos + length;
   if (end > r.len) throw malformed('unexpected EOF');

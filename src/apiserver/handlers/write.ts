@@ -74,7 +74,12 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
       // Only server-side apply creates through PATCH; the registry reports NotFound otherwise.
       throw new ApiError(404, 'NotFound', `${ctx.store.gr.group === '' ? ctx.info.resource : `${ctx.info.resource}.${ctx.info.group}`} "${ctx.ri.name}" not found`, notFoundDetails(ctx));
     }
+    const currentRV = (current['metadata'] as Record<string, unknown> | undefined)?.['resourceVersion'];
     const patched = await applyPatchBody(ct, current, body, ctx.info);
+    // A patch that leaves resourceVersion alone is unconditional (retried on races); one that
+    // sets a different value is a precondition, checked by the store (409 on mismatch).
+    const pm = patched['metadata'] as Record<string, unknown> | undefined;
+    if (pm && pm['resourceVersion'] === currentRV) delete pm['resourceVersion'];
     ctx.warnings.push(...ctx.services.checkFields(ctx.info, patched, mode));
     checkBodyAgainstRequest(ctx.info, patched, ctx.ri.namespace, ctx.ri.name, gv);
     return patched;

@@ -2,9 +2,10 @@
 // ROLES), events (LAST SEEN TYPE REASON OBJECT MESSAGE, core/v1 and events.k8s.io/v1 alike),
 // leases, component statuses, priority and runtime classes, certificate signing requests and
 // API services.
+import { compareGoStrings } from '../../api/go_strings.ts';
 import type { Printer, PrintedRow } from './table.ts';
 import { humanDuration } from './duration.ts';
-import { age, ageColumn, col, compareBytes, int, list, nameColumn, parseTime, since, type KObject, type PrintContext } from './format.ts';
+import { age, ageColumn, col, int, list, nameColumn, parseTime, since, type KObject, type PrintContext } from './format.ts';
 
 interface Namespace extends KObject {
   status?: { phase?: string };
@@ -39,7 +40,7 @@ function nodeRoles(node: Node): string {
       roles.add(v);
     }
   }
-  const text = [...roles].sort(compareBytes).join(',');
+  const text = [...roles].sort(compareGoStrings).join(',');
   return text === '' ? '<none>' : text;
 }
 

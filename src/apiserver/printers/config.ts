@@ -1,8 +1,9 @@
 // Printers for configuration and access objects: config maps, secrets, service accounts, resource
 // quotas, pod disruption budgets, role bindings, admission webhook configurations and policies.
+import { compareGoStrings } from '../../api/go_strings.ts';
 import type { Printer } from './table.ts';
 import {
-  age, ageColumn, col, compareBytes, int, intOrString, labelSelectorGoString, list, mapSize, nameColumn, quantity,
+  age, ageColumn, col, int, intOrString, labelSelectorGoString, list, mapSize, nameColumn, quantity,
   type KObject, type LabelSelector,
 } from './format.ts';
 
@@ -62,7 +63,7 @@ export const resourceQuotaPrinter: Printer = {
     const used = q.status?.used ?? {};
     const requests: string[] = [];
     const limits: string[] = [];
-    for (const name of Object.keys(hard).sort(compareBytes)) {
+    for (const name of Object.keys(hard).sort(compareGoStrings)) {
       const pieces = name.split('.');
       const target = pieces.length > 1 && pieces[0] === 'limits' ? limits : requests;
       target.push(`${name}: ${quantity(used[name])}/${quantity(hard[name])}`);

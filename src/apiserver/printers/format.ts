@@ -1,6 +1,9 @@
 // Shared pieces of the printers: the object shapes they read, column constructors, and the
 // formatting facts of upstream's helpers (ages, label sets and selectors, container lists,
 // access modes, "+ N more..." lists) that several areas use.
+import { sortGoStrings } from '../../api/go_strings.ts';
+import { LabelSelectorError, labelSelectorAsSelector, selectorString } from '../../api/labels.ts';
+import { QuantityParseError, quantityFromJSON, quantityString } from '../../api/quantity.ts';
 import { humanDuration } from './duration.ts';
 import type { ColumnType, TableColumnDefinition } from './table.ts';
 
@@ -137,71 +140,20 @@ export function formatLabels(map: Record<string, string> | null | undefined): st
 /** labels.Set.String: sorts the "k=v" strings themselves, not the keys. */
 export function labelSetString(map: Record<string, string> | null | undefined): string {
   if (!map || typeof map !== 'object') return '';
-  return Object.entries(map)
-    .map(([k, v]) => `${k}=${v}`)
-    .sort(compareBytes)
-    .join(',');
-}
-
-/** Go's string ordering (bytewise; the same as UTF-16 order for the ASCII of label keys). */
-export function compareBytes(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-function validLabelKey(key: string): boolean {
-  const slash = key.indexOf('/');
-  const name = slash < 0 ? key : key.slice(slash + 1);
-  if (slash >= 0) {
-    const prefix = key.slice(0, slash);
-    if (prefix === '' || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)) return false;
-  }
-  return name.length > 0 && name.length <= 63 && LABEL_NAME.test(name);
-}
-
-function validLabelValue(value: string): boolean {
-  return value === '' || (value.length <= 63 && LABEL_NAME.test(value));
+  return sortGoStrings(Object.entries(map).map(([k, v]) => `${k}=${v}`)).join(',');
 }
 
 /**
- * LabelSelectorAsSelector(...).String(): requirements sorted by key, "k=v", "k in (a,b)",
- * "k notin (a)", "k", "!k". "" for a missing or empty selector; undefined when it does not convert.
+ * LabelSelectorAsSelector(...).String(): requirements sorted by key ("k=v", "k in (a,b)", "k",
+ * "!k"); "" for a missing or empty selector; undefined when the selector does not convert.
  */
 export function labelSelectorString(sel: LabelSelector | null | undefined): string | undefined {
-  if (!sel || typeof sel !== 'object') return '';
-  const reqs: { key: string; text: string }[] = [];
-  for (const [key, value] of Object.entries(sel.matchLabels ?? {})) {
-    if (!validLabelKey(key) || !validLabelValue(String(value))) return undefined;
-    reqs.push({ key, text: `${key}=${value}` });
+  try {
+    return selectorString(labelSelectorAsSelector(sel));
+  } catch (e) {
+    if (e instanceof LabelSelectorError) return undefined;
+    throw e;
   }
-  for (const expr of list(sel.matchExpressions)) {
-    const key = expr.key ?? '';
-    const values = list(expr.values).map(String);
-    if (!validLabelKey(key) || !values.every(validLabelValue)) return undefined;
-    switch (expr.operator) {
-      case 'In':
-      case 'NotIn': {
-        if (values.length === 0) return undefined;
-        const op = expr.operator === 'In' ? 'in' : 'notin';
-        reqs.push({ key, text: `${key} ${op} (${[...values].sort(compareBytes).join(',')})` });
-        break;
-      }
-      case 'Exists':
-      case 'DoesNotExist':
-        if (values.length > 0) return undefined;
-        reqs.push({ key, text: expr.operator === 'Exists' ? key : `!${key}` });
-        break;
-      default:
-        return undefined;
-    }
-  }
-  // Array.prototype.sort is stable, as Go's insertion sort is at these sizes.
-  return reqs
-    .sort((a, b) => compareBytes(a.key, b.key))
-    .map((r) => r.text)
-    .join(',');
 }
 
 /** metav1.FormatLabelSelector: "<none>" when empty, "<error>" when it does not convert. */
@@ -213,8 +165,7 @@ export function formatLabelSelector(sel: LabelSelector | null | undefined): stri
 
 /** The Go-syntax String() of a metav1.LabelSelector, which one printer shows as is. */
 export function labelSelectorGoString(sel: LabelSelector): string {
-  const labels = Object.keys(sel.matchLabels ?? {})
-    .sort(compareBytes)
+  const labels = sortGoStrings(Object.keys(sel.matchLabels ?? {}))
     .map((k) => `${k}: ${sel.matchLabels?.[k]},`)
     .join('');
   const exprs = list(sel.matchExpressions)
@@ -236,10 +187,16 @@ export function listWithMore(items: readonly string[], more: boolean, count: num
   return text === '' ? '<unset>' : text;
 }
 
-/** resource.Quantity.String of a value field: "0" when absent. Stored quantities are already canonical. */
+/** resource.Quantity.String of a value field: canonical ("1000m" reads "1"), "0" when absent. */
 export function quantity(value: string | number | null | undefined): string {
   if (value === null || value === undefined || value === '') return '0';
-  return String(value);
+  try {
+    return quantityString(quantityFromJSON(value));
+  } catch (e) {
+    // Stored objects passed validation; should one not parse, show it as stored.
+    if (e instanceof QuantityParseError) return String(value);
+    throw e;
+  }
 }
 
 /** (*resource.Quantity).String of a pointer field: "<nil>" when absent. */

@@ -1,9 +1,10 @@
 // Printers for service networking: services (TYPE, CLUSTER-IP, EXTERNAL-IP "<pending>", PORT(S)
 // "80:30080/TCP"), endpoints, endpoint slices, ingresses, ingress classes, network policies,
 // service CIDRs and IP addresses.
+import { compareGoStrings } from '../../api/go_strings.ts';
 import type { Printer } from './table.ts';
 import {
-  age, ageColumn, col, compareBytes, formatLabelSelector, formatLabels, list, listWithMore, nameColumn,
+  age, ageColumn, col, formatLabelSelector, formatLabels, list, listWithMore, nameColumn,
   type KObject, type LabelSelector,
 } from './format.ts';
 
@@ -35,7 +36,7 @@ function loadBalancerAddresses(ingress: readonly LoadBalancerIngress[] | undefin
     if (i.ip) set.add(i.ip);
     else if (i.hostname) set.add(i.hostname);
   }
-  return [...set].sort(compareBytes).join(',');
+  return [...set].sort(compareGoStrings).join(',');
 }
 
 function serviceExternalIP(svc: Service, type: string): string {

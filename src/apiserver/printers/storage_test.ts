@@ -38,6 +38,13 @@ describe('persistent volume printer', () => {
     };
     assert.deepEqual(persistentVolumePrinter.row(pv, ctx).cells, ['pv-2', '0', '', '', 'Terminating', '', 'old', '<unset>', 'Gone', '90m', '<unset>']);
   });
+  test('capacities print in canonical form, as they come back from upstream', () => {
+    const pv = (storage: string | number) => ({ metadata: meta('pv'), spec: { capacity: { storage } } });
+    assert.equal(persistentVolumePrinter.row(pv('1024Mi'), ctx).cells[1], '1Gi');
+    assert.equal(persistentVolumePrinter.row(pv('1500m'), ctx).cells[1], '1500m');
+    assert.equal(persistentVolumePrinter.row(pv('2000m'), ctx).cells[1], '2');
+    assert.equal(persistentVolumePrinter.row(pv(5), ctx).cells[1], '5');
+  });
 });
 
 describe('persistent volume claim printer', () => {

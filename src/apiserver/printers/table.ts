@@ -1,6 +1,7 @@
 // Server-side printing: turns stored objects into the rows and columns of a meta.k8s.io/v1 Table,
 // which kubectl prints verbatim. The caller (the HTTP layer) wraps the result with kind, apiVersion,
 // metadata and each row's `object` according to includeObject.
+import { goFormatNumber } from '../../api/go_strings.ts';
 import { PRINTERS, printerKey } from './registry.ts';
 import { humanDuration } from './duration.ts';
 import { col, isRfc3339, nameColumn, parseTime, rfc3339, type KObject, type PrintContext } from './format.ts';
@@ -187,7 +188,8 @@ function cellForJsonValue(type: string, value: unknown, ctx: PrintContext): Tabl
     case 'string':
       // jsonpath prints non-strings too: numbers and booleans as text, objects and lists as JSON.
       if (typeof value === 'string') return value;
-      if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+      if (typeof value === 'number') return goFormatNumber(value);
+      if (typeof value === 'boolean') return String(value);
       return sortedJson(value);
     case 'integer':
       return typeof value === 'number' ? Math.trunc(value) : null;

@@ -33,6 +33,12 @@ describe('deployment printer', () => {
     assert.deepEqual(deploymentPrinter.row(d, ctx).cells.slice(0, 4), ['web', '0/1', 0, 0]);
   });
 
+  test('a selector with an invalid key reads <invalid>; replica sets read <error>', () => {
+    const bad = { matchLabels: { 'bad key': 'x' } };
+    assert.equal(deploymentPrinter.row({ metadata: meta('web'), spec: { selector: bad, template } }, ctx).cells[7], '<invalid>');
+    assert.equal(replicaSetPrinter.row({ metadata: meta('web'), spec: { selector: bad, template } }, ctx).cells[7], '<error>');
+  });
+
   test('a selector that does not convert reads <invalid>', () => {
     const d = { metadata: meta('web'), spec: { replicas: 1, selector: { matchExpressions: [{ key: 'a', operator: 'Near' }] }, template } };
     assert.equal(deploymentPrinter.row(d, ctx).cells[7], '<invalid>');

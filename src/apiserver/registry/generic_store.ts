@@ -197,6 +197,7 @@ export class GenericStore {
       const wantRV = m['resourceVersion'];
       const conditional = typeof wantRV === 'string' && wantRV !== '';
       if (conditional && wantRV !== String(current.kv.modRevision)) throw newConflict(this.gr, name);
+      m['resourceVersion'] = String(current.kv.modRevision);
       this.#carryOverSystemFields(obj, old, sub);
       if (sub === '') this.#hooks.defaults?.(this.info, obj);
       this.strategy.prepareForUpdate?.(obj, old, ctx);

@@ -128,7 +128,7 @@ export class SqliteStore implements Store {
     const kvs = rows.map((r) => toKv(r.name, r));
     if (plan.limit === 0 || kvs.length < plan.limit) return { kvs, revision: plan.revision, remaining: 0 };
     const afterKey = kvs[kvs.length - 1]!.key;
-    const remaining = this.#read(() => this.#q.count.pluck().get(afterKey, end, plan.revision) as number);
+    const remaining = this.#read(() => this.#q.count.get(afterKey, end, plan.revision) as number);
     if (remaining === 0) return { kvs, revision: plan.revision, remaining: 0 };
     return { kvs, revision: plan.revision, continue: encodeContinue({ revision: plan.revision, afterKey, prefix }), remaining };
   }
@@ -136,7 +136,7 @@ export class SqliteStore implements Store {
   async count(prefix: string): Promise<number> {
     this.#open();
     validatePrefix(prefix);
-    return this.#read(() => this.#q.count.pluck().get(prefix, prefixUpperBound(prefix), this.#revision) as number);
+    return this.#read(() => this.#q.count.get(prefix, prefixUpperBound(prefix), this.#revision) as number);
   }
 
   async currentRevision(): Promise<number> {
@@ -313,7 +313,7 @@ function prepare(db: Database.Database) {
     latestAt: db.prepare(`SELECT id, created, deleted, create_revision, value FROM log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`),
     // Walks the (name, id) index in key order, so LIMIT stops early instead of sorting every key.
     list: db.prepare(`SELECT l.id, l.name, l.created, l.deleted, l.create_revision, l.value FROM log AS l WHERE l.name > ? AND l.name < ? AND l.id = (SELECT MAX(m.id) FROM log AS m WHERE m.name = l.name AND m.id <= ?) AND l.deleted = 0 ORDER BY l.name LIMIT ?`),
-    count: db.prepare(`SELECT COUNT(*) FROM (${latestIds}) AS x JOIN log AS l ON l.id = x.id WHERE l.deleted = 0`),
+    count: db.prepare(`SELECT COUNT(*) FROM (${latestIds}) AS x JOIN log AS l ON l.id = x.id WHERE l.deleted = 0`).pluck(),
     // Unary + keeps the planner on the primary key: a watch usually resumes from a recent revision.
     eventsPrefix: db.prepare(`SELECT ${eventColumns} FROM log AS l LEFT JOIN log AS p ON p.id = l.prev_revision WHERE l.id > ? AND l.id <= ? AND +l.name > ? AND +l.name < ? ORDER BY l.id`),
     eventsExact: db.prepare(`SELECT ${eventColumns} FROM log AS l LEFT JOIN log AS p ON p.id = l.prev_revision WHERE l.id > ? AND l.id <= ? AND l.name = ? ORDER BY l.id`),
@@ -353,9 +353,14 @@ function endpointPath(url: URL): string {
   if (url.host !== '') {
     throw new Error(`invalid sqlite endpoint ${JSON.stringify(url.href)}: expected sqlite:///absolute/path/state.db (three slashes)`);
   }
-  const path = decodeURIComponent(url.pathname);
-  if (path === '/' || path.endsWith('/')) {
-    throw new Error(`invalid sqlite endpoint ${JSON.stringify(url.href)}: the path must name a file`);
+  let path = url.pathname;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // A literal "%" in the path that is not an escape: keep the path as written.
+  }
+  if (!path.startsWith('/') || path.endsWith('/')) {
+    throw new Error(`invalid sqlite endpoint ${JSON.stringify(url.href)}: expected sqlite:///absolute/path/state.db`);
   }
   return path;
 }
