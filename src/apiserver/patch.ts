@@ -57,5 +57,9 @@ export async function applyPatchBody(contentType: string, current: KObject, body
 function patchError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   const msg = err instanceof Error ? err.message : String(err);
+  const status = (err as { status?: number }).status;
+  if (status === 400) return newBadRequest(msg);
+  if (status === 422) return new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request');
+  // Upstream answers malformed strategic patches with a 500; we never answer 500 for client input.
   return new ApiError(422, 'Invalid', msg);
 }

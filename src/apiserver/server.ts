@@ -225,6 +225,8 @@ export class ApiServer {
       if (ri.verb === 'watch' && verbs.includes('list')) throw newMethodNotAllowed();
       throw newMethodNotAllowed();
     }
+    const needsName = ri.verb === 'update' || ri.verb === 'patch' || ri.subresource !== '';
+    if ((needsName && ri.name === '') || (ri.verb === 'create' && ri.name !== '' && ri.subresource === '')) throw newMethodNotAllowed();
     const store = this.storeFor(info);
     const ctx: HandlerContext = {
       req, res, ri, query, info, store, user, services: this.#services, warnings: [],

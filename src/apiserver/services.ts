@@ -6,6 +6,7 @@ import type { ResourceInfo } from '../api/resource_types.ts';
 import { groupVersionString } from '../api/resource_types.ts';
 import { decodeKubernetesProtobuf } from '../api/protobuf/decode.ts';
 import { unknownFields } from '../api/unknown_fields.ts';
+import { decodeTyped } from '../api/schema_decode.ts';
 import { resourceFor } from '../api/resource_table.ts';
 import { ApiError, newBadRequest, newUnsupportedMediaType } from './errors.ts';
 import { contentType, parseJSONObject, type Req } from './http_util.ts';
@@ -13,10 +14,39 @@ import type { HandlerServices } from './handlers/context.ts';
 import type { GenericStore, GenericStoreHooks } from './registry/generic_store.ts';
 import type { KObject } from './registry/strategy.ts';
 import { printTable } from './printers/table.ts';
-import { applyObjectDefaults, validateObjectMeta } from './registry/hooks.ts';
+import { applyObjectDefaults, prepareObjectForCreate, validateObjectMeta } from './registry/hooks.ts';
 import { ServiceAllocator } from './registry/service_alloc.ts';
 
 const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+
+/** Decodes a body by its media type into a plain object (no schema checks yet). */
+function decodeRaw(req: Req, body: Buffer, info: ResourceInfo): KObject {
+  const ct = contentType(req);
+  const what = `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}`;
+  if (ct === '' || ct === 'application/json' || ct === '*/*') {
+    if (body.length === 0) throw newBadRequest(`${what}: the body of the request is empty`);
+    return parseJSONObject(body.toString('utf8'), what);
+  }
+  if (ct === 'application/yaml' || ct === 'text/yaml' || ct === 'application/x-yaml') {
+    let v: unknown;
+    try {
+      v = parseYaml(body.toString('utf8'));
+    } catch (err) {
+      throw newBadRequest(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw newBadRequest(`${what}: the body must be an object`);
+    return v as KObject;
+  }
+  if (ct === 'application/vnd.kubernetes.protobuf') {
+    try {
+      const decoded = decodeKubernetesProtobuf(body);
+      return decoded.object;
+    } catch (err) {
+      throw newBadRequest(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  throw newUnsupportedMediaType(ct, BODY_TYPES);
+}
 
 /** Services plus the registry hooks. */
 export interface ServerServices extends HandlerServices {
@@ -46,6 +76,7 @@ export function createServices(deps: ServicesDeps): ServerServices {
   return {
     storeHooks: {
       defaults: applyObjectDefaults,
+      prepareForCreate: prepareObjectForCreate,
       validateMeta: validateObjectMeta,
       async admit(info, obj, old) {
         if (info.group === '' && info.resource === 'services') return allocator.allocate(obj, old);
@@ -54,32 +85,18 @@ export function createServices(deps: ServicesDeps): ServerServices {
     },
 
     decodeBody(req: Req, body: Buffer, info: ResourceInfo): KObject {
-      const ct = contentType(req);
+      const obj = decodeRaw(req, body, info);
       const what = `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}`;
-      if (ct === '' || ct === 'application/json' || ct === '*/*') {
-        if (body.length === 0) throw newBadRequest(`${what}: the body of the request is empty`);
-        return parseJSONObject(body.toString('utf8'), what);
-      }
-      if (ct === 'application/yaml' || ct === 'text/yaml' || ct === 'application/x-yaml') {
-        let v: unknown;
-        try {
-          v = parseYaml(body.toString('utf8'));
-        } catch (err) {
-          throw newBadRequest(`${what}: ${err instanceof Error ? err.message : String(err)}`);
-        }
-        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw newBadRequest(`${what}: the body must be an object`);
-        return v as KObject;
-      }
-      if (ct === 'application/vnd.kubernetes.protobuf') {
-        try {
-          const decoded = decodeKubernetesProtobuf(body);
-          return decoded.object;
-        } catch (err) {
-          throw newBadRequest(`${what}: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      }
-      throw newUnsupportedMediaType(ct, BODY_TYPES);
+      const err = decodeTyped(info.definition, obj);
+      if (err) throw newBadRequest(`${what}: ${err}`);
+      return obj;
     },
+
+    checkTyped(info: ResourceInfo, obj: KObject): void {
+      const err = decodeTyped(info.definition, obj);
+      if (err) throw newBadRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${err}`);
+    },
+
 
     toTable(info, objs, opts): KObject {
       const printed = printTable(info.group, info.resource, objs, { now: new Date(), noHeaders: opts.noHeaders });

@@ -1,6 +1,7 @@
 // Starts a real API server in-process on 127.0.0.1 (port 0) with a fresh store, PKI and kubeconfig,
 // and runs the installed kubectl against it. For integration tests only; src code never imports it.
 import { execFile } from 'node:child_process';
+import { request as httpsRequest } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,14 @@ export interface KubectlResult {
   readonly stderr: string;
 }
 
+/** Result of one raw request. */
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+  json<T = Record<string, unknown>>(): T;
+}
+
 /** A running test server. */
 export interface TestServer {
   readonly url: string;
@@ -29,6 +38,8 @@ export interface TestServer {
   readonly store: Store;
   /** Runs kubectl with this server's kubeconfig and a private cache dir. */
   kubectl(args: readonly string[], opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<KubectlResult>;
+  /** A raw HTTPS request as the admin user (or anonymous with `anonymous: true`). */
+  request(method: string, path: string, opts?: { body?: string | Buffer; headers?: Record<string, string>; anonymous?: boolean }): Promise<RawResponse>;
   stop(): Promise<void>;
 }
 
@@ -70,6 +81,26 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
         });
         if (o.input !== undefined) child.stdin?.end(o.input);
         else child.stdin?.end();
+      });
+    },
+    request(method, path, o = {}) {
+      return new Promise((resolve, reject) => {
+        const req = httpsRequest({
+          host: '127.0.0.1', port: api.port, method, path, ca: pki.ca.certPem,
+          ...(o.anonymous ? {} : { cert: pki.admin.certPem, key: pki.admin.keyPem }),
+          headers: { Accept: 'application/json', ...(o.body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...o.headers },
+          agent: false,
+        }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const body = Buffer.concat(chunks).toString('utf8');
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) });
+          });
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(o.body);
       });
     },
     async stop() {

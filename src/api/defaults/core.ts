@@ -6,7 +6,7 @@ import {
   type Defaulter, type JsonObject,
 } from './json.ts';
 import { defaultPod, defaultPodTemplateSpec } from './pod_spec.ts';
-import { roundResourceList } from './quantity.ts';
+import { roundResourceList } from './resource_list.ts';
 import { defaultPersistentVolume, defaultPersistentVolumeClaim } from './volumes.ts';
 
 /** Seconds of ClientIP session affinity when a Service asks for it without a timeout. */

@@ -126,11 +126,3 @@ export function chain(...steps: readonly Defaulter[]): Defaulter {
     for (const step of steps) step(obj);
   };
 }
-
-/** Applies fn to the object at a dotted path when it exists (a pointer that may be nil). */
-export function atPath(path: string, fn: Defaulter): Defaulter {
-  return (obj) => {
-    const target = at(obj, path);
-    if (target !== undefined) fn(target);
-  };
-}

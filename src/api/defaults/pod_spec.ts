@@ -6,7 +6,7 @@ import {
   type JsonObject,
 } from './json.ts';
 import { defaultPullPolicy } from './image.ts';
-import { roundResourceList } from './quantity.ts';
+import { roundResourceList } from './resource_list.ts';
 import { defaultObjectFieldSelector, defaultVolume } from './volumes.ts';
 
 /** The container lists of a PodSpec, in the order upstream visits them. */

@@ -2,7 +2,7 @@
 // strategy sets it on create and the kubelet and scheduler read it. Pure: it only reads the pod.
 
 import { child, eachIn, type JsonObject } from './json.ts';
-import { addQuantities, compareQuantities, parseQuantity, type QuantityValue } from './quantity.ts';
+import { addQuantity, cmpQuantity, sign, tryParseQuantity, type Quantity } from '../quantity.ts';
 
 /** The three QoS classes. */
 export const PodQOSClass = { Guaranteed: 'Guaranteed', Burstable: 'Burstable', BestEffort: 'BestEffort' } as const;
@@ -10,7 +10,6 @@ export type PodQOSClass = (typeof PodQOSClass)[keyof typeof PodQOSClass];
 
 // Only these resources count towards QoS.
 const qosResources = new Set(['cpu', 'memory']);
-const zero: QuantityValue = { num: 0n, den: 1n, format: 'DecimalSI' };
 
 /**
  * The QoS class of a pod: BestEffort without any cpu/memory request or limit, Guaranteed when every
@@ -18,8 +17,8 @@ const zero: QuantityValue = { num: 0n, den: 1n, format: 'DecimalSI' };
  * requests equal the summed limits, Burstable otherwise.
  */
 export function computeQOSClass(pod: JsonObject): PodQOSClass {
-  const requests = new Map<string, QuantityValue>();
-  const limits = new Map<string, QuantityValue>();
+  const requests = new Map<string, Quantity>();
+  const limits = new Map<string, Quantity>();
   let guaranteed = true;
   const spec = child(pod, 'spec');
   const visit = (container: JsonObject): void => {
@@ -34,7 +33,7 @@ export function computeQOSClass(pod: JsonObject): PodQOSClass {
   if (guaranteed) {
     for (const [name, req] of requests) {
       const lim = limits.get(name);
-      if (lim === undefined || compareQuantities(lim, req) !== 0) {
+      if (lim === undefined || cmpQuantity(lim, req) !== 0) {
         guaranteed = false;
         break;
       }
@@ -44,16 +43,16 @@ export function computeQOSClass(pod: JsonObject): PodQOSClass {
 }
 
 // Adds the positive cpu/memory quantities of one ResourceList to the totals; returns their names.
-function addPositive(totals: Map<string, QuantityValue>, list: JsonObject | undefined): Set<string> {
+function addPositive(totals: Map<string, Quantity>, list: JsonObject | undefined): Set<string> {
   const found = new Set<string>();
   if (list === undefined) return found;
   for (const [name, text] of Object.entries(list)) {
     if (!qosResources.has(name)) continue;
-    const q = parseQuantity(text);
-    if (q === undefined || compareQuantities(q, zero) <= 0) continue;
+    const q = typeof text === 'string' || typeof text === 'number' ? tryParseQuantity(String(text)) : null;
+    if (q === null || sign(q) <= 0) continue;
     found.add(name);
     const prev = totals.get(name);
-    totals.set(name, prev === undefined ? q : addQuantities(prev, q));
+    totals.set(name, prev === undefined ? q : addQuantity(prev, q));
   }
   return found;
 }

@@ -3,7 +3,7 @@
 // VolumeAttachments' inline specs.
 
 import { child, defaultNil, defaultZero, eachIn, ensure, isNil, type JsonObject } from './json.ts';
-import { roundResourceList } from './quantity.ts';
+import { roundResourceList } from './resource_list.ts';
 
 /** Mode bits (0644) upstream gives secret, configMap, downwardAPI and projected volumes. */
 export const DEFAULT_VOLUME_MODE = 0o644;

@@ -511,7 +511,32 @@ const cases: Case[] = [
     want: deploy({ containers: [ctr('c', { ports: [{ containerPort: 80 }, { containerPort: 443 }] })] }),
   },
 
+  {
+    name: 'apply changes a container port (delete the old key, add the new one)',
+    definition: DEPLOYMENT,
+    original: deploy({ containers: [ctr('c', { ports: [{ containerPort: 80, protocol: 'TCP' }] })] }),
+    patch: tpl({
+      '$setElementOrder/containers': [{ name: 'c' }],
+      containers: [{ '$setElementOrder/ports': [{ containerPort: 8080 }], name: 'c', ports: [{ containerPort: 8080 }, { $patch: 'delete', containerPort: 80 }] }],
+    }),
+    want: deploy({ containers: [ctr('c', { ports: [{ containerPort: 8080 }] })] }),
+  },
+  {
+    name: 'apply removes a field of a container with null',
+    definition: DEPLOYMENT,
+    original: deploy({ containers: [ctr('c', { resources: { limits: { cpu: '1' } }, command: ['sh'] })] }),
+    patch: tpl({ '$setElementOrder/containers': [{ name: 'c' }], containers: [{ name: 'c', resources: null, command: null }] }),
+    want: deploy({ containers: [ctr('c')] }),
+  },
+
   // ---- services ----
+  {
+    name: 'apply changes the only service port',
+    definition: SERVICE,
+    original: service([{ name: 'http', port: 80, protocol: 'TCP', targetPort: 80 }], { type: 'ClusterIP' }),
+    patch: { spec: { '$setElementOrder/ports': [{ port: 8080 }], ports: [{ port: 8080, targetPort: 8080, name: 'http' }, { $patch: 'delete', port: 80 }] } },
+    want: service([{ name: 'http', port: 8080, targetPort: 8080 }], { type: 'ClusterIP' }),
+  },
   {
     name: 'a Service patched with only port 8080 keeps port 80 (two ports)',
     definition: SERVICE,

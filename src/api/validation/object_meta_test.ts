@@ -153,10 +153,11 @@ describe('validateAnnotations (TestValidateAnnotations)', () => {
     }),
   );
   test('rejects 256 KiB of annotations with one Too long error', () => {
-    for (const a of [
+    const tooBig: Array<Record<string, string>> = [
       { a: 'b'.repeat(TotalAnnotationSizeLimitB) },
       { a: 'b'.repeat(TotalAnnotationSizeLimitB / 2), c: 'd'.repeat(TotalAnnotationSizeLimitB / 2) },
-    ]) {
+    ];
+    for (const a of tooBig) {
       assert.deepEqual(validateAnnotations(a, p).map(errorString), ['field: Too long: may not be more than 262144 bytes']);
     }
   });

@@ -7,7 +7,7 @@ import type { HandlerContext } from './context.ts';
 /** POST …/pods/NAME/binding */
 export async function handleBinding(ctx: HandlerContext): Promise<void> {
   const body = await readBody(ctx.req);
-  const binding = ctx.services.decodeBody(ctx.req, body, { ...ctx.info, kind: 'Binding' });
+  const binding = ctx.services.decodeBody(ctx.req, body, { ...ctx.info, kind: 'Binding', definition: 'io.k8s.api.core.v1.Binding' });
   const target = (binding['target'] ?? {}) as Record<string, unknown>;
   const node = target['name'];
   if (typeof node !== 'string' || node === '') throw newBadRequest('target.name: Required value');

@@ -20,6 +20,8 @@ export interface HandlerServices {
   toTable(info: ResourceInfo, objs: KObject[], opts: { includeObject: string; noHeaders?: boolean; listMeta?: Record<string, unknown> }): KObject;
   /** Decodes a request body (JSON, YAML, protobuf) into an object. */
   decodeBody(req: Req, body: Buffer, info: ResourceInfo): KObject;
+  /** Fails with 400 when an object does not fit its schema's types (as Go's decoder would). */
+  checkTyped(info: ResourceInfo, obj: KObject): void;
   /** Checks a namespace may receive new objects (exists, not terminating). */
   checkNamespaceForCreate(namespace: string): Promise<void>;
   /** Unknown-field handling per fieldValidation; returns warnings for Warn. */

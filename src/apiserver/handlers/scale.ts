@@ -54,7 +54,7 @@ export async function handleScale(ctx: HandlerContext): Promise<void> {
     const before = scaleOf(ctx, current);
     let scale: KObject;
     if (verb === 'update') {
-      scale = ctx.services.decodeBody(ctx.req, body, { ...ctx.info, kind: 'Scale', version: 'v1', group: 'autoscaling' });
+      scale = ctx.services.decodeBody(ctx.req, body, { ...ctx.info, kind: 'Scale', version: 'v1', group: 'autoscaling', definition: 'io.k8s.api.autoscaling.v1.Scale' });
     } else {
       scale = await applyPatchBody(ct === 'application/strategic-merge-patch+json' ? 'application/merge-patch+json' : ct, before, body,
         { ...(scaleInfo ?? ctx.info), definition: 'io.k8s.api.autoscaling.v1.Scale' });

@@ -80,6 +80,7 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
     // sets a different value is a precondition, checked by the store (409 on mismatch).
     const pm = patched['metadata'] as Record<string, unknown> | undefined;
     if (pm && pm['resourceVersion'] === currentRV) delete pm['resourceVersion'];
+    ctx.services.checkTyped(ctx.info, patched);
     ctx.warnings.push(...ctx.services.checkFields(ctx.info, patched, mode));
     checkBodyAgainstRequest(ctx.info, patched, ctx.ri.namespace, ctx.ri.name, gv);
     return patched;
@@ -100,7 +101,7 @@ async function deleteOptionsOf(ctx: HandlerContext): Promise<DeleteOptions> {
   let fromBody: KObject = {};
   const body = await readBody(ctx.req);
   if (body.length > 0 && body.toString('utf8').trim() !== '') {
-    fromBody = ctx.services.decodeBody(ctx.req, body, { ...ctx.info, kind: 'DeleteOptions' });
+    fromBody = ctx.services.decodeBody(ctx.req, body, { ...ctx.info, kind: 'DeleteOptions', definition: 'io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions' });
   }
   const grace = intParam(q, 'gracePeriodSeconds') ?? (typeof fromBody['gracePeriodSeconds'] === 'number' ? fromBody['gracePeriodSeconds'] : undefined);
   let policy = q.get('propagationPolicy') ?? (typeof fromBody['propagationPolicy'] === 'string' ? fromBody['propagationPolicy'] : undefined);

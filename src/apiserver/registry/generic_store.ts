@@ -42,6 +42,8 @@ export interface GenericStoreHooks {
   defaults?(info: ResourceInfo, obj: KObject): void;
   /** Field errors of metadata (names, labels, annotations …) for a create or an update. */
   validateMeta?(info: ResourceInfo, obj: KObject, old: KObject | undefined, strategy: Strategy): FieldError[];
+  /** Upstream's create-time preparation of a kind (fresh status, generated selectors …). */
+  prepareForCreate?(info: ResourceInfo, obj: KObject): void;
   /** Resource-specific work before validation that needs other state (Service IP allocation). */
   admit?(info: ResourceInfo, obj: KObject, old: KObject | undefined): Promise<FieldError[]>;
 }
@@ -151,6 +153,7 @@ export class GenericStore {
     if (this.strategy.tracksGeneration) m['generation'] = 1;
     else delete m['generation'];
     this.strategy.prepareForCreate?.(obj, ctx);
+    this.#hooks.prepareForCreate?.(this.info, obj);
     await opts.mutate?.(obj);
     const name = metaString(obj, 'name');
     const errs = [

@@ -3,6 +3,7 @@
 import type { ResourceInfo } from '../../api/resource_types.ts';
 import type { FieldError } from '../../api/field_errors.ts';
 import { applyDefaults } from '../../api/defaults/registry.ts';
+import { prepareForCreate } from '../../api/defaults/prepare_for_create.ts';
 import { validateObjectMeta as validateMetaCreate, validateObjectMetaUpdate, type ObjectMetaLike } from '../../api/validation/object_meta.ts';
 import { nameIsDNSSubdomain } from '../../api/validation/names.ts';
 import type { KObject, Strategy } from './strategy.ts';
@@ -19,4 +20,9 @@ export function validateObjectMeta(info: ResourceInfo, obj: KObject, old: KObjec
     return validateMetaCreate(meta, { requiresNamespace: info.namespaced, nameFn: strategy.nameValidator ?? nameIsDNSSubdomain });
   }
   return validateObjectMetaUpdate(meta, (old['metadata'] ?? {}) as ObjectMetaLike);
+}
+
+/** Upstream's create-time preparation (pod status and QoS, namespace finalizer, Service status …). */
+export function prepareObjectForCreate(info: ResourceInfo, obj: KObject): void {
+  prepareForCreate(info.group, info.version, info.kind, obj);
 }

@@ -4,7 +4,6 @@
 import { nameIsDNS1035Label, nameIsDNSLabel, nameIsDNSSubdomain, validatePathSegmentName } from '../../api/validation/names.ts';
 import { registerStrategy, type KObject, type Strategy, type StrategyContext } from './strategy.ts';
 import { meta } from './object_meta.ts';
-import { computeQOSClass } from '../../api/defaults/qos.ts';
 
 type Key = `${string}/${string}`;
 
@@ -58,12 +57,9 @@ for (const key of new Set<Key>([...TRACKS_GENERATION, ...RESET_STATUS_ON_CREATE,
   register(key);
 }
 
-// Pods: status starts Pending with the QoS class; deletion is graceful once the pod is on a node.
+// Pods: deletion is graceful once the pod is on a node (status on create: prepare_for_create.ts).
 register('/pods', {
   returnDeletedObject: true,
-  prepareForCreate(obj: KObject): void {
-    obj['status'] = { phase: 'Pending', qosClass: computeQOSClass(obj) };
-  },
   checkGracefulDelete(obj: KObject, requested: number | undefined) {
     const spec = (obj['spec'] ?? {}) as Record<string, unknown>;
     const status = (obj['status'] ?? {}) as Record<string, unknown>;
@@ -74,15 +70,10 @@ register('/pods', {
   },
 });
 
-// Namespaces: Active on create with the "kubernetes" finalizer; delete marks Terminating until the
+// Namespaces (Active with the "kubernetes" finalizer on create: prepare_for_create.ts): delete marks Terminating until the
 // namespace controller has emptied it and removed the finalizer.
 register('/namespaces', {
   nameValidator: nameIsDNSLabel,
-  prepareForCreate(obj: KObject): void {
-    obj['status'] = { phase: 'Active' };
-    const spec = (obj['spec'] ??= {}) as Record<string, unknown>;
-    spec['finalizers'] = ['kubernetes'];
-  },
   prepareForUpdate(obj: KObject, old: KObject, ctx: StrategyContext): void {
     if (ctx.subresource === '') {
       // spec.finalizers change only through /finalize; status only through /status.

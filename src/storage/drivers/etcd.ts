@@ -48,13 +48,14 @@ export function parseEtcdEndpoints(endpoint: string): string[] {
 /** Connects to etcd (failing clearly if no endpoint answers) and returns a store on it. */
 export async function openEtcdStore(endpoints: readonly string[], opts: EtcdStoreOptions = {}): Promise<Store> {
   const client = new EtcdClient(endpoints, opts.callTimeoutMs !== undefined ? { callTimeoutMs: opts.callTimeoutMs } : {});
+  let status;
   try {
-    await client.connect();
+    status = await client.connect();
   } catch (err) {
     client.close();
     throw err;
   }
-  const store = new EtcdStore(client);
+  const store = new EtcdStore(client, { orderedProgress: orderedProgress(status.version) });
   store.startCompaction(opts.compactionWindowMs);
   return store;
 }
@@ -71,8 +72,11 @@ export class EtcdStore implements Store {
   readonly #inflight = new Set<Promise<unknown>>();
   #closed = false;
 
-  constructor(client: EtcdClient) {
+  readonly #orderedProgress: boolean;
+
+  constructor(client: EtcdClient, opts: { readonly orderedProgress: boolean }) {
     this.#client = client;
+    this.#orderedProgress = opts.orderedProgress;
   }
 
   /** Starts time-window compaction (see compactor.ts); called once by openEtcdStore. */
@@ -199,20 +203,23 @@ export class EtcdStore implements Store {
       this.#checkOpen();
       if (opts.exact) validateKey(prefix);
       else validatePrefix(prefix);
+      // etcd itself refuses only starts below the compacted revision (fromRevision + 1 < it); the
+      // contract also refuses fromRevision = compacted - 1, which the last compaction we know of catches.
+      if (opts.fromRevision < this.#knownCompacted) throw new CompactedError(opts.fromRevision, this.#knownCompacted);
     } catch (err) {
       // Like the in-process drivers: storage faults of a watch arrive through the sink.
       if (err instanceof StorageError) return failedWatch(sink, err);
       throw err;
     }
-    const spec = opts.exact
-      ? { key: Buffer.from(prefix), fromRevision: opts.fromRevision }
-      : { key: Buffer.from(prefix), rangeEnd: Buffer.from(prefixUpperBound(prefix)), fromRevision: opts.fromRevision };
+    const base = { key: Buffer.from(prefix), fromRevision: opts.fromRevision, orderedProgress: this.#orderedProgress };
+    const spec = opts.exact ? base : { ...base, rangeEnd: Buffer.from(prefixUpperBound(prefix)) };
     const w = new EtcdWatch(this.#client, spec, {
       onEvents: (events) => sink.onEvents(events),
       onError: (err) => {
         if (err instanceof CompactedError) this.#noteCompacted(err.compacted);
         sink.onError(err);
       },
+      onProgress: (revision) => sink.onProgress?.(revision),
     }, (done) => this.#watches.delete(done));
     this.#watches.add(w);
     return w;
@@ -342,6 +349,17 @@ export class EtcdStore implements Store {
   }
 }
 
+/** True for etcd versions whose progress responses are ordered with events (3.4.31+, 3.5.13+, 3.6+). */
+export function orderedProgress(version: string): boolean {
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  if (!m) return false;
+  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (major !== 3) return major > 3;
+  if (minor === 4) return patch >= 31;
+  if (minor === 5) return patch >= 13;
+  return minor > 5;
+}
+
 /** Compare-and-swap guard: the key exists and was last written at `expected`. */
 function casCompares(key: Buffer, expected: number): Compare[] {
   // A missing key has mod_revision 0 in etcd's compares; the CREATE guard keeps expected=0 from
@@ -373,7 +391,12 @@ function failedWatch(sink: WatchSink, err: StorageError): Watch {
   queueMicrotask(() => {
     if (!disposed) sink.onError(err);
   });
-  return { dispose: () => { disposed = true; } };
+  return {
+    dispose: () => {
+      disposed = true;
+    },
+    requestProgress: () => {},
+  };
 }
 
 function errorText(err: unknown): string {

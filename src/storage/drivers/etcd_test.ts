@@ -9,7 +9,7 @@ import { runConformance } from '../conformance.ts';
 import { openStore } from '../registry.ts';
 import { StorageErrorCode } from '../types.ts';
 import type { Store, WatchEvent } from '../types.ts';
-import { openEtcdStore, parseEtcdEndpoints } from './etcd.ts';
+import { openEtcdStore, orderedProgress, parseEtcdEndpoints } from './etcd.ts';
 import { startEtcd } from '../../testing/etcd.ts';
 import type { TestEtcd } from '../../testing/etcd.ts';
 
@@ -40,6 +40,11 @@ describe('etcd driver', () => {
     assert.deepEqual(parseEtcdEndpoints('etcd://127.0.0.1:2379/'), ['127.0.0.1:2379']);
     assert.throws(() => parseEtcdEndpoints('etcd://'), /expected etcd:\/\/host:port/);
     assert.throws(() => parseEtcdEndpoints('etcd://h1:port'), /expected host:port/);
+  });
+
+  test('progress responses count as ordered only from etcd 3.4.31 and 3.5.13 on', () => {
+    for (const v of ['3.4.23', '3.4.30', '3.5.12', '3.3.27', 'garbage']) assert.equal(orderedProgress(v), false, v);
+    for (const v of ['3.4.31', '3.5.13', '3.5.21', '3.6.0', '4.0.0']) assert.equal(orderedProgress(v), true, v);
   });
 
   test('open fails with a clear error when no endpoint answers', async () => {

@@ -113,7 +113,10 @@ export interface WatchCreateRequest {
   watchId?: number;
 }
 
-export type WatchRequest = { createRequest: WatchCreateRequest } | { cancelRequest: { watchId: number } };
+export type WatchRequest =
+  | { createRequest: WatchCreateRequest }
+  | { cancelRequest: { watchId: number } }
+  | { progressRequest: Record<string, never> };
 
 export interface RawEvent {
   type: 'PUT' | 'DELETE';

@@ -47,7 +47,18 @@ export interface EtcdWatchSpec {
   /** Absent for a single-key watch. */
   readonly rangeEnd?: Buffer;
   readonly fromRevision: number;
+  /**
+   * The server orders progress responses with events (etcd >= 3.4.31 / 3.5.13). Older servers
+   * send them on a separate queue that can overtake events already pending for this watch.
+   */
+  readonly orderedProgress: boolean;
 }
+
+/**
+ * How long after creation a watch that etcd registered as "unsynced" (starting at or below the
+ * current revision) may still be catching up: etcd 3.4 syncs such watchers every 100 ms.
+ */
+const SYNC_GRACE_MS = 250;
 
 /** A running etcd watch; `onEnd` tells the store it is gone. */
 export class EtcdWatch implements Watch {
@@ -62,6 +73,19 @@ export class EtcdWatch implements Watch {
   #retries = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #ended = false;
+  /** etcd confirmed the watcher on the current stream. */
+  #created = false;
+  /** The watcher is known to be past its catch-up from history (see #onCreated). */
+  #synced = false;
+  /** Store revision when the watcher was created; delivering past it proves catch-up is over. */
+  #createdRevision = 0;
+  #syncTimer: NodeJS.Timeout | undefined;
+  /** Progress request: none, waiting to be sent, or waiting for the first / confirming response. */
+  #progress: 'idle' | 'waiting' | 'first' | 'second' = 'idle';
+  /** The first response's revision, reported once the confirming one arrives. */
+  #progressRevision = 0;
+  /** A request came while a round was in flight; it needs a round of its own. */
+  #progressAgain = false;
 
   constructor(client: EtcdClient, spec: EtcdWatchSpec, sink: WatchSink, onEnd: (w: EtcdWatch) => void) {
     this.#client = client;
@@ -91,9 +115,84 @@ export class EtcdWatch implements Watch {
     }
   }
 
+  /** Asks etcd for a progress notification; answered through sink.onProgress. */
+  requestProgress(): void {
+    if (this.#ended) return;
+    if (this.#progress !== 'idle') {
+      this.#progressAgain = true;
+      return;
+    }
+    this.#progress = 'waiting';
+    this.#advanceProgress();
+  }
+
+  /**
+   * Sends the progress request once etcd can answer it truthfully. etcd answers with its current
+   * revision without regard to this watch, so the request waits until the watcher has caught up
+   * with history; older etcd also lets the answer overtake events already queued for the watch,
+   * so there a second round trip confirms the first (see #onProgress).
+   */
+  #advanceProgress(): void {
+    if (this.#progress !== 'waiting' || !this.#stream || !this.#created) return;
+    if (!this.#spec.orderedProgress && !this.#synced) return;
+    this.#progress = 'first';
+    this.#stream.write({ progressRequest: {} });
+  }
+
+  #onProgress(revision: number): void {
+    if (this.#progress !== 'first' && this.#progress !== 'second') return; // nobody asked
+    if (this.#progress === 'first' && !this.#spec.orderedProgress) {
+      this.#progressRevision = revision;
+      this.#progress = 'second';
+      this.#stream?.write({ progressRequest: {} });
+      return;
+    }
+    const answer = this.#progress === 'second' ? this.#progressRevision : revision;
+    this.#progress = 'idle';
+    try {
+      this.#sink.onProgress?.(Math.max(answer, this.#lastRevision));
+    } catch (err) {
+      log.error('watch consumer threw', { err });
+    }
+    if (this.#progressAgain && !this.#ended) {
+      this.#progressAgain = false;
+      this.requestProgress();
+    }
+  }
+
+  /**
+   * etcd registers a watcher starting above its current revision as synced: every later event
+   * reaches it in order. One starting lower catches up from history first, out of band; it is
+   * known caught up once it delivers an event past the creation revision, or after the grace time
+   * in which etcd syncs such watchers.
+   */
+  #onCreated(revision: number): void {
+    this.#created = true;
+    this.#retries = 0;
+    this.#createdRevision = revision;
+    if (this.#lastRevision >= revision) {
+      this.#markSynced();
+      return;
+    }
+    this.#syncTimer = setTimeout(() => {
+      this.#syncTimer = undefined;
+      this.#markSynced();
+    }, SYNC_GRACE_MS);
+  }
+
+  #markSynced(): void {
+    if (this.#synced) return;
+    this.#synced = true;
+    if (this.#syncTimer) clearTimeout(this.#syncTimer);
+    this.#syncTimer = undefined;
+    this.#advanceProgress();
+  }
+
   #teardown(): void {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    if (this.#syncTimer) clearTimeout(this.#syncTimer);
+    this.#syncTimer = undefined;
     const s = this.#stream;
     this.#stream = undefined;
     s?.cancel();
@@ -110,6 +209,10 @@ export class EtcdWatch implements Watch {
     }
     this.#stream = s;
     this.#endpoint = this.#client.currentEndpoint;
+    this.#created = false;
+    this.#synced = false;
+    // A progress round cut by a reconnect starts over on the new stream.
+    if (this.#progress === 'first' || this.#progress === 'second') this.#progress = 'waiting';
     s.on('data', (resp: WatchResponse) => {
       if (this.#stream === s) this.#onResponse(resp);
     });
@@ -119,14 +222,12 @@ export class EtcdWatch implements Watch {
     s.on('end', () => {
       if (this.#stream === s) this.#onBroken(new Error('etcd closed the watch stream'));
     });
-    // Start one revision early (start_revision is inclusive) so etcd itself refuses a start older
-    // than the compacted revision, exactly as the contract says; the extra event is dropped below.
-    // 0 would mean "from now" to etcd, hence at least 1.
     s.write({
       createRequest: {
         key: this.#spec.key,
         ...(this.#spec.rangeEnd ? { rangeEnd: this.#spec.rangeEnd } : {}),
-        startRevision: Math.max(1, this.#lastRevision),
+        // start_revision is inclusive.
+        startRevision: this.#lastRevision + 1,
         prevKv: true,
       },
     });
@@ -141,20 +242,28 @@ export class EtcdWatch implements Watch {
       this.fail(new StorageError(StorageErrorCode.Unavailable, `etcd canceled the watch: ${resp.cancelReason || 'no reason given'}`));
       return;
     }
-    if (resp.created) this.#retries = 0;
-    if (resp.events.length === 0) return;
+    if (resp.created) {
+      this.#onCreated(resp.header.revision);
+      return;
+    }
+    if (resp.events.length === 0) {
+      this.#onProgress(resp.header.revision);
+      return;
+    }
     const batch: WatchEvent[] = [];
     for (const raw of resp.events) {
       if (raw.kv.modRevision <= this.#lastRevision) continue;
       batch.push(toWatchEvent(raw));
       this.#lastRevision = raw.kv.modRevision;
     }
-    if (batch.length === 0) return;
-    try {
-      this.#sink.onEvents(batch);
-    } catch (err) {
-      log.error('watch consumer threw', { err });
+    if (batch.length > 0) {
+      try {
+        this.#sink.onEvents(batch);
+      } catch (err) {
+        log.error('watch consumer threw', { err });
+      }
     }
+    if (!this.#synced && this.#lastRevision > this.#createdRevision) this.#markSynced();
   }
 
   #onBroken(err: Error): void {
@@ -162,6 +271,8 @@ export class EtcdWatch implements Watch {
     const s = this.#stream;
     this.#stream = undefined;
     s?.cancel();
+    if (this.#syncTimer) clearTimeout(this.#syncTimer);
+    this.#syncTimer = undefined;
     if (this.#retries >= MAX_RETRIES) {
       this.fail(new StorageError(StorageErrorCode.Unavailable, `etcd watch lost after ${MAX_RETRIES} reconnects: ${err.message}`));
       return;
