@@ -8,6 +8,7 @@ export interface Bench {
 
 const benches: Record<string, () => Promise<Bench>> = {
   storage: () => import('./storage.ts'),
+  apiserver: () => import('./apiserver.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<void> {

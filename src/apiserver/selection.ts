@@ -23,7 +23,7 @@ export function parseSelection(info: ResourceInfo, namespace: string, q: URLSear
   try {
     labelSel = parseSelector(q.get('labelSelector') ?? '');
   } catch (err) {
-    if (err instanceof LabelSelectorError) throw newBadRequest(`unable to parse requirement: ${err.message}`);
+    if (err instanceof LabelSelectorError) throw newBadRequest(err.message);
     throw err;
   }
   let fieldSel;

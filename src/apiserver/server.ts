@@ -65,6 +65,7 @@ export class ApiServer {
   #services: ServerServices;
   #port = 0;
   #sockets = new Set<import('node:net').Socket>();
+  #certUsers = new WeakMap<object, UserInfo>();
 
   constructor(opts: ApiServerOptions) {
     this.#opts = opts;
@@ -139,15 +140,21 @@ export class ApiServer {
   }
 
   #authenticate(req: Req): UserInfo | undefined {
+    // A connection's client certificate never changes: parse it once per connection (the
+    // HTTP/2 session, or the HTTP/1.1 socket).
+    const conn: object = (req as { stream?: { session?: object } }).stream?.session ?? req.socket;
+    const cached = this.#certUsers.get(conn);
+    if (cached !== undefined) return cached;
     const socket = req.socket as TLSSocket;
-    if (socket.authorized) {
-      const cert = socket.getPeerCertificate?.();
-      if (cert && cert.raw) {
-        const id = parseCertificateIdentity(cert.raw);
-        return { name: id.commonName, groups: [...id.organizations, 'system:authenticated'] };
-      }
+    if (!socket.authorized) return undefined;
+    let user: UserInfo | undefined;
+    const cert = socket.getPeerCertificate?.();
+    if (cert && cert.raw) {
+      const id = parseCertificateIdentity(cert.raw);
+      user = { name: id.commonName, groups: [...id.organizations, 'system:authenticated'] };
+      this.#certUsers.set(conn, user);
     }
-    return undefined;
+    return user;
   }
 
   async #handle(req: Req, res: Res): Promise<void> {

@@ -107,6 +107,49 @@ describe('etcd driver', () => {
     }
   });
 
+  test('a progress answer never overtakes events, also while the watch catches up from history', async () => {
+    const store = await openEtcdStore([address()], { compactionWindowMs: 0 });
+    const prefix = `/progress/${process.hrtime.bigint()}/`;
+    const delivered: number[] = [];
+    const answers: Array<{ revision: number; delivered: number[] }> = [];
+    let wake: () => void = () => {};
+    try {
+      const from = await store.currentRevision();
+      const written: number[] = [];
+      for (let i = 0; i < 30; i++) written.push((await store.create(`${prefix}h${i}`, new Uint8Array(1))).revision);
+      // Starts below the current revision: etcd replays history to it out of band first.
+      const w = store.watch(prefix, { fromRevision: from }, {
+        onEvents(evs) {
+          delivered.push(...evs.map((e) => e.revision));
+          wake();
+        },
+        onError(err) {
+          throw err;
+        },
+        onProgress(revision) {
+          answers.push({ revision, delivered: [...delivered] });
+          wake();
+        },
+      });
+      w.requestProgress();
+      await waitFor(() => answers.length >= 1, (f) => (wake = f), 'the first progress answer');
+      for (let round = 0; round < 10; round++) {
+        written.push(...(await Promise.all(Array.from({ length: 5 }, (_, i) =>
+          store.create(`${prefix}r${round}-${i}`, new Uint8Array(1)).then((r) => r.revision)))));
+        w.requestProgress();
+        await waitFor(() => answers.length >= round + 2, (f) => (wake = f), `progress answer ${round + 2}`);
+      }
+      w.dispose();
+      for (const a of answers) {
+        const due = written.filter((r) => r <= a.revision).sort((x, y) => x - y);
+        assert.deepEqual(a.delivered.filter((r) => r <= a.revision), due, `events up to ${a.revision} before its progress answer`);
+      }
+      assert.ok(answers[answers.length - 1]!.revision >= Math.max(...written));
+    } finally {
+      await store.close();
+    }
+  });
+
   test('a value over the etcd server request limit fails with InvalidValue, not Unavailable', async () => {
     const small = await startEtcd({ memoryBacked: true, maxRequestBytes: 1536 * 1024 }); // etcd's default
     const store: Store = await openEtcdStore([small.endpoint.replace(/^etcd:\/\//, '')], { compactionWindowMs: 0 });
@@ -128,6 +171,20 @@ describe('etcd driver', () => {
     assert.throws(() => process.kill(other.pid, 0), { code: 'ESRCH' });
     assert.equal(existsSync(other.dataDir), false);
     await other.stop(); // idempotent
+  });
+
+  test('history older than the compaction window is compacted in the background', async () => {
+    const store = await openEtcdStore([address()], { compactionWindowMs: 300 });
+    try {
+      const rev = (await store.create(`/window/${process.hrtime.bigint()}`, new Uint8Array(1))).revision;
+      const deadline = Date.now() + 10_000;
+      while ((await store.compactedRevision()) < rev) {
+        assert.ok(Date.now() < deadline, 'the compactor compacted past the write within 10 s');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await store.close();
+    }
   });
 
   test('compactedRevision reports a compaction made by another client', async () => {
