@@ -120,7 +120,11 @@ export function createServices(deps: ServicesDeps): ServerServices {
     },
 
     async checkNamespaceForCreate(namespace: string): Promise<void> {
-      const ns = await deps.storeFor(namespacesInfo).get('', namespace);
+      // The namespaces cache answers almost always (as upstream's lifecycle admission uses an
+      // informer); a namespace created a moment ago may not be there yet, so fall back to storage.
+      const nsStore = deps.storeFor(namespacesInfo);
+      await nsStore.cache.start();
+      const ns = nsStore.cache.get(nsStore.key('', namespace))?.obj ?? await nsStore.get('', namespace);
       const meta = (ns['metadata'] ?? {}) as Record<string, unknown>;
       const status = (ns['status'] ?? {}) as Record<string, unknown>;
       if (meta['deletionTimestamp'] || status['phase'] === 'Terminating') {

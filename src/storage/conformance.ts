@@ -84,8 +84,10 @@ export function runConformance(name: string, open: OpenTarget): void {
       const k = p + 'k';
       const r1 = (await s.create(k, enc('a'))).revision;
       const r2 = (await s.update(k, enc('b'), r1)).revision;
-      for (const attempt of [s.update(k, enc('c'), r1), s.delete(k, r1)]) {
-        const err = await attempt.then(() => undefined, (e: unknown) => e);
+      // Handlers are attached at once: a rejection must never be unhandled while the other waits.
+      const attempts = [s.update(k, enc('c'), r1), s.delete(k, r1)].map((p) => p.then(() => undefined, (e: unknown) => e));
+      for (const attempt of attempts) {
+        const err = await attempt;
         assert.ok(err instanceof ConflictError, `expected ConflictError, got ${String(err)}`);
         assert.equal(err.code, StorageErrorCode.Conflict);
         assertKv(err.current, { key: k, value: 'b', createRevision: r1, modRevision: r2 });

@@ -27,7 +27,12 @@ export async function openStore(opts: OpenOptions): Promise<Store> {
   try {
     url = new URL(opts.endpoint);
   } catch {
-    throw new Error(`invalid datastore endpoint ${JSON.stringify(opts.endpoint)}: expected scheme://…, e.g. sqlite:///path/state.db or etcd://127.0.0.1:2379`);
+    // "etcd://h1:2379,h2:2379" is no valid URL; drivers read opts.endpoint for such lists.
+    const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(opts.endpoint);
+    if (!m) {
+      throw new Error(`invalid datastore endpoint ${JSON.stringify(opts.endpoint)}: expected scheme://…, e.g. sqlite:///path/state.db or etcd://127.0.0.1:2379`);
+    }
+    url = new URL(`${m[1]!.toLowerCase()}://list`);
   }
   const scheme = url.protocol.replace(/:$/, '');
   const factory = drivers.get(scheme);
