@@ -20,6 +20,13 @@ export interface BootstrapOptions {
 }
 
 async function ensure(store: GenericStore, namespace: string, obj: Record<string, unknown>): Promise<void> {
+  const name = String((obj['metadata'] as Record<string, unknown>)['name']);
+  try {
+    await store.get(namespace, name);
+    return;
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === 404)) throw err;
+  }
   try {
     await store.create(namespace, obj);
   } catch (err) {

@@ -16,7 +16,7 @@ export async function handleGet(ctx: HandlerContext): Promise<void> {
   if (rv === '0') {
     await ctx.store.cache.start();
     const cached = ctx.store.cache.get(ctx.store.key(ctx.ri.namespace, ctx.ri.name));
-    obj = cached ? structuredClone(cached.obj) : await ctx.store.get(ctx.ri.namespace, ctx.ri.name);
+    obj = cached ? ctx.store.present(structuredClone(cached.obj)) : await ctx.store.get(ctx.ri.namespace, ctx.ri.name);
   } else {
     obj = await ctx.store.get(ctx.ri.namespace, ctx.ri.name);
   }
@@ -49,7 +49,7 @@ export async function handleList(ctx: HandlerContext): Promise<void> {
   if (fromStorage) {
     try {
       const page = await listFromStorage(ctx.store, sel, { limit, continue: cont, revision: rvMatch === 'Exact' ? Number(rv) : 0 });
-      items = page.items;
+      items = page.items.map((o) => ctx.store.present(o));
       listMeta['resourceVersion'] = String(page.revision);
       if (page.continue) listMeta['continue'] = page.continue;
       if (page.remaining !== undefined && page.continue) listMeta['remainingItemCount'] = page.remaining;
@@ -67,7 +67,8 @@ export async function handleList(ctx: HandlerContext): Promise<void> {
     else await cache.start();
     const matched = cache.list(ctx.store.keyPrefix(sel.namespace)).filter((c) => sel.matches(c.obj));
     listMeta['resourceVersion'] = String(cache.revision);
-    if (ctx.negotiated.as === 'json') itemTexts = matched.map((c) => c.json());
+    if (ctx.store.converts) items = matched.map((c) => ctx.store.present(c.obj));
+    else if (ctx.negotiated.as === 'json') itemTexts = matched.map((c) => c.json());
     else items = matched.map((c) => c.obj);
   }
 

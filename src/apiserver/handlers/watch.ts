@@ -55,13 +55,14 @@ export async function handleWatch(ctx: HandlerContext): Promise<void> {
     sendHeaders();
     (res as import('node:http').ServerResponse).write(`{"type":"${type}","object":${typeof object === 'string' ? object : JSON.stringify(object)}}\n`);
   };
-  const objectText = (obj: KObject, json: () => string): string => {
+  const objectText = (stored: KObject, json: () => string): string => {
+    const obj = ctx.store.present(stored);
     if (asTable) {
       const t = ctx.services.toTable(ctx.info, [obj], { includeObject: q.get('includeObject') ?? 'Metadata', noHeaders: !firstTable });
       firstTable = false;
       return JSON.stringify(t);
     }
-    return json();
+    return ctx.store.converts ? JSON.stringify(obj) : json();
   };
 
   let lastRevision = fromRevision ?? 0;

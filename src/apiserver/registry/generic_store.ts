@@ -2,6 +2,9 @@
 // optimistic concurrency, graceful and finalizer-aware delete, list and watch through the watch
 // cache. Per-resource differences come from its Strategy; storage is bytes under upstream's keys.
 import type { ResourceInfo } from '../../api/resource_types.ts';
+import { groupVersionString } from '../../api/resource_types.ts';
+import { convertObject } from '../../api/conversion.ts';
+import { resourceFor } from '../../api/resource_table.ts';
 import type { FieldError } from '../../api/field_errors.ts';
 import type { KeyValue, Store } from '../../storage/types.ts';
 import { ConflictError, StorageError, StorageErrorCode } from '../../storage/types.ts';
@@ -87,6 +90,10 @@ export class GenericStore {
   readonly prefix: string;
   readonly strategy: Strategy;
   readonly cache: WatchCache;
+  /** The resource as stored (another group/version when objects are converted on the way). */
+  readonly storageInfo: ResourceInfo;
+  /** True when served objects are converted from the stored version. */
+  readonly converts: boolean;
   #store: Store;
   #hooks: GenericStoreHooks;
 
@@ -99,7 +106,11 @@ export class GenericStore {
     this.info = info;
     this.gr = { group: info.group, resource: info.resource };
     this.prefix = storagePrefix(info);
-    this.strategy = strategyFor(info.group, info.resource);
+    // events.k8s.io Events are stored as core Events; other groups store one version of their own.
+    const storageGroup = info.group === 'events.k8s.io' && info.resource === 'events' ? '' : info.group;
+    this.storageInfo = resourceFor(storageGroup, info.storageVersion, info.resource) ?? info;
+    this.converts = this.storageInfo !== info && (this.storageInfo.group !== info.group || this.storageInfo.version !== info.version);
+    this.strategy = strategyFor(this.storageInfo.group, this.storageInfo.resource);
     this.cache = cache;
     this.#store = store;
     this.#hooks = hooks;
@@ -116,14 +127,28 @@ export class GenericStore {
   }
 
   #ctx(subresource = ''): StrategyContext {
-    return { info: this.info, subresource, now: new Date() };
+    return { info: this.storageInfo, subresource, now: new Date() };
+  }
+
+  /** A stored object as this version serves it (a copy when converted). */
+  present(obj: KObject): KObject {
+    if (!this.converts) return obj;
+    return convertObject(obj, groupVersionString(this.storageInfo.group, this.storageInfo.version), groupVersionString(this.info.group, this.info.version), this.info.kind);
+  }
+
+  /** A served object in its stored form. */
+  #toStorage(obj: KObject): KObject {
+    if (!this.converts) return obj;
+    // Defaults of the served version first (as upstream decodes into it), then convert.
+    this.#hooks.defaults?.(this.info, obj);
+    return convertObject(obj, groupVersionString(this.info.group, this.info.version), groupVersionString(this.storageInfo.group, this.storageInfo.version), this.info.kind);
   }
 
   /** Reads one object from storage (a consistent read). */
   async get(namespace: string, name: string): Promise<KObject> {
     const res = await this.#store.get(this.key(namespace, name)).catch((e: unknown) => { throw toApiError(e, this.gr, name); });
     if (!res.kv) throw newNotFound(this.gr, name);
-    return decodeStored(res.kv);
+    return this.present(decodeStored(res.kv));
   }
 
   /** Reads an object and its raw kv, or undefined. */
@@ -133,8 +158,9 @@ export class GenericStore {
   }
 
   /** Creates an object (already decoded and checked against the URL). */
-  async create(namespace: string, obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
+  async create(namespace: string, served: KObject, opts: WriteOptions = {}): Promise<KObject> {
     const ctx = this.#ctx();
+    const obj = this.#toStorage(served);
     const m = meta(obj);
     if (m['resourceVersion'] !== undefined && m['resourceVersion'] !== '') {
       throw newBadRequest('resourceVersion should not be set on objects to be created');
@@ -144,7 +170,7 @@ export class GenericStore {
     if ((m['name'] === undefined || m['name'] === '') && typeof m['generateName'] === 'string' && m['generateName'] !== '') {
       m['name'] = generateName(m['generateName']);
     }
-    this.#hooks.defaults?.(this.info, obj);
+    this.#hooks.defaults?.(this.storageInfo, obj);
     m['uid'] = newUID();
     m['creationTimestamp'] = rfc3339(ctx.now);
     delete m['deletionTimestamp'];
@@ -153,24 +179,24 @@ export class GenericStore {
     if (this.strategy.tracksGeneration) m['generation'] = 1;
     else delete m['generation'];
     this.strategy.prepareForCreate?.(obj, ctx);
-    this.#hooks.prepareForCreate?.(this.info, obj);
+    this.#hooks.prepareForCreate?.(this.storageInfo, obj);
     await opts.mutate?.(obj);
     const name = metaString(obj, 'name');
     const errs = [
-      ...((await this.#hooks.admit?.(this.info, obj, undefined)) ?? []),
-      ...(this.#hooks.validateMeta?.(this.info, obj, undefined, this.strategy) ?? []),
+      ...((await this.#hooks.admit?.(this.storageInfo, obj, undefined)) ?? []),
+      ...(this.#hooks.validateMeta?.(this.storageInfo, obj, undefined, this.strategy) ?? []),
       ...(this.strategy.validate?.(obj, ctx) ?? []),
     ];
     if (errs.length > 0) throw newInvalid(this.info.group, this.info.kind, name, errs);
     if (opts.dryRun) {
       const existing = await this.#read(this.key(namespace, name), name);
       if (existing) throw newAlreadyExists(this.gr, name);
-      return obj;
+      return this.present(obj);
     }
     try {
       const res = await this.#store.create(this.key(namespace, name), encodeForStorage(obj));
       setResourceVersion(obj, res.revision);
-      return obj;
+      return this.present(obj);
     } catch (err) {
       throw toApiError(err, this.gr, name);
     }
@@ -195,34 +221,34 @@ export class GenericStore {
         return { obj: await this.create(namespace, obj, opts), created: true };
       }
       const old = current.obj;
-      const obj = await build(structuredClone(old));
+      const obj = this.#toStorage(await build(this.converts ? this.present(old) : structuredClone(old)));
       const m = meta(obj);
       const wantRV = m['resourceVersion'];
       const conditional = typeof wantRV === 'string' && wantRV !== '';
       if (conditional && wantRV !== String(current.kv.modRevision)) throw newConflict(this.gr, name);
       m['resourceVersion'] = String(current.kv.modRevision);
       this.#carryOverSystemFields(obj, old, sub);
-      if (sub === '') this.#hooks.defaults?.(this.info, obj);
+      if (sub === '') this.#hooks.defaults?.(this.storageInfo, obj);
       this.strategy.prepareForUpdate?.(obj, old, ctx);
       if (this.strategy.tracksGeneration && sub === '' && !jsonEqual(specPart(obj), specPart(old))) {
         meta(obj)['generation'] = (typeof meta(old)['generation'] === 'number' ? meta(old)['generation'] as number : 0) + 1;
       }
       await opts.mutate?.(obj);
       const errs = [
-        ...(sub === '' ? ((await this.#hooks.admit?.(this.info, obj, old)) ?? []) : []),
-        ...(this.#hooks.validateMeta?.(this.info, obj, old, this.strategy) ?? []),
+        ...(sub === '' ? ((await this.#hooks.admit?.(this.storageInfo, obj, old)) ?? []) : []),
+        ...(this.#hooks.validateMeta?.(this.storageInfo, obj, old, this.strategy) ?? []),
         ...(this.strategy.validateUpdate?.(obj, old, ctx) ?? []),
       ];
       if (errs.length > 0) throw newInvalid(this.info.group, this.info.kind, name, errs);
       meta(obj)['resourceVersion'] = String(current.kv.modRevision);
-      if (jsonEqual(obj, old)) return { obj: old, created: false }; // no-op: no write, same resourceVersion
-      if (opts.dryRun) return { obj, created: false };
+      if (jsonEqual(obj, old)) return { obj: this.present(old), created: false }; // no-op: no write, same resourceVersion
+      if (opts.dryRun) return { obj: this.present(obj), created: false };
       // An object being deleted whose last finalizer went away is deleted now.
       if (this.#finishedDeleting(obj)) {
         try {
           const res = await this.#store.delete(key, current.kv.modRevision);
           setResourceVersion(obj, res.revision);
-          return { obj, created: false };
+          return { obj: this.present(obj), created: false };
         } catch (err) {
           if (err instanceof ConflictError && !conditional && attempt < MAX_UPDATE_RETRIES) continue;
           throw toApiError(err, this.gr, name);
@@ -231,7 +257,7 @@ export class GenericStore {
       try {
         const res = await this.#store.update(key, encodeForStorage(obj), current.kv.modRevision);
         setResourceVersion(obj, res.revision);
-        return { obj, created: false };
+        return { obj: this.present(obj), created: false };
       } catch (err) {
         if (err instanceof ConflictError && !conditional && attempt < MAX_UPDATE_RETRIES) continue;
         if (err instanceof StorageError && err.code === StorageErrorCode.NotFound) throw newNotFound(this.gr, name);
@@ -315,21 +341,21 @@ export class GenericStore {
           m['deletionGracePeriodSeconds'] = graceful.gracePeriodSeconds;
           changed = true;
         }
-        if (!changed || opts.dryRun) return { obj, deleted: false };
+        if (!changed || opts.dryRun) return { obj: this.present(obj), deleted: false };
         try {
           const res = await this.#store.update(key, encodeForStorage(obj), current.kv.modRevision);
           setResourceVersion(obj, res.revision);
-          return { obj, deleted: false };
+          return { obj: this.present(obj), deleted: false };
         } catch (err) {
           if (err instanceof ConflictError && attempt < MAX_UPDATE_RETRIES) continue;
           throw toApiError(err, this.gr, name);
         }
       }
-      if (opts.dryRun) return { obj, deleted: true };
+      if (opts.dryRun) return { obj: this.present(obj), deleted: true };
       try {
         const res = await this.#store.delete(key, current.kv.modRevision);
         setResourceVersion(obj, res.revision);
-        return { obj, deleted: true };
+        return { obj: this.present(obj), deleted: true };
       } catch (err) {
         if (err instanceof ConflictError && attempt < MAX_UPDATE_RETRIES) continue;
         if (err instanceof StorageError && err.code === StorageErrorCode.NotFound) throw newNotFound(this.gr, name);
