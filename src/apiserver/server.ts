@@ -13,7 +13,7 @@ import {
 import { RESOURCES, resourceFor } from '../api/resource_table.ts';
 import type { ResourceInfo } from '../api/resource_types.ts';
 import type { Store } from '../storage/types.ts';
-import { ApiError, newMethodNotAllowed, newNoResource, newUnauthorized, toApiError } from './errors.ts';
+import { ApiError, newForbidden, newMethodNotAllowed, newNoResource, newUnauthorized, toApiError } from './errors.ts';
 import { negotiate, writeError, writeJSON, writeRaw, type Req, type Res } from './http_util.ts';
 import { parseRequestInfo, type RequestInfo } from './request_info.ts';
 import { GenericStore, decodeStored, storagePrefix } from './registry/generic_store.ts';
@@ -25,6 +25,8 @@ import { handleCreate, handleDelete, handleDeleteCollection, handlePatch, handle
 import { serveOpenAPI } from './openapi_handler.ts';
 import { handleScale } from './handlers/scale.ts';
 import { handleBinding } from './handlers/binding.ts';
+import { handleReview, isReview } from './handlers/reviews.ts';
+import { alwaysAllow, forbiddenReason, type Attributes, type Authorizer } from './authz/authorizer.ts';
 import { createServices, type ServerServices } from './services.ts';
 import './registry/strategies.ts';
 
@@ -66,6 +68,7 @@ export class ApiServer {
   #port = 0;
   #sockets = new Set<import('node:net').Socket>();
   #certUsers = new WeakMap<object, UserInfo>();
+  #authorizer: Authorizer = alwaysAllow;
 
   constructor(opts: ApiServerOptions) {
     this.#opts = opts;
@@ -239,6 +242,13 @@ export class ApiServer {
       req, res, ri, query, info, store, user, services: this.#services, warnings: [],
       negotiated: negotiate(req.headers['accept'], { allowTable: true }),
     };
+    const attrs: Attributes = {
+      user, verb: ri.verb, isResourceRequest: true, namespace: ri.namespace, apiGroup: ri.group, apiVersion: ri.version,
+      resource: ri.resource, subresource: ri.subresource, name: ri.name, path: ri.path,
+    };
+    const decision = await this.#authorizer.authorize(attrs);
+    if (decision.decision !== 'allow') throw newForbidden({ group: ri.group, resource: ri.resource }, ri.name, forbiddenReason(attrs));
+    if (isReview(info.group, info.resource)) return handleReview(ctx, this.#authorizer);
     if (ri.subresource === 'scale') return handleScale(ctx);
     if (ri.subresource === 'binding' && info.resource === 'pods') return handleBinding(ctx);
     if (ri.subresource !== '' && !SERVED_SUBRESOURCES.has(ri.subresource)) throw newNoResource();

@@ -215,6 +215,59 @@ describe('creating and reading objects', () => {
   });
 });
 
+describe('typed create commands (protobuf bodies)', () => {
+  test('create deployment, configmap, secret, serviceaccount, job, service', async () => {
+    const ns = await freshNamespace();
+    assert.equal((await ok(['create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=3', '-n', ns])).trim(), 'deployment.apps/web created');
+    const d = JSON.parse(await ok(['get', 'deployment', 'web', '-n', ns, '-o', 'json'])) as Record<string, any>;
+    assert.equal(d.spec.replicas, 3);
+    assert.equal(d.spec.template.spec.containers[0].image, 'nginx:1.27');
+    assert.deepEqual(d.spec.selector, { matchLabels: { app: 'web' } });
+    assert.equal(d.spec.strategy.type, 'RollingUpdate');
+    assert.equal(d.spec.strategy.rollingUpdate.maxSurge, '25%');
+    assert.equal(d.spec.revisionHistoryLimit, 10);
+    assert.equal(d.spec.progressDeadlineSeconds, 600);
+    assert.equal(d.metadata.generation, 1);
+    assert.equal((await ok(['create', 'configmap', 'cfg', '--from-literal=a=b', '-n', ns])).trim(), 'configmap/cfg created');
+    assert.equal(await ok(['get', 'cm', 'cfg', '-n', ns, '-o', 'jsonpath={.data.a}']), 'b');
+    assert.equal((await ok(['create', 'secret', 'generic', 'sec', '--from-literal=k=v', '-n', ns])).trim(), 'secret/sec created');
+    assert.equal(await ok(['get', 'secret', 'sec', '-n', ns, '-o', 'jsonpath={.data.k}']), Buffer.from('v').toString('base64'));
+    assert.equal(await ok(['get', 'secret', 'sec', '-n', ns, '-o', 'jsonpath={.type}']), 'Opaque');
+    assert.equal((await ok(['create', 'serviceaccount', 'robot', '-n', ns])).trim(), 'serviceaccount/robot created');
+    assert.equal((await ok(['create', 'job', 'once', '--image=busybox', '-n', ns, '--', 'echo', 'hi'])).trim(), 'job.batch/once created');
+    assert.equal(await ok(['get', 'job', 'once', '-n', ns, '-o', 'jsonpath={.spec.template.spec.restartPolicy}']), 'Never');
+    assert.equal((await ok(['create', 'service', 'nodeport', 'web', '--tcp=80:8080', '-n', ns])).trim(), 'service/web created');
+    const svc = JSON.parse(await ok(['get', 'svc', 'web', '-n', ns, '-o', 'json'])) as Record<string, any>;
+    assert.match(svc.spec.clusterIP, /^10\.43\.\d+\.\d+$/);
+    assert.ok(svc.spec.ports[0].nodePort >= 30000 && svc.spec.ports[0].nodePort <= 32767);
+    const table = await ok(['get', 'svc', 'web', '-n', ns]);
+    assert.match(table, new RegExp(`^web\\s+NodePort\\s+${svc.spec.clusterIP.replace(/\./g, '\\.')}\\s+<none>\\s+80:${svc.spec.ports[0].nodePort}/TCP\\s+\\d+s$`, 'm'));
+  });
+
+  test('scale through the scale subresource', async () => {
+    const ns = await freshNamespace();
+    await ok(['create', 'deployment', 'web', '--image=nginx', '-n', ns]);
+    assert.equal((await ok(['scale', 'deployment', 'web', '--replicas=4', '-n', ns])).trim(), 'deployment.apps/web scaled');
+    assert.equal(await ok(['get', 'deploy', 'web', '-n', ns, '-o', 'jsonpath={.spec.replicas} {.metadata.generation}']), '4 2');
+  });
+
+  test('auth whoami and can-i', async () => {
+    const who = await ok(['auth', 'whoami']);
+    assert.match(who, /^Username\s+system:admin$/m);
+    assert.match(who, /^Groups\s+\[system:masters system:authenticated\]$/m);
+    assert.equal((await ok(['auth', 'can-i', 'create', 'pods'])).trim(), 'yes');
+  });
+
+  test('get all lists the workload kinds', async () => {
+    const ns = await freshNamespace();
+    await ok(['create', 'deployment', 'web', '--image=nginx', '-n', ns]);
+    await ok(['create', 'service', 'clusterip', 'web', '--tcp=80:80', '-n', ns]);
+    const out = await ok(['get', 'all', '-n', ns]);
+    assert.match(out, /^service\/web\s+ClusterIP/m);
+    assert.match(out, /^deployment\.apps\/web\s+0\/1\s+0\s+0\s+\d+s$/m);
+  });
+});
+
 describe('errors kubectl prints', () => {
   test('not found', async () => {
     const err = await fails(['get', 'pod', 'nope', '-n', 'default']);
