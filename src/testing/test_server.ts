@@ -88,7 +88,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
         const req = httpsRequest({
           host: '127.0.0.1', port: api.port, method, path, ca: pki.ca.certPem,
           ...(o.anonymous ? {} : { cert: pki.admin.certPem, key: pki.admin.keyPem }),
-          headers: { Accept: 'application/json', ...(o.body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...o.headers },
+          // Content-Length always: Node sends DELETE bodies without any framing otherwise.
+          headers: { Accept: 'application/json', ...(o.body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(o.body)) } : {}), ...o.headers },
           agent: false,
         }, (res) => {
           const chunks: Buffer[] = [];
