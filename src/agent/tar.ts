@@ -122,7 +122,7 @@ export function normalizeTarName(name: string): string {
  */
 export async function readTarMembers(stream: Readable, want: (name: string) => boolean): Promise<Map<string, Buffer>> {
   const found = new Map<string, Buffer>();
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
   let ended = false;
   // Parser state: waiting for a header, or inside a member's data (+ padding).
   let remaining = 0; // data bytes of the current member still to come

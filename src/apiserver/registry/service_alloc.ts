@@ -73,9 +73,8 @@ export class ServiceAllocator {
     const now = Date.now();
     const ips = new Set<string>();
     const ports = new Set<number>();
-    for (const [ip, exp] of this.#reservedIPs) if (exp > now) ips.add(ip); else this.#reservedIPs.delete(ip);
-    for (const [p, exp] of this.#reservedPorts) if (exp > now) ports.add(p); else this.#reservedPorts.delete(p);
-    for (const svc of await this.#source.list()) {
+    const services = await this.#source.list();
+    for (const svc of services) {
       const meta = (svc['metadata'] ?? {}) as Record<string, unknown>;
       if (excludeUid !== undefined && meta['uid'] === excludeUid) continue;
       const spec = (svc['spec'] ?? {}) as Record<string, unknown>;
@@ -83,6 +82,16 @@ export class ServiceAllocator {
       for (const p of (spec['ports'] as Array<Record<string, unknown>> | undefined) ?? []) {
         if (typeof p['nodePort'] === 'number') ports.add(p['nodePort']);
       }
+    }
+    // A reservation covers a write in flight; once the Service is visible it is no longer needed
+    // (so a Service deleted right after frees its address at once).
+    for (const [ip, exp] of this.#reservedIPs) {
+      if (exp <= now || ips.has(ip)) this.#reservedIPs.delete(ip);
+      else ips.add(ip);
+    }
+    for (const [p, exp] of this.#reservedPorts) {
+      if (exp <= now || ports.has(p)) this.#reservedPorts.delete(p);
+      else ports.add(p);
     }
     return { ips, ports };
   }

@@ -124,6 +124,31 @@ describe('object semantics', () => {
   });
 });
 
+describe('Service allocation', () => {
+  test('concurrent creates get distinct ClusterIPs and NodePorts; taken ones are refused', async () => {
+    const svc = (i: number) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: `alloc-${i}` }, spec: { type: 'NodePort', selector: { app: 'x' }, ports: [{ port: 80 }] } });
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => req('POST', '/api/v1/namespaces/default/services', svc(i))));
+    assert.ok(results.every((r) => r.status === 201), JSON.stringify(results.find((r) => r.status !== 201)?.body));
+    const ips = new Set(results.map((r) => r.body['spec'].clusterIP));
+    const ports = new Set(results.map((r) => r.body['spec'].ports[0].nodePort));
+    assert.equal(ips.size, 40);
+    assert.equal(ports.size, 40);
+    assert.ok(!ips.has('10.43.0.1'));
+    const takenIP = results[0]!.body['spec'].clusterIP as string;
+    const dupIP = await req('POST', '/api/v1/namespaces/default/services', { ...svc(100), spec: { ...svc(100).spec, type: 'ClusterIP', clusterIP: takenIP } });
+    assert.equal(dupIP.status, 422);
+    assert.match(dupIP.body['message'], /provided IP is already allocated/);
+    const takenPort = results[0]!.body['spec'].ports[0].nodePort as number;
+    const dupPort = await req('POST', '/api/v1/namespaces/default/services', { ...svc(101), spec: { ...svc(101).spec, ports: [{ port: 80, nodePort: takenPort }] } });
+    assert.equal(dupPort.status, 422);
+    assert.match(dupPort.body['message'], /spec\.ports\[0\]\.nodePort: Invalid value: \d+: provided port is already allocated/);
+    // Deleting a Service frees its address for reuse.
+    await req('DELETE', '/api/v1/namespaces/default/services/alloc-0');
+    const reuse = await req('POST', '/api/v1/namespaces/default/services', { ...svc(102), spec: { ...svc(102).spec, type: 'ClusterIP', clusterIP: takenIP } });
+    assert.equal(reuse.status, 201, JSON.stringify(reuse.body));
+  });
+});
+
 describe('watch semantics', () => {
   test('a watch from a list resourceVersion sees ADDED, MODIFIED, DELETED in order', async () => {
     const list = await req('GET', '/api/v1/namespaces/default/configmaps');
