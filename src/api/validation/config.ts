@@ -67,16 +67,24 @@ export function validateConfigMapUpdate(cm: Obj, old: Obj): ErrorList {
   return [...immutableWhenSet(cm, old, ['data', 'binaryData']), ...validateConfigMap(cm)];
 }
 
-// encoding/json's complaint about a document that is not a JSON object (the common cases).
+// encoding/json's complaint about a document that is not a JSON object (the common cases: empty
+// input, misspelt literals, a first character no value starts with, a non-object value).
 function jsonObjectError(bytes: Buffer): string | null {
   const text = bytes.toString('utf8');
-  const trimmed = text.trim();
+  const trimmed = text.replace(/^[ \t\r\n]+/, '');
   if (trimmed === '') return 'unexpected end of JSON input';
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     const first = trimmed[0] as string;
+    for (const literal of ['true', 'false', 'null']) {
+      if (first !== literal[0]) continue;
+      for (let i = 1; i < literal.length; i++) {
+        if (i >= trimmed.length) return 'unexpected end of JSON input';
+        if (trimmed[i] !== literal[i]) return `invalid character '${trimmed[i]}' in literal ${literal} (expecting '${literal[i]}')`;
+      }
+    }
     if (!'{["-0123456789tfn'.includes(first)) return `invalid character '${first}' looking for beginning of value`;
     return 'unexpected end of JSON input';
   }
