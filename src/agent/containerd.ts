@@ -114,7 +114,7 @@ export class Containerd implements Disposable {
   /** Starts containerd (if it is not running) and resolves when it serves CRI with the pause image present. */
   async start(): Promise<void> {
     this.#stopping = false;
-    if (this.pid === undefined) await this.#spawnAndWait();
+    if (this.pid === undefined) await this.#spawnAndWait(false);
     const image = this.#opts.sandboxImage ?? PAUSE_IMAGE;
     if (this.#opts.importPauseImage ?? true) await this.#ensurePauseImage(image);
   }
@@ -136,7 +136,7 @@ export class Containerd implements Disposable {
     log.info('imported the sandbox image', { image });
   }
 
-  #prepare(): void {
+  async #prepare(): Promise<void> {
     const p = this.paths;
     for (const d of [p.dir, p.root, p.state, p.opt, p.cniConfDir, p.cniDataDir]) mkdirSync(d, { recursive: true, mode: 0o711 });
     writeFileSync(p.config, renderContainerdConfig({
@@ -146,12 +146,12 @@ export class Containerd implements Disposable {
       cniBinDir: this.#opts.cniBinDir,
       logLevel: this.#opts.logLevel,
     }));
-    this.#killStale();
+    await this.#killStale();
     rmSync(p.socket, { force: true });
   }
 
   /** A containerd left running by an agent that died holds the socket and the metadata lock. */
-  #killStale(): void {
+  async #killStale(): Promise<void> {
     let pid: number;
     try {
       pid = Number(readFileSync(this.paths.pidFile, 'utf8').trim());
@@ -160,13 +160,17 @@ export class Containerd implements Disposable {
     }
     if (!(pid > 1) || !isAlive(pid) || !cmdline(pid).includes(this.paths.config)) return;
     log.warn('stopping a containerd left over from an earlier run', { pid });
-    process.kill(pid, 'SIGKILL'); // its containers live on in their shims
+    // its containers live on in their shims; a clean shutdown is only kinder to its database
+    process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + 5000;
-    while (isAlive(pid) && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    while (isAlive(pid)) await new Promise((r) => setTimeout(r, 20));
   }
 
-  async #spawnAndWait(): Promise<void> {
-    this.#prepare();
+  /** Starts one containerd; on failure kills it, and with `retry` lets its exit schedule the next try. */
+  async #spawnAndWait(retry: boolean): Promise<void> {
+    await this.#prepare();
     const binary = this.#opts.binary ?? '/usr/bin/containerd';
     if (!existsSync(binary)) throw new Error(`containerd not found at ${binary}: install Debian's containerd and runc`);
     const logFd = openSync(this.paths.log, 'a');
@@ -194,6 +198,7 @@ export class Containerd implements Disposable {
     try {
       this.#version = await Promise.race([this.#waitReady(child), spawnError]);
     } catch (err) {
+      if (!retry) this.#child = undefined; // a failed first start is the caller's to handle
       await this.#terminate(child);
       throw err;
     }
@@ -237,17 +242,24 @@ export class Containerd implements Disposable {
   #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.#child !== child) return;
     if (this.#stopping) return;
+    log.warn('containerd exited', { code, signal });
+    this.#scheduleRestart();
+  }
+
+  #scheduleRestart(): void {
+    if (this.#stopping || this.#restartTimer) return;
     if (Date.now() - this.#startedAt > STABLE_RUN_MS) this.#restartDelay = this.#opts.restartDelayMs ?? 500;
     const delay = this.#restartDelay;
     this.#restartDelay = Math.min(delay * 2, this.#opts.maxRestartDelayMs ?? 30_000);
-    log.warn('containerd exited; restarting', { code, signal, delayMs: delay });
+    log.info('restarting containerd', { delayMs: delay });
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = undefined;
       if (this.#stopping) return;
       this.#restarts++;
-      this.#spawnAndWait().catch((err: unknown) => {
+      this.#spawnAndWait(true).catch((err: unknown) => {
         log.error('containerd restart failed', { err });
-        // the failed child's own exit schedules the next attempt
+        // a child that did start has already scheduled the next try by exiting; one that never started has not
+        if (this.pid === undefined) this.#scheduleRestart();
       });
     }, delay);
   }

@@ -1,7 +1,7 @@
 // Paths and the generated config (version 2 TOML) of the containerd tkube runs: everything under
 // DATA/agent (root, state, socket, runc state, netns, CNI config), overlayfs, runc via the v2 shim,
 // the cgroup driver the host has, and our locally built pause image as the sandbox image.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where containerd's files live for one data dir. */
@@ -63,6 +63,21 @@ export function detectCgroupDriver(cgroupRoot = '/sys/fs/cgroup', systemdDir = '
   return detectCgroupVersion(cgroupRoot) === 2 && existsSync(systemdDir) ? 'systemd' : 'cgroupfs';
 }
 
+const CAP_SYS_RESOURCE = 24;
+
+/**
+ * Whether this process may lower oom_score_adj (it needs CAP_SYS_RESOURCE). Inside a container
+ * that lacks it, runc cannot give the sandbox the kubelet's -998 and the sandbox fails to start.
+ */
+export function canLowerOomScoreAdj(statusFile = '/proc/self/status'): boolean {
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync(statusFile, 'utf8'));
+    return m ? (BigInt(`0x${m[1]}`) & (1n << BigInt(CAP_SYS_RESOURCE))) !== 0n : true;
+  } catch {
+    return true;
+  }
+}
+
 /** What goes into the config. */
 export interface ContainerdConfigOptions {
   readonly paths: ContainerdPaths;
@@ -78,6 +93,8 @@ export interface ContainerdConfigOptions {
   readonly streamServerPort?: string;
   /** containerd log level (default "info"). */
   readonly logLevel?: string;
+  /** Clamp oom_score_adj to containerd's own (default: when we may not lower it). */
+  readonly restrictOomScoreAdj?: boolean;
 }
 
 /** TOML basic string. */
@@ -111,6 +128,7 @@ export function renderContainerdConfig(o: ContainerdConfigOptions): string {
     `  stream_server_address = ${q(o.streamServerAddress ?? '127.0.0.1')}`,
     `  stream_server_port = ${q(o.streamServerPort ?? '0')}`,
     '  enable_selinux = false',
+    `  restrict_oom_score_adj = ${o.restrictOomScoreAdj ?? !canLowerOomScoreAdj()}`,
     // network namespaces under our state dir rather than the host's /var/run/netns
     '  netns_mounts_under_state_dir = true',
     '',

@@ -190,7 +190,7 @@ export async function readTarMembers(stream: Readable, want: (name: string) => b
     }
     if (ended) break;
   }
-  if (!ended && (remaining > 0 || buf.length > 0)) throw new Error('tar: archive is truncated');
+  if (!ended && (remaining > 0 || padding > 0 || buf.length > 0)) throw new Error('tar: archive is truncated');
   stream.destroy();
   return found;
 }

@@ -14,7 +14,7 @@ import type { HandlerServices } from './handlers/context.ts';
 import type { GenericStore, GenericStoreHooks } from './registry/generic_store.ts';
 import type { KObject } from './registry/strategy.ts';
 import { printTable } from './printers/table.ts';
-import { applyObjectDefaults, prepareObjectForCreate, validateObjectMeta } from './registry/hooks.ts';
+import { applyObjectDefaults, prepareObjectForCreate, validateKindFields, validateObjectMeta } from './registry/hooks.ts';
 import { ServiceAllocator } from './registry/service_alloc.ts';
 
 const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
@@ -78,6 +78,7 @@ export function createServices(deps: ServicesDeps): ServerServices {
       defaults: applyObjectDefaults,
       prepareForCreate: prepareObjectForCreate,
       validateMeta: validateObjectMeta,
+      validate: validateKindFields,
       async admit(info, obj, old) {
         if (info.group === '' && info.resource === 'services') return allocator.allocate(obj, old);
         return [];

@@ -5,7 +5,7 @@
 
 import { goValue, type GoValue } from '../field_errors.ts';
 import { compareGoStrings, goQuote } from '../go_strings.ts';
-import { isObj, list, objOr, str, type Obj } from './values.ts';
+import { isObj, objOr, str } from './values.ts';
 
 /** The address Go would print for a set pointer field (unknowable here; fixed for stable output). */
 export const GO_POINTER = '0xc000000000';
@@ -62,11 +62,6 @@ export function goIntOrStringText(v: unknown): string {
   return `intstr.IntOrString{Type:0, IntVal:${n}, StrVal:""}`;
 }
 
-/** A bad value printed verbatim. */
-export function gv(text: string): GoValue {
-  return goValue(text);
-}
-
 /** map[string]string bad value. */
 export function goStringMap(m: unknown): GoValue {
   return goValue(goStringMapText(m));
@@ -85,10 +80,4 @@ export function goLabelSelector(sel: unknown): GoValue | null {
 /** intstr.IntOrString bad value. */
 export function goIntOrString(v: unknown): GoValue {
   return goValue(goIntOrStringText(v));
-}
-
-/** %#v of a slice of objects rendered one by one. */
-export function goSliceText(type: string, v: unknown, each: (o: Obj) => string): string {
-  if (!Array.isArray(v)) return `[]${type}(nil)`;
-  return `[]${type}{${list(v).map((o) => each(objOr(o))).join(', ')}}`;
 }

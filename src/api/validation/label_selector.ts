@@ -1,56 +1,26 @@
 // metav1.LabelSelector validation (apimachinery meta/v1/validation) and the "does the selector
 // select the pod template" check every workload kind shares.
 
-import { forbidden, invalid, required, type ErrorList, type Path } from '../field_errors.ts';
+import type { ErrorList, Path } from '../field_errors.ts';
 import { LabelSelectorError, labelSelectorAsSelector, matches, type LabelSelectorLike, type Selector } from '../labels.ts';
-import { isValidLabelValue } from './names.ts';
-import { validateLabelName, validateLabels } from './object_meta.ts';
+import { validateLabelSelector as validateMetaLabelSelector, type LabelSelectorValidationOptions } from './meta_v1.ts';
 import { isObj, list, objList, objOr, str, strMap } from './values.ts';
 
 /** LabelSelectorValidationOptions. */
-export interface LabelSelectorOptions {
-  readonly allowInvalidLabelValueInSelector?: boolean;
-}
+export type LabelSelectorOptions = LabelSelectorValidationOptions;
 
-/** ValidateLabelSelectorRequirement. */
-export function validateLabelSelectorRequirement(sr: unknown, opts: LabelSelectorOptions, fldPath: Path): ErrorList {
-  const r = objOr(sr);
-  const errs: ErrorList = [];
-  const operator = str(r['operator']);
-  const values = list(r['values']);
-  switch (operator) {
-    case 'In':
-    case 'NotIn':
-      if (values.length === 0) {
-        errs.push(required(fldPath.child('values'), "must be specified when `operator` is 'In' or 'NotIn'"));
-      }
-      break;
-    case 'Exists':
-    case 'DoesNotExist':
-      if (values.length > 0) {
-        errs.push(forbidden(fldPath.child('values'), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-      }
-      break;
-    default:
-      errs.push(invalid(fldPath.child('operator'), operator, 'not a valid selector operator'));
-  }
-  errs.push(...validateLabelName(str(r['key']), fldPath.child('key')));
-  if (!opts.allowInvalidLabelValueInSelector) {
-    values.forEach((v, i) => {
-      for (const msg of isValidLabelValue(str(v))) errs.push(invalid(fldPath.child('values').index(i), str(v), msg));
-    });
-  }
-  return errs;
-}
-
-/** ValidateLabelSelector: nothing for a nil selector. */
+/** ValidateLabelSelector on a decoded value: nothing for a nil selector. */
 export function validateLabelSelector(sel: unknown, opts: LabelSelectorOptions, fldPath: Path): ErrorList {
   if (!isObj(sel)) return [];
-  const errs: ErrorList = [...validateLabels(strMap(sel['matchLabels']), fldPath.child('matchLabels'))];
-  objList(sel['matchExpressions']).forEach((e, i) => {
-    errs.push(...validateLabelSelectorRequirement(e, opts, fldPath.child('matchExpressions').index(i)));
-  });
-  return errs;
+  const typed: LabelSelectorLike = {
+    matchLabels: strMap(sel['matchLabels']),
+    matchExpressions: objList(sel['matchExpressions']).map((e) => ({
+      key: str(e['key']),
+      operator: str(e['operator']),
+      values: list(e['values']).map(str),
+    })),
+  };
+  return validateMetaLabelSelector(typed, opts, fldPath);
 }
 
 /** metav1.LabelSelectorAsSelector, or null where upstream returns an error. */

@@ -27,10 +27,10 @@ interface KindRules {
   readonly update?: (obj: Obj, old: Obj) => ErrorList;
 }
 
-const withImmutableSelector = (validate: (obj: Obj) => ErrorList): KindRules => ({
-  create: validate,
-  update: (obj, old) => [...validate(obj), ...validateSelectorImmutable(obj, old)],
-});
+// Deployment, ReplicaSet and DaemonSet: the spec again on update, then (apps/v1) an immutable selector.
+function withImmutableSelector(validate: (obj: Obj) => ErrorList): KindRules {
+  return { create: validate, update: (obj, old) => [...validate(obj), ...validateSelectorImmutable(obj, old)] };
+}
 
 const rules: ReadonlyMap<string, KindRules> = new Map<string, KindRules>([
   ['/Pod', { create: validatePod, update: validatePodUpdate }],

@@ -57,6 +57,42 @@ describe('validation registry', () => {
     });
   }
 
+  test('malformed values never make validation throw (3000 seeded mutations)', () => {
+    let seed = 12345;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const junk: unknown[] = [null, 0, -1, 1.5, '', 'x', 'None', true, [], {}, [1, 'a', null], { a: 1 }, '1Gi', -70000, '::1', '*/0 * * * *'];
+    const keys = Object.keys(textbook);
+    // Replaces one randomly chosen value anywhere in the object (or adds a key) with junk.
+    const mutate = (root: J): void => {
+      let cur: unknown = root;
+      for (let depth = 0; depth < 8; depth++) {
+        const entries = Array.isArray(cur) ? cur.map((_, i) => String(i)) : cur !== null && typeof cur === 'object' ? Object.keys(cur as J) : [];
+        if (entries.length === 0) return;
+        const k = entries[rand(entries.length)] as string;
+        const holder = cur as Record<string, unknown>;
+        const next = holder[k];
+        if (next === null || typeof next !== 'object' || rand(4) === 0) {
+          holder[rand(5) === 0 ? `extra${rand(3)}` : k] = structuredClone(junk[rand(junk.length)]);
+          return;
+        }
+        cur = next;
+      }
+    };
+    for (let i = 0; i < 3000; i++) {
+      const key = keys[rand(keys.length)] as string;
+      const [group, kind] = key.split('/') as [string, string];
+      const obj = prepared(key);
+      const old = prepared(key);
+      for (let m = 1 + rand(3); m > 0; m--) mutate(obj);
+      assert.doesNotThrow(() => validateObject(group, kind, obj), `${key} ${JSON.stringify(obj)}`);
+      assert.doesNotThrow(() => validateObjectUpdate(group, kind, obj, old), `${key} update ${JSON.stringify(obj)}`);
+      assert.doesNotThrow(() => validateObjectUpdate(group, kind, old, obj), `${key} reverse update ${JSON.stringify(obj)}`);
+    }
+  });
+
   test('kinds without rules pass', () => {
     assert.deepEqual(validateObject('rbac.authorization.k8s.io', 'Role', { metadata: { name: 'r' }, rules: [{ verbs: ['nope'] }] }), []);
   });

@@ -3,7 +3,7 @@
 // "may not specify more than 1 volume type" lands on the same field.
 
 import { duplicate, forbidden, invalid, notSupported, required, tooLong, type ErrorList, type Path } from '../field_errors.ts';
-import { compareGoStrings, utf8Length } from '../go_strings.ts';
+import { utf8Length } from '../go_strings.ts';
 import { inclusiveRangeError, isConfigMapKey, isDNS1123Label, isDNS1123Subdomain, nameIsDNSSubdomain } from './names.ts';
 import { validateObjectFieldSelector, validateResourceFieldSelector } from './downward_api.ts';
 import { validatePersistentVolumeClaimTemplate } from './pvc_spec.ts';
@@ -278,11 +278,13 @@ interface SourceRule {
   readonly validate: SourceValidator;
 }
 
-const secretOrConfigMap = (nameField: string): SourceValidator => (src, p) => [
-  ...requireFields(src, p, nameField),
-  ...validateMode(src['defaultMode'], p.child('defaultMode')),
-  ...objList(src['items']).flatMap((kp, i) => validateKeyToPath(kp, p.child('items').index(i))),
-];
+function secretOrConfigMap(nameField: string): SourceValidator {
+  return (src, p) => [
+    ...requireFields(src, p, nameField),
+    ...validateMode(src['defaultMode'], p.child('defaultMode')),
+    ...objList(src['items']).flatMap((kp, i) => validateKeyToPath(kp, p.child('items').index(i))),
+  ];
+}
 
 /** The pod volume sources in upstream's order. */
 const POD_SOURCES: readonly SourceRule[] = [
@@ -409,11 +411,6 @@ function validateVolumeSource(vol: Obj, fldPath: Path, ctx: VolumeContext, volNa
   return errs;
 }
 
-/** The name of the source a volume uses ("" when none). */
-export function volumeSourceKind(vol: Obj): string {
-  return POD_SOURCES.find((r) => isSet(vol[r.key]))?.key ?? '';
-}
-
 /** ValidateVolumes: returns the valid volumes by name (for mount checks) and the errors. */
 export function validateVolumes(volumes: unknown, fldPath: Path, ctx: VolumeContext): { vols: Map<string, Obj>; errs: ErrorList } {
   const errs: ErrorList = [];
@@ -446,9 +443,4 @@ export function validateVolumes(volumes: unknown, fldPath: Path, ctx: VolumeCont
 export function configMapKeyErrors(key: string, fldPath: Path): ErrorList {
   if (key === '') return [required(fldPath, '')];
   return isConfigMapKey(key).map((msg) => invalid(fldPath, key, msg));
-}
-
-/** Sorted copy, as sets.List returns. */
-export function sortedList(values: Iterable<string>): string[] {
-  return [...values].sort(compareGoStrings);
 }

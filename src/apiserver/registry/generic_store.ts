@@ -47,6 +47,8 @@ export interface GenericStoreHooks {
   validateMeta?(info: ResourceInfo, obj: KObject, old: KObject | undefined, strategy: Strategy): FieldError[];
   /** Upstream's create-time preparation of a kind (fresh status, generated selectors …). */
   prepareForCreate?(info: ResourceInfo, obj: KObject): void;
+  /** Field errors of the kind's own fields (beyond ObjectMeta); old is set for updates. */
+  validate?(info: ResourceInfo, obj: KObject, old: KObject | undefined): FieldError[];
   /** Resource-specific work before validation that needs other state (Service IP allocation). */
   admit?(info: ResourceInfo, obj: KObject, old: KObject | undefined): Promise<FieldError[]>;
 }
@@ -185,6 +187,7 @@ export class GenericStore {
     const errs = [
       ...((await this.#hooks.admit?.(this.storageInfo, obj, undefined)) ?? []),
       ...(this.#hooks.validateMeta?.(this.storageInfo, obj, undefined, this.strategy) ?? []),
+      ...(this.#hooks.validate?.(this.storageInfo, obj, undefined) ?? []),
       ...(this.strategy.validate?.(obj, ctx) ?? []),
     ];
     if (errs.length > 0) throw newInvalid(this.info.group, this.info.kind, name, errs);
@@ -237,6 +240,7 @@ export class GenericStore {
       const errs = [
         ...(sub === '' ? ((await this.#hooks.admit?.(this.storageInfo, obj, old)) ?? []) : []),
         ...(this.#hooks.validateMeta?.(this.storageInfo, obj, old, this.strategy) ?? []),
+        ...(sub === '' ? (this.#hooks.validate?.(this.storageInfo, obj, old) ?? []) : []),
         ...(this.strategy.validateUpdate?.(obj, old, ctx) ?? []),
       ];
       if (errs.length > 0) throw newInvalid(this.info.group, this.info.kind, name, errs);

@@ -6,6 +6,7 @@ import { applyDefaults } from '../../api/defaults/registry.ts';
 import { prepareForCreate } from '../../api/defaults/prepare_for_create.ts';
 import { validateObjectMeta as validateMetaCreate, validateObjectMetaUpdate, type ObjectMetaLike } from '../../api/validation/object_meta.ts';
 import { nameIsDNSSubdomain } from '../../api/validation/names.ts';
+import { validateObject, validateObjectUpdate } from '../../api/validation/registry.ts';
 import type { KObject, Strategy } from './strategy.ts';
 
 /** Applies upstream's defaults for the object's kind in place. */
@@ -25,4 +26,9 @@ export function validateObjectMeta(info: ResourceInfo, obj: KObject, old: KObjec
 /** Upstream's create-time preparation (pod status and QoS, namespace finalizer, Service status …). */
 export function prepareObjectForCreate(info: ResourceInfo, obj: KObject): void {
   prepareForCreate(info.group, info.version, info.kind, obj);
+}
+
+/** The kind's own field validation (create when old is undefined). */
+export function validateKindFields(info: ResourceInfo, obj: KObject, old: KObject | undefined): FieldError[] {
+  return old === undefined ? validateObject(info.group, info.kind, obj) : validateObjectUpdate(info.group, info.kind, obj, old);
 }

@@ -144,6 +144,11 @@ export class ServiceAllocator {
           if (type === 'ClusterIP' || type === 'ExternalName') delete p['nodePort'];
           return;
         }
+        // An update that leaves out an allocated nodePort keeps it (upstream's patchAllocatedValues).
+        if ((p['nodePort'] === undefined || p['nodePort'] === 0) && old) {
+          const same = oldPorts.find((o) => o['port'] === p['port'] && (o['protocol'] ?? 'TCP') === (p['protocol'] ?? 'TCP'));
+          if (typeof same?.['nodePort'] === 'number') p['nodePort'] = same['nodePort'];
+        }
         const np = p['nodePort'];
         if (typeof np === 'number' && np !== 0) {
           if (oldNodePorts.has(np)) return;

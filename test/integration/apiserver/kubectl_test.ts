@@ -297,6 +297,19 @@ describe('errors kubectl prints', () => {
     assert.match(err, /The ConfigMap "Bad_Name" is invalid: metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of/);
   });
 
+  test('invalid pod and deployment fields, as upstream words them', async () => {
+    const ns = await freshNamespace();
+    const pod = await fails(['create', '-n', ns, '-f', '-'], 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  restartPolicy: Sometimes\n  containers:\n  - name: web\n');
+    assert.match(pod, /The Pod "p" is invalid: \n\* spec\.containers\[0\]\.image: Required value\n\* spec\.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"/);
+    const dep = await fails(['create', '-n', ns, '-f', '-'], 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  selector:\n    matchLabels:\n      app: a\n  template:\n    metadata:\n      labels:\n        app: b\n    spec:\n      containers:\n      - name: c\n        image: nginx\n');
+    assert.match(dep, /The Deployment "d" is invalid: spec\.template\.metadata\.labels: Invalid value: map\[string\]string\{"app":"b"\}: `selector` does not match template `labels`/);
+    await ok(['create', '-n', ns, '-f', '-'], 'apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  ports:\n  - port: 80\n');
+    const ip = await ok(['get', 'svc', 's', '-n', ns, '-o', 'jsonpath={.spec.clusterIP}']);
+    const patch = await fails(['patch', 'svc', 's', '-n', ns, '-p', '{"spec":{"clusterIP":"10.43.9.9","clusterIPs":["10.43.9.9"]}}']);
+    assert.match(patch, new RegExp(`spec\\.clusterIPs\\[0\\]: Invalid value: \\[\\]string\\{"10\\.43\\.9\\.9"\\}: may not change once set`));
+    assert.equal(await ok(['get', 'svc', 's', '-n', ns, '-o', 'jsonpath={.spec.clusterIP}']), ip);
+  });
+
   test('unknown resource type', async () => {
     const err = await fails(['get', 'frobnicators']);
     assert.match(err, /the server doesn't have a resource type "frobnicators"/);

@@ -1,0 +1,598 @@
+// Schema-aware walks over JSON values for server-side apply (upstream's structured-merge-diff
+// typed package): validation, the set of fields a value sets, comparison of two values, merging
+// an applied configuration into an object, and removing fields. Absent is `undefined`, never null.
+import { FieldSet, fieldElement, indexElement, keyElement, pathString, valueElement, type PathElement } from './fieldpath.ts';
+import { DEDUCED, type Atom, type ListType, type MapType } from './schema.ts';
+
+/** One problem found while walking a value, with upstream's path prefix and message. */
+export interface WalkError {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Upstream's ValidationErrors.Error(): one error inline, several one per line. */
+export function walkErrorsString(errs: readonly WalkError[]): string {
+  const one = (e: WalkError): string => (e.path ? `${e.path}: ${e.message}` : e.message);
+  if (errs.length === 1) return one(errs[0]!);
+  return ['errors:', ...errs.map((e) => '  ' + one(e))].join('\n');
+}
+
+type JsonMap = Record<string, unknown>;
+
+function isMap(v: unknown): v is JsonMap {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function isScalar(v: unknown): boolean {
+  const t = typeof v;
+  return t === 'number' || t === 'string' || t === 'boolean';
+}
+
+const SCALAR = 1;
+const LIST = 2;
+const MAP = 4;
+
+function atomMask(a: Atom): number {
+  return (a.scalar ? SCALAR : 0) | (a.list ? LIST : 0) | (a.map ? MAP : 0);
+}
+
+/** Which parts of `a` apply to `v` (upstream's deduceAtom): one kind when `v` matches it, else all. */
+function deduce(a: Atom, v: unknown): number {
+  if (v !== undefined && v !== null) {
+    if (isScalar(v)) { if (a.scalar) return SCALAR; }
+    else if (Array.isArray(v)) { if (a.list) return LIST; }
+    else if (a.map) return MAP;
+  }
+  return atomMask(a);
+}
+
+/** The kind handled for a deduced mask, in upstream's order: map, scalar, list. */
+function handled(mask: number): number {
+  return mask & MAP ? MAP : mask & SCALAR ? SCALAR : mask & LIST ? LIST : 0;
+}
+
+function fieldAtom(t: MapType, key: string): Atom | undefined {
+  const f = t.fields.get(key);
+  if (f) return f.atom();
+  return t.elem?.();
+}
+
+function goTypeName(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int64' : 'float64';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'bool';
+  if (Array.isArray(v)) return '[]interface {}';
+  return 'map[string]interface {}';
+}
+
+function scalarError(kind: Atom['scalar'], v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  switch (kind) {
+    case 'numeric': return typeof v === 'number' ? undefined : `expected numeric (int or float), got ${goTypeName(v)}`;
+    case 'string': return typeof v === 'string' ? undefined : `expected string, got ${JSON.stringify(v)}`;
+    case 'boolean': return typeof v === 'boolean' ? undefined : `expected boolean, got ${JSON.stringify(v)}`;
+    default: return isScalar(v) ? undefined : `expected any scalar, got ${JSON.stringify(v)}`;
+  }
+}
+
+/** The path element of a list item, or an error message (upstream's listItemToPathElement). */
+export function listItemElement(t: ListType, item: unknown): PathElement | string {
+  if (t.keys.length > 0) {
+    if (item === null || item === undefined) return 'associative list with keys may not have a null element';
+    if (!isMap(item)) return 'associative list with keys may not have non-map elements';
+    const fields: (readonly [string, unknown])[] = [];
+    for (const k of t.keys) {
+      if (k in item) fields.push([k, item[k]]);
+      else {
+        const def = t.elem().map?.fields.get(k)?.default;
+        if (def === undefined) return `associative list with keys has an element that omits key field ${JSON.stringify(k)} (and doesn't have default value)`;
+        fields.push([k, def]);
+      }
+    }
+    return keyElement(fields);
+  }
+  if (isMap(item)) return "associative list without keys has an element that's a map type";
+  if (Array.isArray(item)) return 'not supported: associative list with lists as elements';
+  if (item === null || item === undefined) return "associative list without keys has an element that's an explicit null";
+  return valueElement(item);
+}
+
+/** Upstream's value.Equals: deep equality where numbers compare by value. */
+export function valuesEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!valuesEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!(k in b)) return false;
+    if (!valuesEqual((a as JsonMap)[k], (b as JsonMap)[k])) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- validation
+
+/** Validates a value against the schema (upstream's AsTyped): wrong kinds, undeclared fields, bad or duplicate keys. */
+export function validate(atom: Atom, value: unknown, allowDuplicates: boolean): WalkError[] {
+  const errs: WalkError[] = [];
+  const path: PathElement[] = [];
+  const err = (message: string): void => void errs.push({ path: pathString(path), message });
+  const walk = (a: Atom, v: unknown): void => {
+    const kind = handled(deduce(a, v));
+    if (kind === MAP) {
+      if (v === undefined || v === null) return;
+      if (!isMap(v)) return err(`expected map, got ${JSON.stringify(v)}`);
+      const t = a.map!;
+      for (const key of Object.keys(v)) {
+        const pe = fieldElement(key);
+        const f = fieldAtom(t, key);
+        path.push(pe);
+        if (!f) {
+          err('field not declared in schema');
+          path.pop();
+          return;
+        }
+        walk(f, v[key]);
+        path.pop();
+      }
+    } else if (kind === SCALAR) {
+      const m = scalarError(a.scalar, v);
+      if (m) err(m);
+    } else if (kind === LIST) {
+      if (v === undefined || v === null) return;
+      if (!Array.isArray(v)) return err(`expected list, got ${JSON.stringify(v)}`);
+      const t = a.list!;
+      const elem = t.elem();
+      const seen = t.atomic ? undefined : new Set<string>();
+      for (let i = 0; i < v.length; i++) {
+        let pe: PathElement;
+        if (!seen) pe = indexElement(i);
+        else {
+          const r = listItemElement(t, v[i]);
+          if (typeof r === 'string') return err(`element ${i}: ${r}`);
+          pe = r;
+          if (seen.has(pe.id) && !allowDuplicates) err(`duplicate entries for key ${elementText(pe)}`);
+          seen.add(pe.id);
+        }
+        path.push(pe);
+        walk(elem, v[i]);
+        path.pop();
+      }
+    } else {
+      err(`schema error: invalid atom: ${a.name ? 'named type: ' + a.name : 'inlined'}`);
+    }
+  };
+  walk(atom, value);
+  return errs;
+}
+
+function elementText(pe: PathElement): string {
+  return pathString([pe]);
+}
+
+// ---------------------------------------------------------------- field sets
+
+/** The fields a value sets (upstream's ToFieldSet): leaves, list items, map entries, empty and null fields. */
+export function toFieldSet(atom: Atom, value: unknown): FieldSet {
+  const set = new FieldSet();
+  const path: PathElement[] = [];
+  const walk = (a: Atom, v: unknown): void => {
+    const kind = handled(deduce(a, v));
+    if (kind === SCALAR) {
+      set.insert(path);
+    } else if (kind === LIST) {
+      const t = a.list!;
+      if (t.atomic) return set.insert(path);
+      if (!Array.isArray(v)) return;
+      const elem = t.elem();
+      const pes: (PathElement | undefined)[] = [];
+      const seen = new Set<string>();
+      const duplicates = new Set<string>();
+      for (const item of v) {
+        const r = listItemElement(t, item);
+        const pe = typeof r === 'string' ? undefined : r;
+        pes.push(pe);
+        if (!pe) continue;
+        if (seen.has(pe.id)) {
+          // A duplicated item is owned as a whole: its fields cannot be told apart.
+          if (!duplicates.has(pe.id)) {
+            path.push(pe);
+            set.insert(path);
+            path.pop();
+            duplicates.add(pe.id);
+          }
+        } else seen.add(pe.id);
+      }
+      for (let i = 0; i < v.length; i++) {
+        const pe = pes[i];
+        if (!pe || duplicates.has(pe.id)) continue;
+        path.push(pe);
+        walk(elem, v[i]);
+        set.insert(path);
+        path.pop();
+      }
+    } else if (kind === MAP) {
+      const t = a.map!;
+      if (t.atomic) return set.insert(path);
+      if (!isMap(v)) return;
+      for (const key of Object.keys(v)) {
+        const val = v[key];
+        const declared = t.fields.get(key);
+        const f = declared ? declared.atom() : t.elem?.() ?? DEDUCED;
+        path.push(fieldElement(key));
+        walk(f, val);
+        if (val === null || (isMap(val) && Object.keys(val).length === 0) || !declared) set.insert(path);
+        path.pop();
+      }
+    }
+  };
+  walk(atom, value);
+  return set;
+}
+
+/** Upstream's Set.EnsureNamedFieldsAreMembers: struct fields with children become members too. */
+export function ensureNamedFieldsAreMembers(set: FieldSet, atom: Atom | undefined): FieldSet {
+  const out = new FieldSet();
+  if (set.members) out.members = new Map(set.members);
+  if (set.children) {
+    out.children = new Map();
+    const m = atom?.map;
+    for (const [id, node] of set.children) {
+      let childAtom: Atom | undefined;
+      if (node.pe.kind === 'f' && m) {
+        const declared = m.fields.get(node.pe.name);
+        if (declared) {
+          out.addMember(node.pe);
+          childAtom = declared.atom();
+        } else childAtom = m.elem?.();
+      } else if (node.pe.kind === 'k' && atom?.list) {
+        childAtom = atom.list.elem();
+      }
+      out.children.set(id, { pe: node.pe, set: ensureNamedFieldsAreMembers(node.set, childAtom) });
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- comparison
+
+/** How two values differ, as three sets of paths. */
+export interface Comparison {
+  removed: FieldSet;
+  modified: FieldSet;
+  added: FieldSet;
+}
+
+/** Compares `lhs` (old) with `rhs` (new) (upstream's TypedValue.Compare). */
+export function compare(atom: Atom, lhs: unknown, rhs: unknown): { comparison: Comparison; errors: WalkError[] } {
+  const c: Comparison = { removed: new FieldSet(), modified: new FieldSet(), added: new FieldSet() };
+  const errs: WalkError[] = [];
+  const path: PathElement[] = [];
+  const err = (message: string): void => void errs.push({ path: pathString(path), message });
+
+  const node = (a: Atom, l: unknown, r: unknown): void => {
+    const ml = deduce(a, l);
+    const mr = deduce(a, r);
+    const state = { inLeaf: false };
+    if (r === undefined) handle(a, handled(ml), l, r, state);
+    else if (l === undefined || ml === mr) handle(a, handled(mr), l, r, state);
+    else {
+      handle(a, handled(ml), l, r, { inLeaf: false });
+      handle(a, handled(mr), l, r, state);
+    }
+    if (!state.inLeaf) {
+      if (l === undefined) c.added.insert(path);
+      else if (r === undefined) c.removed.insert(path);
+    }
+  };
+
+  const leaf = (l: unknown, r: unknown, state: { inLeaf: boolean }): void => {
+    if (state.inLeaf) return;
+    state.inLeaf = true;
+    if (l === undefined) c.added.insert(path);
+    else if (r === undefined) c.removed.insert(path);
+    else if (!valuesEqual(l, r)) c.modified.insert(path);
+  };
+
+  const handle = (a: Atom, kind: number, l: unknown, r: unknown, state: { inLeaf: boolean }): void => {
+    if (kind === SCALAR) {
+      const le = scalarError(a.scalar, l);
+      const re = scalarError(a.scalar, r);
+      if (le && re) {
+        err(`lhs: ${le}`);
+        err(`rhs: ${re}`);
+        return;
+      }
+      leaf(l, r, state);
+    } else if (kind === LIST) {
+      const ll = Array.isArray(l) ? l : undefined;
+      const rl = Array.isArray(r) ? r : undefined;
+      if (a.list!.atomic || ((!ll || ll.length === 0) && (!rl || rl.length === 0))) return leaf(l, r, state);
+      listItems(a.list!, ll, rl);
+    } else if (kind === MAP) {
+      const lm = isMap(l) ? l : undefined;
+      const rm = isMap(r) ? r : undefined;
+      const lEmpty = !lm || isEmptyMap(lm);
+      const rEmpty = !rm || isEmptyMap(rm);
+      if (a.map!.atomic || (lEmpty && rEmpty)) return leaf(l, r, state);
+      const t = a.map!;
+      if (lm) {
+        for (const key of Object.keys(lm)) {
+          path.push(fieldElement(key));
+          node(fieldAtom(t, key) ?? DEDUCED, lm[key], rm?.[key]);
+          path.pop();
+        }
+      }
+      if (rm) {
+        for (const key of Object.keys(rm)) {
+          if (lm && key in lm) continue;
+          path.push(fieldElement(key));
+          node(fieldAtom(t, key) ?? DEDUCED, undefined, rm[key]);
+          path.pop();
+        }
+      }
+    } else {
+      err(`schema error: invalid atom: ${a.name ? 'named type: ' + a.name : 'inlined'}`);
+    }
+  };
+
+  const listItems = (t: ListType, l: unknown[] | undefined, r: unknown[] | undefined): void => {
+    const elem = t.elem();
+    const all: PathElement[] = [];
+    const lValues = new Map<string, unknown[]>();
+    const rValues = new Map<string, unknown[]>();
+    const index = (list: unknown[] | undefined, into: Map<string, unknown[]>, other?: Map<string, unknown[]>): void => {
+      if (!list) return;
+      for (let i = 0; i < list.length; i++) {
+        const pe = listItemElement(t, list[i]);
+        if (typeof pe === 'string') {
+          err(`element ${i}: ${pe}`);
+          continue;
+        }
+        const have = into.get(pe.id);
+        if (have) have.push(list[i]);
+        else {
+          into.set(pe.id, [list[i]]);
+          if (!other || !other.has(pe.id)) all.push(pe);
+        }
+      }
+    };
+    index(l, lValues);
+    index(r, rValues, lValues);
+    for (const pe of all) {
+      const ll = lValues.get(pe.id) ?? [];
+      const rl = rValues.get(pe.id) ?? [];
+      path.push(pe);
+      if (ll.length <= 1 && rl.length <= 1) {
+        node(elem, ll[0], rl[0]);
+      } else if (ll.length >= 2 && rl.length >= 2) {
+        if (ll.length !== rl.length || ll.some((v, i) => !valuesEqual(v, rl[i]))) c.modified.insert(path);
+      } else if (ll.length >= 2) {
+        if (rl.length !== 0) node(elem, undefined, rl[0]);
+        c.removed.insert(path);
+      } else {
+        if (ll.length !== 0) node(elem, ll[0], undefined);
+        c.added.insert(path);
+      }
+      path.pop();
+    }
+  };
+
+  node(atom, lhs, rhs);
+  return { comparison: c, errors: errs };
+}
+
+function isEmptyMap(m: JsonMap): boolean {
+  for (const _ in m) return false;
+  return true;
+}
+
+// ---------------------------------------------------------------- merge
+
+/** Merges `rhs` (an applied configuration) into `lhs` (upstream's TypedValue.Merge, rhs wins). */
+export function merge(atom: Atom, lhs: unknown, rhs: unknown): { value: unknown; errors: WalkError[] } {
+  const errs: WalkError[] = [];
+  const path: PathElement[] = [];
+  const err = (message: string): void => void errs.push({ path: pathString(path), message });
+
+  const node = (a: Atom, l: unknown, r: unknown): unknown => {
+    const ml = deduce(a, l);
+    const mr = deduce(a, r);
+    const state: MergeState = { inLeaf: false, out: undefined };
+    if (r === undefined) handle(a, handled(ml), l, r, state);
+    else if (l === undefined || ml === mr) handle(a, handled(mr), l, r, state);
+    else {
+      handle(a, handled(ml), l, r, { inLeaf: false, out: undefined });
+      handle(a, handled(mr), l, r, state);
+    }
+    return state.out;
+  };
+
+  const leaf = (l: unknown, r: unknown, state: MergeState): void => {
+    if (state.inLeaf) return;
+    state.inLeaf = true;
+    state.out = r !== undefined ? r : l;
+  };
+
+  const handle = (a: Atom, kind: number, l: unknown, r: unknown, state: MergeState): void => {
+    if (kind === SCALAR) {
+      const le = scalarError(a.scalar, l);
+      const re = scalarError(a.scalar, r);
+      if (le && re) {
+        err(`lhs: ${le}`);
+        err(`rhs: ${re}`);
+        return;
+      }
+      leaf(l, r, state);
+    } else if (kind === LIST) {
+      const ll = Array.isArray(l) ? l : undefined;
+      const rl = Array.isArray(r) ? r : undefined;
+      if (a.list!.atomic || ((!ll || ll.length === 0) && (!rl || rl.length === 0))) return leaf(l, r, state);
+      const out = listItems(a.list!, ll, rl);
+      if (out.length > 0) state.out = out;
+    } else if (kind === MAP) {
+      const lm = isMap(l) ? l : undefined;
+      const rm = isMap(r) ? r : undefined;
+      if (a.map!.atomic || ((!lm || isEmptyMap(lm)) && (!rm || isEmptyMap(rm)))) return leaf(l, r, state);
+      const t = a.map!;
+      const out: JsonMap = {};
+      let any = false;
+      const visit = (key: string, lv: unknown, rv: unknown): void => {
+        path.push(fieldElement(key));
+        const v = node(fieldAtom(t, key) ?? DEDUCED, lv, rv);
+        path.pop();
+        if (v !== undefined) {
+          out[key] = v;
+          any = true;
+        }
+      };
+      if (lm) for (const key of Object.keys(lm)) visit(key, lm[key], rm?.[key]);
+      if (rm) for (const key of Object.keys(rm)) if (!lm || !(key in lm)) visit(key, undefined, rm[key]);
+      if (any) state.out = out;
+    } else {
+      err(`schema error: invalid atom: ${a.name ? 'named type: ' + a.name : 'inlined'}`);
+    }
+  };
+
+  const indexList = (t: ListType, list: unknown[] | undefined, allowDuplicates: boolean, errors: string[]): { pes: PathElement[]; observed: Map<string, unknown> } => {
+    const pes: PathElement[] = [];
+    const observed = new Map<string, unknown>();
+    if (!list) return { pes, observed };
+    for (let i = 0; i < list.length; i++) {
+      const pe = listItemElement(t, list[i]);
+      if (typeof pe === 'string') {
+        errors.push(`element ${i}: ${pe}`);
+        continue;
+      }
+      const found = observed.has(pe.id);
+      if (found && !allowDuplicates) {
+        errors.push(`duplicate entries for key ${elementText(pe)}`);
+        continue;
+      }
+      // A duplicated live item merges as null: the config replaces all of its copies.
+      observed.set(pe.id, found ? null : list[i]);
+      pes.push(pe);
+    }
+    return { pes, observed };
+  };
+
+  // Upstream's order: the config's items in its order, live-only items kept where they were.
+  const listItems = (t: ListType, l: unknown[] | undefined, r: unknown[] | undefined): unknown[] => {
+    const out: unknown[] = [];
+    const problems: string[] = [];
+    const rhs = indexList(t, r, false, problems);
+    const lhs = indexList(t, l, true, problems);
+    if (problems.length > 0) {
+      for (const p of problems) err(p);
+      return out;
+    }
+    const elem = t.elem();
+    const item = (pe: PathElement, lv: unknown, rv: unknown): void => {
+      path.push(pe);
+      const v = node(elem, lv, rv);
+      path.pop();
+      if (v !== undefined) out.push(v);
+    };
+    const shared: PathElement[] = [];
+    for (const pe of rhs.pes) if (lhs.observed.has(pe.id)) shared.push(pe);
+    let sharedAt = 0;
+    let nextShared: PathElement | undefined = shared[sharedAt++];
+    const mergedRHS = new Set<string>();
+    const lLen = lhs.pes.length;
+    const rLen = rhs.pes.length;
+    for (let lI = 0, rI = 0; lI < lLen || rI < rLen;) {
+      if (lI < lLen && rI < rLen) {
+        const pe = lhs.pes[lI]!;
+        if (pe.id === rhs.pes[rI]!.id) {
+          mergedRHS.add(pe.id);
+          item(pe, lhs.observed.get(pe.id), rhs.observed.get(pe.id));
+          lI++;
+          rI++;
+          nextShared = shared[sharedAt++];
+          continue;
+        }
+        if (rhs.observed.has(pe.id) && nextShared !== undefined && nextShared.id !== pe.id) {
+          lI++;
+          continue;
+        }
+      }
+      if (lI < lLen) {
+        const pe = lhs.pes[lI]!;
+        if (!rhs.observed.has(pe.id)) {
+          item(pe, l![lI], undefined);
+          lI++;
+          continue;
+        } else if (mergedRHS.has(pe.id)) {
+          lI++;
+        }
+      }
+      if (rI < rLen) {
+        const pe = rhs.pes[rI]!;
+        mergedRHS.add(pe.id);
+        item(pe, lhs.observed.get(pe.id), rhs.observed.get(pe.id));
+        rI++;
+        if (nextShared !== undefined && nextShared.id === pe.id) nextShared = shared[sharedAt++];
+      }
+    }
+    return out;
+  };
+
+  const value = node(atom, lhs, rhs);
+  return { value, errors: errs };
+}
+
+interface MergeState {
+  inLeaf: boolean;
+  out: unknown;
+}
+
+// ---------------------------------------------------------------- removal
+
+/** The value without the fields in `toRemove` (upstream's RemoveItems); emptied lists and maps become null. */
+export function removeItems(atom: Atom, value: unknown, toRemove: FieldSet): unknown {
+  const walk = (a: Atom, v: unknown, remove: FieldSet): unknown => {
+    const kind = handled(deduce(a, v));
+    if (kind === SCALAR) return v === undefined ? null : v;
+    if (kind === LIST) {
+      if (!Array.isArray(v) || v.length === 0) return null;
+      const t = a.list!;
+      if (t.atomic) return null;
+      const elem = t.elem();
+      const out: unknown[] = [];
+      for (const item of v) {
+        const pe = listItemElement(t, item);
+        if (typeof pe === 'string') {
+          out.push(item);
+          continue;
+        }
+        if (remove.hasMember(pe)) continue;
+        const subset = remove.withPrefix(pe);
+        out.push(subset.empty() ? item : walk(elem, item, subset));
+      }
+      return out.length > 0 ? out : null;
+    }
+    if (kind === MAP) {
+      if (!isMap(v) || isEmptyMap(v)) return null;
+      const t = a.map!;
+      if (t.atomic) return null;
+      const out: JsonMap = {};
+      let any = false;
+      for (const key of Object.keys(v)) {
+        const pe = fieldElement(key);
+        if (remove.hasMember(pe)) continue;
+        const subset = remove.withPrefix(pe);
+        out[key] = subset.empty() ? v[key] : walk(fieldAtom(t, key) ?? DEDUCED, v[key], subset);
+        any = true;
+      }
+      return any ? out : null;
+    }
+    return null;
+  };
+  return walk(atom, value, toRemove);
+}

@@ -1,0 +1,77 @@
+// The per-cycle view of the cluster (cache/snapshot.go): NodeInfo copies taken from the cache at the
+// start of each cycle, refreshed incrementally by generation, plus the lists plugins iterate (nodes
+// in zone-interleaved order, nodes with affinity pods, PVCs in use).
+
+import type { Node, Pod } from '../../api/types/core_v1.ts';
+import type { NodeInfoLister, SharedLister } from '../framework/interface.ts';
+import { NodeInfo } from '../framework/node_info.ts';
+import { PodInfo } from '../framework/pod_info.ts';
+
+/** A consistent copy of the cache's nodes for one scheduling cycle. */
+export class Snapshot implements SharedLister, NodeInfoLister {
+  nodeInfoMap = new Map<string, NodeInfo>();
+  nodeInfoList: NodeInfo[] = [];
+  havePodsWithAffinityNodeInfoList: NodeInfo[] = [];
+  havePodsWithRequiredAntiAffinityNodeInfoList: NodeInfo[] = [];
+  usedPVCSet = new Set<string>();
+  /** The cache generation this snapshot reflects. */
+  generation = 0;
+
+  /** A snapshot built directly from objects (NewSnapshot), for tests and tools. */
+  static fromObjects(pods: readonly Pod[], nodes: readonly Node[]): Snapshot {
+    const s = new Snapshot();
+    const byName = new Map<string, NodeInfo>();
+    for (const n of nodes) {
+      const ni = new NodeInfo();
+      ni.setNode(n);
+      byName.set(ni.name, ni);
+    }
+    for (const p of pods) {
+      const nodeName = p.spec?.nodeName ?? '';
+      let ni = byName.get(nodeName);
+      if (ni === undefined) {
+        ni = new NodeInfo();
+        byName.set(nodeName, ni);
+      }
+      ni.addPodInfo(new PodInfo(p));
+    }
+    for (const n of nodes) {
+      const ni = byName.get(n.metadata?.name ?? '') as NodeInfo;
+      s.nodeInfoMap.set(ni.name, ni);
+      s.nodeInfoList.push(ni);
+      if (ni.podsWithAffinity.length > 0) s.havePodsWithAffinityNodeInfoList.push(ni);
+      if (ni.podsWithRequiredAntiAffinity.length > 0) s.havePodsWithRequiredAntiAffinityNodeInfoList.push(ni);
+      for (const k of ni.pvcRefCounts.keys()) s.usedPVCSet.add(k);
+    }
+    return s;
+  }
+
+  nodeInfos(): NodeInfoLister {
+    return this;
+  }
+
+  numNodes(): number {
+    return this.nodeInfoList.length;
+  }
+
+  list(): readonly NodeInfo[] {
+    return this.nodeInfoList;
+  }
+
+  havePodsWithAffinityList(): readonly NodeInfo[] {
+    return this.havePodsWithAffinityNodeInfoList;
+  }
+
+  havePodsWithRequiredAntiAffinityList(): readonly NodeInfo[] {
+    return this.havePodsWithRequiredAntiAffinityNodeInfoList;
+  }
+
+  get(nodeName: string): NodeInfo | undefined {
+    const ni = this.nodeInfoMap.get(nodeName);
+    return ni !== undefined && ni.node !== null ? ni : undefined;
+  }
+
+  isPVCUsedByPods(key: string): boolean {
+    return this.usedPVCSet.has(key);
+  }
+}
