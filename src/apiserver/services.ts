@@ -7,7 +7,10 @@ import { groupVersionString } from '../api/resource_types.ts';
 import { decodeKubernetesProtobuf } from '../api/protobuf/decode.ts';
 import { unknownFields } from '../api/unknown_fields.ts';
 import { decodeTyped } from '../api/schema_decode.ts';
-import { resourceFor } from '../api/resource_table.ts';
+import { preferredResource, resourceFor } from '../api/resource_table.ts';
+import { AdmissionChain } from './admission/chain.ts';
+import type { AdmissionLister } from './admission/types.ts';
+import './admission/plugins.ts';
 import { ApiError, newBadRequest, newUnsupportedMediaType } from './errors.ts';
 import { contentType, parseJSONObject, type Req } from './http_util.ts';
 import type { HandlerServices } from './handlers/context.ts';
@@ -57,6 +60,8 @@ export interface ServerServices extends HandlerServices {
 export interface ServicesDeps {
   storeFor(info: ResourceInfo): GenericStore;
   readonly serviceCidr: string;
+  /** Enabled admission plugins (default: all registered, in upstream's order). */
+  readonly admissionPlugins?: readonly string[];
 }
 
 /** Builds the services; `storeFor` gives access to other resources' registries (namespaces, services). */
@@ -73,12 +78,31 @@ export function createServices(deps: ServicesDeps): ServerServices {
       },
     },
   });
+  const chain = new AdmissionChain(deps.admissionPlugins);
+  const lister: AdmissionLister = {
+    list(group, resource, namespace) {
+      const info = preferredResource(group, resource);
+      if (!info) return [];
+      const store = deps.storeFor(info);
+      return store.cache.list(store.keyPrefix(namespace ?? '')).map((c) => c.obj);
+    },
+    get(group, resource, namespace, name) {
+      const info = preferredResource(group, resource);
+      if (!info) return undefined;
+      const store = deps.storeFor(info);
+      return store.cache.get(store.key(namespace, name))?.obj;
+    },
+  };
   return {
     storeHooks: {
       defaults: applyObjectDefaults,
       prepareForCreate: prepareObjectForCreate,
       validateMeta: validateObjectMeta,
       validate: validateKindFields,
+      admission: {
+        admit: (a) => chain.admit(a, lister),
+        validate: (a) => chain.validate(a, lister),
+      },
       async admit(info, obj, old) {
         if (info.group === '' && info.resource === 'services') return allocator.allocate(obj, old);
         return [];

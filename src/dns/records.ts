@@ -205,16 +205,20 @@ export class DnsIndex {
     const del = event.type === 'delete';
     switch (event.kind) {
       case 'Service':
-        del ? this.deleteService(event.object) : this.upsertService(event.object);
+        if (del) this.deleteService(event.object);
+        else this.upsertService(event.object);
         break;
       case 'EndpointSlice':
-        del ? this.deleteEndpointSlice(event.object) : this.upsertEndpointSlice(event.object);
+        if (del) this.deleteEndpointSlice(event.object);
+        else this.upsertEndpointSlice(event.object);
         break;
       case 'Pod':
-        del ? this.deletePod(event.object) : this.upsertPod(event.object);
+        if (del) this.deletePod(event.object);
+        else this.upsertPod(event.object);
         break;
       case 'Namespace':
-        del ? this.deleteNamespace(event.object) : this.upsertNamespace(event.object);
+        if (del) this.deleteNamespace(event.object);
+        else this.upsertNamespace(event.object);
         break;
     }
   }

@@ -39,7 +39,7 @@ export async function handleCreate(ctx: HandlerContext): Promise<void> {
   const namespace = ctx.info.namespaced ? ctx.ri.namespace : '';
   checkBodyAgainstRequest(ctx.info, obj, namespace, undefined, groupVersionString(ctx.info.group, ctx.info.version));
   if (ctx.info.namespaced) await ctx.services.checkNamespaceForCreate(namespace);
-  const created = await ctx.store.create(namespace, obj, { dryRun });
+  const created = await ctx.store.create(namespace, obj, { dryRun, user: ctx.user, warnings: ctx.warnings });
   respondObject(ctx, 201, created);
 }
 
@@ -56,7 +56,7 @@ export async function handleUpdate(ctx: HandlerContext): Promise<void> {
   const { obj: out, created } = await ctx.store.update(ctx.ri.namespace, ctx.ri.name, async (current) => {
     if (current === undefined && ctx.info.namespaced) await ctx.services.checkNamespaceForCreate(ctx.ri.namespace);
     return structuredClone(obj);
-  }, { dryRun, subresource: sub });
+  }, { dryRun, subresource: sub, user: ctx.user, warnings: ctx.warnings });
   respondObject(ctx, created ? 201 : 200, out);
 }
 
@@ -84,7 +84,7 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
     ctx.warnings.push(...ctx.services.checkFields(ctx.info, patched, mode));
     checkBodyAgainstRequest(ctx.info, patched, ctx.ri.namespace, ctx.ri.name, gv);
     return patched;
-  }, { dryRun, subresource: sub });
+  }, { dryRun, subresource: sub, user: ctx.user, warnings: ctx.warnings });
   respondObject(ctx, 200, out);
 }
 
@@ -115,7 +115,7 @@ async function deleteOptionsOf(ctx: HandlerContext): Promise<DeleteOptions> {
   }
   const pre = (fromBody['preconditions'] ?? undefined) as { uid?: string; resourceVersion?: string } | undefined;
   const dryRun = dryRunOf(q) || (Array.isArray(fromBody['dryRun']) && (fromBody['dryRun'] as unknown[]).includes('All'));
-  return { gracePeriodSeconds: grace, propagationPolicy: policy as DeleteOptions['propagationPolicy'], preconditions: pre, dryRun };
+  return { gracePeriodSeconds: grace, propagationPolicy: policy as DeleteOptions['propagationPolicy'], preconditions: pre, dryRun, user: ctx.user, warnings: ctx.warnings };
 }
 
 /** DELETE on an object. */

@@ -13,12 +13,18 @@ import {
   type GroupResource,
 } from '../errors.ts';
 import { WatchCache, setResourceVersion } from '../watch_cache.ts';
+import type { AdmissionAttributes, Operation } from '../admission/types.ts';
+import type { UserInfo } from '../handlers/context.ts';
 import { generateName, jsonEqual, meta, metaString, newUID, rfc3339, specPart } from './object_meta.ts';
 import { strategyFor, type KObject, type Strategy, type StrategyContext } from './strategy.ts';
 
 /** Options common to writes. */
 export interface WriteOptions {
   readonly dryRun?: boolean;
+  /** Who writes (for admission); undefined for the server's own writes. */
+  readonly user?: UserInfo;
+  /** Where admission warnings go. */
+  readonly warnings?: string[];
   /** "status" or "" (subresource being written). */
   readonly subresource?: string;
   /** Called on the object after defaults, before validation (admission hooks later). */
@@ -31,6 +37,8 @@ export interface DeleteOptions {
   readonly propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
   readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
   readonly dryRun?: boolean;
+  readonly user?: UserInfo;
+  readonly warnings?: string[];
 }
 
 /** Result of a delete: the object and whether it is gone already. */
@@ -49,6 +57,11 @@ export interface GenericStoreHooks {
   prepareForCreate?(info: ResourceInfo, obj: KObject): void;
   /** Field errors of the kind's own fields (beyond ObjectMeta); old is set for updates. */
   validate?(info: ResourceInfo, obj: KObject, old: KObject | undefined): FieldError[];
+  /** The admission chain: mutating plugins before validation, validating ones after. */
+  admission?: {
+    admit(a: AdmissionAttributes): Promise<void>;
+    validate(a: AdmissionAttributes): Promise<void>;
+  };
   /** Resource-specific work before validation that needs other state (Service IP allocation). */
   admit?(info: ResourceInfo, obj: KObject, old: KObject | undefined): Promise<FieldError[]>;
 }
@@ -146,6 +159,15 @@ export class GenericStore {
     return convertObject(obj, groupVersionString(this.info.group, this.info.version), groupVersionString(this.storageInfo.group, this.storageInfo.version), this.info.kind);
   }
 
+  #attrs(operation: Operation, subresource: string, namespace: string, object: KObject | undefined, oldObject: KObject | undefined,
+    opts: { dryRun?: boolean; user?: UserInfo; warnings?: string[] }): AdmissionAttributes {
+    return {
+      operation, info: this.storageInfo, subresource, namespace,
+      name: metaString(object ?? oldObject ?? {}, 'name'), object, oldObject,
+      user: opts.user, dryRun: opts.dryRun === true, warnings: opts.warnings ?? [],
+    };
+  }
+
   /** Reads one object from storage (a consistent read). */
   async get(namespace: string, name: string): Promise<KObject> {
     const res = await this.#store.get(this.key(namespace, name)).catch((e: unknown) => { throw toApiError(e, this.gr, name); });
@@ -183,6 +205,8 @@ export class GenericStore {
     this.strategy.prepareForCreate?.(obj, ctx);
     this.#hooks.prepareForCreate?.(this.storageInfo, obj);
     await opts.mutate?.(obj);
+    const attrs = this.#attrs('CREATE', '', namespace, obj, undefined, opts);
+    await this.#hooks.admission?.admit(attrs);
     const name = metaString(obj, 'name');
     const errs = [
       ...((await this.#hooks.admit?.(this.storageInfo, obj, undefined)) ?? []),
@@ -191,6 +215,7 @@ export class GenericStore {
       ...(this.strategy.validate?.(obj, ctx) ?? []),
     ];
     if (errs.length > 0) throw newInvalid(this.info.group, this.info.kind, name, errs);
+    await this.#hooks.admission?.validate(attrs);
     if (opts.dryRun) {
       const existing = await this.#read(this.key(namespace, name), name);
       if (existing) throw newAlreadyExists(this.gr, name);
@@ -237,6 +262,8 @@ export class GenericStore {
         meta(obj)['generation'] = (typeof meta(old)['generation'] === 'number' ? meta(old)['generation'] as number : 0) + 1;
       }
       await opts.mutate?.(obj);
+      const attrs = this.#attrs('UPDATE', sub, namespace, obj, old, opts);
+      await this.#hooks.admission?.admit(attrs);
       const errs = [
         ...(sub === '' ? ((await this.#hooks.admit?.(this.storageInfo, obj, old)) ?? []) : []),
         ...(this.#hooks.validateMeta?.(this.storageInfo, obj, old, this.strategy) ?? []),
@@ -244,6 +271,7 @@ export class GenericStore {
         ...(this.strategy.validateUpdate?.(obj, old, ctx) ?? []),
       ];
       if (errs.length > 0) throw newInvalid(this.info.group, this.info.kind, name, errs);
+      await this.#hooks.admission?.validate(attrs);
       meta(obj)['resourceVersion'] = String(current.kv.modRevision);
       if (jsonEqual(obj, old)) return { obj: this.present(old), created: false }; // no-op: no write, same resourceVersion
       if (opts.dryRun) return { obj: this.present(obj), created: false };
@@ -312,6 +340,7 @@ export class GenericStore {
       const current = await this.#read(key, name);
       if (!current) throw newNotFound(this.gr, name);
       const obj = structuredClone(current.obj);
+      if (attempt === 0) await this.#hooks.admission?.validate(this.#attrs('DELETE', '', namespace, undefined, current.obj, opts));
       const m = meta(obj);
       const pre = opts.preconditions;
       if (pre?.uid !== undefined && pre.uid !== m['uid']) {

@@ -1,0 +1,1 @@
+// Imports every admission plugin so each registers itself with types.ts.
