@@ -82,6 +82,8 @@ export class Containerd implements Disposable {
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   #stopping = false;
+  /** Set once a start succeeded: from then on a dead containerd is restarted. */
+  #supervising = false;
   #restartTimer: NodeJS.Timeout | undefined;
   #restartDelay: number;
   #restarts = 0;
@@ -114,7 +116,8 @@ export class Containerd implements Disposable {
   /** Starts containerd (if it is not running) and resolves when it serves CRI with the pause image present. */
   async start(): Promise<void> {
     this.#stopping = false;
-    if (this.pid === undefined) await this.#spawnAndWait(false);
+    if (this.pid === undefined) await this.#spawnAndWait();
+    this.#supervising = true;
     const image = this.#opts.sandboxImage ?? PAUSE_IMAGE;
     if (this.#opts.importPauseImage ?? true) await this.#ensurePauseImage(image);
   }
@@ -168,8 +171,8 @@ export class Containerd implements Disposable {
     while (isAlive(pid)) await new Promise((r) => setTimeout(r, 20));
   }
 
-  /** Starts one containerd; on failure kills it, and with `retry` lets its exit schedule the next try. */
-  async #spawnAndWait(retry: boolean): Promise<void> {
+  /** Starts one containerd, killing it again if it does not become ready. */
+  async #spawnAndWait(): Promise<void> {
     await this.#prepare();
     const binary = this.#opts.binary ?? '/usr/bin/containerd';
     if (!existsSync(binary)) throw new Error(`containerd not found at ${binary}: install Debian's containerd and runc`);
@@ -198,7 +201,6 @@ export class Containerd implements Disposable {
     try {
       this.#version = await Promise.race([this.#waitReady(child), spawnError]);
     } catch (err) {
-      if (!retry) this.#child = undefined; // a failed first start is the caller's to handle
       await this.#terminate(child);
       throw err;
     }
@@ -240,14 +242,14 @@ export class Containerd implements Disposable {
   }
 
   #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.#child !== child) return;
-    if (this.#stopping) return;
+    // a failed first start is the caller's to handle; only a supervised containerd is restarted
+    if (this.#child !== child || this.#stopping || !this.#supervising) return;
     log.warn('containerd exited', { code, signal });
     this.#scheduleRestart();
   }
 
   #scheduleRestart(): void {
-    if (this.#stopping || this.#restartTimer) return;
+    if (this.#stopping || !this.#supervising || this.#restartTimer) return;
     if (Date.now() - this.#startedAt > STABLE_RUN_MS) this.#restartDelay = this.#opts.restartDelayMs ?? 500;
     const delay = this.#restartDelay;
     this.#restartDelay = Math.min(delay * 2, this.#opts.maxRestartDelayMs ?? 30_000);
@@ -256,7 +258,7 @@ export class Containerd implements Disposable {
       this.#restartTimer = undefined;
       if (this.#stopping) return;
       this.#restarts++;
-      this.#spawnAndWait(true).catch((err: unknown) => {
+      this.#spawnAndWait().catch((err: unknown) => {
         log.error('containerd restart failed', { err });
         // a child that did start has already scheduled the next try by exiting; one that never started has not
         if (this.pid === undefined) this.#scheduleRestart();
@@ -293,6 +295,7 @@ export class Containerd implements Disposable {
   /** Stops containerd (containers keep running in their shims) and any pending restart. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#supervising = false;
     if (this.#restartTimer) clearTimeout(this.#restartTimer);
     this.#restartTimer = undefined;
     const child = this.#child;

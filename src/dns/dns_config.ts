@@ -135,7 +135,7 @@ export function upstreamsFor(config: ForwardConfig, lname: string): { zone: stri
   return config.upstreams.length > 0 ? { zone: '.', servers: config.upstreams } : undefined;
 }
 
-/** The stub domain `lname` falls in, if any (stub zones take precedence over the cluster zone, as CoreDNS's more specific server blocks do). */
+/** The stub domain `lname` falls in, if any. */
 export function stubDomainOf(config: ForwardConfig, lname: string): string | undefined {
   const r = upstreamsFor(config, lname);
   return r !== undefined && r.zone !== '.' ? r.zone : undefined;

@@ -145,6 +145,11 @@ function answer(
     : { kind: 'answer', rcode, authoritative, answers, authorities, additionals, chase };
 }
 
+/** The zone of the index (cluster or reverse) a name falls in, lower case; undefined when none. */
+export function zoneOf(index: DnsIndex, name: string): string | undefined {
+  return matchZone(name.replace(/\.$/, '').toLowerCase(), index.options.zone);
+}
+
 /** The longest of the cluster zone and the reverse zones that `lname` is in or equal to. */
 function matchZone(lname: string, clusterZone: string): string | undefined {
   let best: string | undefined;

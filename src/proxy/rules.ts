@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { categorizeEndpoints, externallyAccessible, usesClusterEndpoints, usesLocalEndpoints } from './topology.ts';
-import { servicePortKey, type EndpointInfo, type EndpointsMap, type RulesConfig, type ServicePortInfo, type ServicePortMap } from './types.ts';
+import { servicePortKey, type EndpointInfo, type EndpointsMap, type NodeInfo, type RulesConfig, type ServicePortInfo, type ServicePortMap } from './types.ts';
 
 export const KUBE_SERVICES = 'KUBE-SERVICES';
 export const KUBE_EXTERNAL_SERVICES = 'KUBE-EXTERNAL-SERVICES';
@@ -63,11 +63,12 @@ export function jumpRuleArgs(j: JumpRule): string {
 }
 
 /** Defaults matching upstream (mark bit 14, no masquerade-all) for a node. */
-export function defaultRulesConfig(node: { name: string; ips: readonly string[]; clusterCIDR: string }): RulesConfig {
+export function defaultRulesConfig(node: NodeInfo): RulesConfig {
   return {
     nodeName: node.name,
     nodeIPs: node.ips,
     clusterCIDR: node.clusterCIDR,
+    serviceCIDR: node.serviceCIDR ?? null,
     nodePortAddresses: [...node.ips, '127.0.0.1'],
     localhostNodePorts: true,
     masqueradeAll: false,
@@ -361,6 +362,12 @@ export function renderRules(input: RenderInput): RenderedRules {
       const affinity = sp.sessionAffinityClientIP ? ` -m recent --name ${chain} --set` : '';
       natRules.push(`${head}${affinity} ${match} -j DNAT --to-destination ${ep.endpoint}`);
     }
+  }
+
+  if (config.serviceCIDR !== null) {
+    // Differs from upstream's iptables mode (as its nftables mode does): a blackhole route for the
+    // service range would break host-originated ClusterIP traffic, so unclaimed addresses are rejected here.
+    filterRules.push(`-A ${KUBE_SERVICES} -m comment --comment "reject traffic to unallocated ClusterIPs" -d ${config.serviceCIDR} -j REJECT`);
   }
 
   // Per-service chains that exist but are no longer used: flush (by declaring) and delete.

@@ -15,6 +15,8 @@ export interface NodeInfo {
   ips: readonly string[];
   /** Pod CIDR of the whole cluster (10.42.0.0/16): traffic from outside it is masqueraded. */
   clusterCIDR: string;
+  /** Service CIDR (10.43.0.0/16). */
+  serviceCIDR?: string;
 }
 
 /** Options of the pure renderer; defaults come from `defaultRulesConfig`. */
@@ -25,6 +27,8 @@ export interface RulesConfig {
   nodeIPs: readonly string[];
   /** Cluster pod CIDR; `! -s CIDR` decides which ClusterIP traffic is masqueraded. */
   clusterCIDR: string;
+  /** Service CIDR; traffic to its addresses that no Service rule took is rejected (null: no rule). */
+  serviceCIDR: string | null;
   /** 'all' (every local address, upstream's empty --nodeport-addresses) or explicit IPs. */
   nodePortAddresses: 'all' | readonly string[];
   /** NodePorts answer on 127.0.0.1 too (needs route_localnet=1, guarded by KUBE-FIREWALL). */

@@ -182,7 +182,8 @@ export function runConformance(name: string, open: OpenTarget): void {
       for (let i = 0; i < 10; i++) mods.set(`k0${i}`, (await s.create(`${p}k0${i}`, enc(`v${i}`))).revision);
       const page1 = await s.list(p, { limit: 3 });
       assert.deepEqual(names(page1.kvs, p), ['k00', 'k01', 'k02']);
-      assert.equal(page1.remaining, 7);
+      // remaining is optional ("when known"); when a driver reports it, it must be exact.
+      if (page1.remaining !== undefined) assert.equal(page1.remaining, 7);
       assert.ok(page1.continue, 'a first page of 3 out of 10 has a continue token');
       // Writes between pages, before, inside and after the rest of the range.
       await s.update(`${p}k05`, enc('changed'), mods.get('k05')!);
@@ -196,7 +197,7 @@ export function runConformance(name: string, open: OpenTarget): void {
       while (page.continue) {
         page = await s.list(p, { limit: 3, continue: page.continue });
         assert.equal(page.revision, page1.revision, 'every page is served at the first page\'s revision');
-        if (page.continue) assert.equal(page.remaining, 10 - seen.length - page.kvs.length);
+        if (page.continue && page.remaining !== undefined) assert.equal(page.remaining, 10 - seen.length - page.kvs.length);
         seen.push(...page.kvs);
         pages++;
         assert.ok(pages <= 4, 'ten keys in pages of three take four pages');

@@ -23,8 +23,10 @@ export class UpdaterError extends Error {
 /** The fields each other manager owns that the write would change. */
 export class ConflictSets extends Error {
   readonly code = 'ApplyConflict';
-  constructor(readonly conflicts: ReadonlyMap<string, FieldSet>) {
+  readonly conflicts: ReadonlyMap<string, FieldSet>;
+  constructor(conflicts: ReadonlyMap<string, FieldSet>) {
     super('apply conflicts');
+    this.conflicts = conflicts;
   }
 }
 

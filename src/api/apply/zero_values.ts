@@ -1,7 +1,7 @@
 // Objects as upstream's typed Go structs present them to server-side apply: the empty object a
 // create starts from (struct-valued fields present, non-omitempty fields null or zero), and results
 // cleaned of the nulls a typed struct would not keep.
-import { DEDUCED, UNTYPED_ATOMIC, definitionAtom, type Atom } from './schema.ts';
+import { DEDUCED, UNTYPED_ATOMIC, type Atom } from './schema.ts';
 import { ZERO_FIELDS } from './zero_fields.generated.ts';
 
 type JsonObject = Record<string, unknown>;
@@ -55,9 +55,4 @@ export function withoutNulls(atom: Atom, v: unknown): unknown {
     out[k] = withoutNulls(child, val);
   }
   return out;
-}
-
-/** The atom of a definition, for callers that hold only the name. */
-export function atomFor(definition: string): Atom | undefined {
-  return definitionAtom(definition);
 }

@@ -124,13 +124,13 @@ export class SqliteStore implements Store {
     validatePrefix(prefix);
     const plan = planList(prefix, opts, this.#revision, this.#compacted);
     const end = prefixUpperBound(prefix);
-    const rows = this.#read(() => this.#q.list.all(plan.afterKey ?? prefix, end, plan.revision, plan.limit || -1) as Array<LatestRow & { name: string }>);
-    const kvs = rows.map((r) => toKv(r.name, r));
-    if (plan.limit === 0 || kvs.length < plan.limit) return { kvs, revision: plan.revision, remaining: 0 };
+    // One row more than the page tells whether another page exists without counting the rest
+    // (remaining is optional in the contract; counting made every page O(rest of the list)).
+    const rows = this.#read(() => this.#q.list.all(plan.afterKey ?? prefix, end, plan.revision, plan.limit ? plan.limit + 1 : -1) as Array<LatestRow & { name: string }>);
+    if (plan.limit === 0 || rows.length <= plan.limit) return { kvs: rows.map((r) => toKv(r.name, r)), revision: plan.revision, remaining: 0 };
+    const kvs = rows.slice(0, plan.limit).map((r) => toKv(r.name, r));
     const afterKey = kvs[kvs.length - 1]!.key;
-    const remaining = this.#read(() => this.#q.count.get(afterKey, end, plan.revision) as number);
-    if (remaining === 0) return { kvs, revision: plan.revision, remaining: 0 };
-    return { kvs, revision: plan.revision, continue: encodeContinue({ revision: plan.revision, afterKey, prefix }), remaining };
+    return { kvs, revision: plan.revision, continue: encodeContinue({ revision: plan.revision, afterKey, prefix }) };
   }
 
   async count(prefix: string): Promise<number> {
