@@ -85,6 +85,8 @@ export class Containerd implements Disposable {
   /** Set once a start succeeded: from then on a dead containerd is restarted. */
   #supervising = false;
   #restartTimer: NodeJS.Timeout | undefined;
+  /** A restart under way (spawned by the timer), which stop() waits out. */
+  #restarting: Promise<void> | undefined;
   #restartDelay: number;
   #restarts = 0;
   #startedAt = 0;
@@ -115,6 +117,7 @@ export class Containerd implements Disposable {
 
   /** Starts containerd (if it is not running) and resolves when it serves CRI with the pause image present. */
   async start(): Promise<void> {
+    await this.#restarting;
     this.#stopping = false;
     if (this.pid === undefined) await this.#spawnAndWait();
     this.#supervising = true;
@@ -195,8 +198,11 @@ export class Containerd implements Disposable {
         resolve();
         this.#onExit(child, code, signal);
       });
+      // a process that could not be spawned at all never emits 'exit'
+      child.once('error', () => { if (child.pid === undefined) resolve(); });
     });
     const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+    spawnError.catch(() => undefined); // also reported through the race below, or moot once ready
     if (child.pid) writeFileSync(this.paths.pidFile, `${child.pid}\n`);
     try {
       this.#version = await Promise.race([this.#waitReady(child), spawnError]);
@@ -214,6 +220,7 @@ export class Containerd implements Disposable {
     try {
       let lastErr: unknown;
       while (Date.now() < deadline) {
+        if (this.#stopping) throw new Error('containerd start abandoned: stopping');
         if (child.exitCode !== null || child.signalCode !== null) {
           throw new Error(`containerd exited during start (${child.exitCode ?? child.signalCode}); its log: ${this.paths.log}\n${this.logTail()}`);
         }
@@ -258,10 +265,13 @@ export class Containerd implements Disposable {
       this.#restartTimer = undefined;
       if (this.#stopping) return;
       this.#restarts++;
-      this.#spawnAndWait().catch((err: unknown) => {
+      this.#restarting = this.#spawnAndWait().catch((err: unknown) => {
+        if (this.#stopping) return;
         log.error('containerd restart failed', { err });
         // a child that did start has already scheduled the next try by exiting; one that never started has not
         if (this.pid === undefined) this.#scheduleRestart();
+      }).finally(() => {
+        this.#restarting = undefined;
       });
     }, delay);
   }
@@ -298,6 +308,7 @@ export class Containerd implements Disposable {
     this.#supervising = false;
     if (this.#restartTimer) clearTimeout(this.#restartTimer);
     this.#restartTimer = undefined;
+    await this.#restarting;
     const child = this.#child;
     if (child) await this.#terminate(child);
     await this.#exited;

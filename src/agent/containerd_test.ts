@@ -8,6 +8,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { CriClient } from '../kubelet/cri/client.ts';
 import type { PodSandboxConfig } from '../kubelet/cri/messages.ts';
 import { buildBusyboxImage, TEST_IMAGE } from './busybox_image.ts';
@@ -15,7 +17,8 @@ import { writeBridgeNetwork } from './cni.ts';
 import { Containerd } from './containerd.ts';
 import { importImage, listImages, removeImage } from './images.ts';
 import { pauseElf, PAUSE_IMAGE } from './pause_image.ts';
-import { writeTar } from './tar.ts';
+import { readTarMembers, writeTar } from './tar.ts';
+import { buildOciArchive } from './oci_image.ts';
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -200,9 +203,23 @@ describe('containerd runtime (root, real containers)', { timeout: 120_000 }, () 
     const other = join(dataDir, 'other.oci.tar');
     writeFileSync(other, buildBusyboxImage({ name: 'tkube.local/busybox:other' }).tar);
     assert.deepEqual(await importImage(other, { socket: cd.paths.socket }), ['tkube.local/busybox:other']);
-    const docker = join(dataDir, 'docker.tar');
-    writeFileSync(docker, dockerArchive('tkube.local/docker-pause:1'));
+    const docker = join(dataDir, 'docker.tar.gz');
+    writeFileSync(docker, gzipSync(dockerArchive('tkube.local/docker-pause:1')));
     assert.deepEqual(await importImage(docker, { socket: cd.paths.socket }), ['tkube.local/docker-pause:1']);
+    // an OCI archive that names its manifest only by tag needs a repository
+    const bare = join(dataDir, 'bare.tar');
+    const layout = buildOciArchive({ name: 'tkube.local/ignored:v7', files: [{ name: 'pause', type: 'file', mode: 0o755, data: pauseElf() }] });
+    const members = await readTarMembers(Readable.from([layout.tar]), () => true);
+    const index = JSON.parse(members.get('index.json')!.toString());
+    index.manifests[0].annotations = { 'org.opencontainers.image.ref.name': 'v7' };
+    members.set('index.json', Buffer.from(JSON.stringify(index)));
+    writeFileSync(bare, writeTar([...members].map(([name, data]) => ({ name, type: 'file' as const, data }))));
+    await assert.rejects(importImage(bare, { socket: cd.paths.socket }), /named only by tag \(v7\); give a repository name/);
+    assert.deepEqual(await importImage(bare, { socket: cd.paths.socket, baseName: 'tkube.local/bare' }), ['tkube.local/bare:v7']);
+    await removeImage('tkube.local/bare:v7', { socket: cd.paths.socket });
+    const junk = join(dataDir, 'junk.tar');
+    writeFileSync(junk, writeTar([{ name: 'index.json', type: 'file', data: Buffer.from(JSON.stringify({ manifests: [{ digest: 'sha256:00', annotations: { 'io.containerd.image.name': 'tkube.local/junk:1' } }] })) }]));
+    await assert.rejects(importImage(junk, { socket: cd.paths.socket }), /^Error: ctr images import: /);
 
     let images = await listImages({ socket: cd.paths.socket });
     const busybox = images.find((i) => i.repoTags.includes(TEST_IMAGE));
@@ -237,8 +254,9 @@ describe('containerd runtime (root, real containers)', { timeout: 120_000 }, () 
     assert.equal(status.logPath, join(config.logDirectory!, 'hello/0.log'));
     const lines = readFileSync(status.logPath, 'utf8').trimEnd().split('\n').sort((a, b) => a.split(' ')[1]!.localeCompare(b.split(' ')[1]!));
     assert.equal(lines.length, 2);
-    assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stderr F oops$/);
-    assert.match(lines[1]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F hello$/);
+    // containerd stamps lines in RFC 3339 with nanoseconds, trailing zeros of the fraction trimmed
+    assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z stderr F oops$/);
+    assert.match(lines[1]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z stdout F hello$/);
 
     await cri.removeContainer(id);
     assert.deepEqual(await cri.listContainers({ podSandboxId: sb }), []);

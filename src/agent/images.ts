@@ -1,7 +1,7 @@
 // Image commands over the node's containerd (namespace k8s.io, where the CRI plugin looks): import
 // OCI-layout or docker-save archives through `ctr images import`, list and remove through the CRI
 // image service. Names come from the archive itself; `tkube image import|ls|rm` wrap these.
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
@@ -113,17 +113,32 @@ export async function archiveImageNames(file: string): Promise<ArchiveNames> {
   throw new Error(`${file}: neither an OCI image layout (index.json) nor a docker-save archive (manifest.json)`);
 }
 
-function runCtr(opts: ImageCommandOptions, args: string[]): Promise<string> {
+/** Runs ctr against our containerd, feeding it `stdin` if given; rejects with ctr's own message. */
+function runCtr(opts: ImageCommandOptions, args: string[], stdin?: Readable): Promise<string> {
   const ctr = opts.ctr ?? '/usr/bin/ctr';
   const full = ['--address', opts.socket, '--namespace', opts.namespace ?? 'k8s.io', ...args];
+  const what = `ctr ${args.slice(0, 2).join(' ')}`;
   return new Promise((resolve, reject) => {
-    execFile(ctr, full, { timeout: opts.timeoutMs ?? 300_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) {
-        const msg = (stderr || err.message).trim().replace(/^ctr: /, '');
-        reject(new Error(`ctr ${args.slice(0, 2).join(' ')}: ${msg}`));
-      } else {
-        resolve(stdout);
-      }
+    const child = spawn(ctr, full, { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 300_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    let inputError: Error | undefined;
+    if (stdin && child.stdin) {
+      stdin.once('error', (err) => {
+        inputError = err;
+        child.kill('SIGKILL');
+      });
+      child.stdin.once('error', () => { /* ctr quit early; its exit status says why */ });
+      stdin.pipe(child.stdin);
+    }
+    child.once('error', (err) => reject(new Error(`${what}: ${err.message}`)));
+    child.once('close', (code, signal) => {
+      stdin?.destroy();
+      if (inputError) reject(new Error(`${what}: reading the archive: ${inputError.message}`));
+      else if (code === 0) resolve(stdout);
+      else reject(new Error(`${what}: ${stderr.trim().replace(/^ctr: /, '') || `exit ${code ?? signal}`}`));
     });
   });
 }
@@ -153,7 +168,8 @@ export async function importImage(file: string, opts: ImportOptions): Promise<st
   if (names.length === 0) throw new Error(`${file}: the archive names no image (no ${ANNOTATION_IMAGE_NAME}/${ANNOTATION_REF_NAME} annotation, no RepoTags)`);
   const args = ['images', 'import', '--snapshotter', 'overlayfs'];
   if (opts.baseName) args.push('--base-name', opts.baseName);
-  await runCtr(opts, [...args, file]);
+  // ctr reads only plain tar: a gzipped archive is unpacked on the way in through stdin
+  await runCtr(opts, [...args, '-'], await openArchive(file));
   // The CRI plugin learns about imports from containerd's event stream, a moment later.
   await withCri(opts, async (cri) => {
     const deadline = Date.now() + 10_000;
@@ -170,11 +186,11 @@ export async function importImage(file: string, opts: ImportOptions): Promise<st
 
 /** Lists the images the CRI image service knows, sorted by first tag. */
 export async function listImages(opts: ImageCommandOptions): Promise<ImageInfo[]> {
-  const images = await withCri(opts, (cri) => cri.listImages());
-  const key = (i: Image): string => i.repoTags[0] ?? i.repoDigests[0] ?? i.id;
+  const images: Image[] = await withCri(opts, (cri) => cri.listImages());
+  const key = (i: ImageInfo): string => i.repoTags[0] ?? i.repoDigests[0] ?? i.id;
   return images
-    .map((i) => ({ id: i.id, repoTags: i.repoTags, repoDigests: i.repoDigests, size: i.size }))
-    .sort((a, b) => key(a as Image).localeCompare(key(b as Image)));
+    .map((i): ImageInfo => ({ id: i.id, repoTags: i.repoTags, repoDigests: i.repoDigests, size: i.size }))
+    .sort((a, b) => key(a).localeCompare(key(b)));
 }
 
 /**

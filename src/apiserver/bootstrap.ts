@@ -7,6 +7,7 @@ import { ApiError } from './errors.ts';
 import type { GenericStore } from './registry/generic_store.ts';
 import type { ResourceInfo } from '../api/resource_types.ts';
 import { nthAddress } from './registry/service_alloc.ts';
+import { reconcileBootstrapPolicy } from './authz/wiring.ts';
 
 const log = logger('bootstrap');
 
@@ -41,6 +42,7 @@ export async function bootstrapCluster(opts: BootstrapOptions): Promise<void> {
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     await ensure(nsStore, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
+  await reconcileBootstrapPolicy(opts.storeFor);
   const ip = nthAddress(opts.serviceCidr, 1);
   await ensure(opts.storeFor(resourceFor('', 'v1', 'services')!), 'default', {
     apiVersion: 'v1', kind: 'Service',

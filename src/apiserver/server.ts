@@ -26,7 +26,8 @@ import { serveOpenAPI } from './openapi_handler.ts';
 import { handleScale } from './handlers/scale.ts';
 import { handleBinding } from './handlers/binding.ts';
 import { handleReview, isReview } from './handlers/reviews.ts';
-import { alwaysAllow, forbiddenReason, type Attributes, type Authorizer } from './authz/authorizer.ts';
+import { forbiddenReason, type Attributes, type Authorizer } from './authz/authorizer.ts';
+import { RbacWiring } from './authz/wiring.ts';
 import { createServices, type ServerServices } from './services.ts';
 import './registry/strategies.ts';
 
@@ -68,11 +69,15 @@ export class ApiServer {
   #port = 0;
   #sockets = new Set<import('node:net').Socket>();
   #certUsers = new WeakMap<object, UserInfo>();
-  #authorizer: Authorizer = alwaysAllow;
+  #rbac = new RbacWiring();
+  #authorizer: Authorizer = this.#rbac;
 
   constructor(opts: ApiServerOptions) {
     this.#opts = opts;
-    this.#services = createServices({ storeFor: (info) => this.storeFor(info), serviceCidr: opts.serviceCidr ?? '10.43.0.0/16' });
+    this.#services = createServices({
+      storeFor: (info) => this.storeFor(info), serviceCidr: opts.serviceCidr ?? '10.43.0.0/16',
+      checkWrite: (a) => this.#rbac.checkWrite(a),
+    });
   }
 
   /** The port actually bound. */
@@ -100,6 +105,7 @@ export class ApiServer {
   /** Starts the watch caches and listens. */
   async start(): Promise<void> {
     await Promise.all(RESOURCES.filter((r) => r.verbs.includes('watch')).map((r) => this.storeFor(r).cache.start()));
+    await this.#rbac.start((info) => this.storeFor(info));
     const server = createSecureServer({
       cert: this.#opts.tls.certPem,
       key: this.#opts.tls.keyPem,
@@ -134,6 +140,7 @@ export class ApiServer {
   async dispose(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
+    this.#rbac.dispose();
     for (const c of this.#caches.values()) c.dispose();
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

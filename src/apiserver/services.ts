@@ -9,7 +9,7 @@ import { unknownFields } from '../api/unknown_fields.ts';
 import { decodeTyped } from '../api/schema_decode.ts';
 import { preferredResource, resourceFor } from '../api/resource_table.ts';
 import { AdmissionChain } from './admission/chain.ts';
-import type { AdmissionLister } from './admission/types.ts';
+import type { AdmissionAttributes, AdmissionLister } from './admission/types.ts';
 import './admission/plugins.ts';
 import { ApiError, newBadRequest, newUnsupportedMediaType } from './errors.ts';
 import { contentType, parseJSONObject, type Req } from './http_util.ts';
@@ -60,6 +60,8 @@ export interface ServerServices extends HandlerServices {
 export interface ServicesDeps {
   storeFor(info: ResourceInfo): GenericStore;
   readonly serviceCidr: string;
+  /** Checks of the RBAC writes themselves (escalation, bind), run before the validating plugins. */
+  checkWrite?(a: AdmissionAttributes): Promise<void>;
   /** Enabled admission plugins (default: all registered, in upstream's order). */
   readonly admissionPlugins?: readonly string[];
 }
@@ -101,7 +103,10 @@ export function createServices(deps: ServicesDeps): ServerServices {
       validate: validateKindFields,
       admission: {
         admit: (a) => chain.admit(a, lister),
-        validate: (a) => chain.validate(a, lister),
+        validate: async (a) => {
+          await deps.checkWrite?.(a);
+          await chain.validate(a, lister);
+        },
       },
       async admit(info, obj, old) {
         if (info.group === '' && info.resource === 'services') return allocator.allocate(obj, old);

@@ -1,7 +1,6 @@
-// The event recorder (client-go tools/record event.go): components call recorder.event(obj, type,
-// reason, message) without waiting; the broadcaster queues it (up to 1000, dropping beyond), runs it
-// through the EventCorrelator and writes core/v1 Events one at a time, creating or patching, and
-// retrying only transport failures (12 tries, 10 s apart, the first randomized).
+// The event recorder (client-go tools/record event.go): recorder.event() never waits; the broadcaster
+// queues events (1000 at most), correlates them and writes core/v1 Events one at a time, creating or
+// patching, retrying only transport failures (12 tries, 10 s apart, the first randomized).
 import type { Disposable } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
 import type { Event, ObjectReference } from '../api/types/core_v1.ts';

@@ -1,6 +1,5 @@
-// Upstream's EventCorrelator (client-go tools/record/events_cache.go): before an event is written,
-// similar events (same source, object, type and reason) seen 10 times within 10 minutes with
-// different messages are combined into one, identical events become a patch that bumps `count` and
+// Upstream's EventCorrelator (client-go tools/record/events_cache.go): similar events with 10 distinct
+// messages within 10 minutes are combined, exact repeats become a patch bumping `count` and
 // `lastTimestamp` of the existing Event, and a per source+object token bucket drops spam.
 import type { Event } from '../api/types/core_v1.ts';
 import { formatTime, type Clock } from './clock.ts';

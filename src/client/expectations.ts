@@ -1,7 +1,6 @@
-// Controller expectations (kubernetes pkg/controller/controller_utils.go): a controller records how
-// many creates/deletes it just issued for a key and does not act on that key again until its
-// informers have observed them, or until 5 minutes pass (a lost watch event must not wedge it).
-// The UID-tracking flavour remembers which pods it deleted, so a delete is counted exactly once.
+// Controller expectations (pkg/controller/controller_utils.go): a controller records the creates and
+// deletes it issued for a key and waits until informers observed them (or 5 minutes passed) before
+// acting on the key again; the UID-tracking flavour counts each deleted object exactly once.
 import { realClock, type Clock } from './clock.ts';
 
 /** How long unfulfilled expectations are trusted (ExpectationsTimeout). */

@@ -7,13 +7,15 @@ import { flattenHeaders, parseServer, type Transport, type TransportOptions, typ
 
 const log = logger('client');
 
-/** Idle time after which an open session with streams is pinged (client-go: 30 s). */
+/** Ping interval of a session carrying streams (client-go's ReadIdleTimeout: 30 s). */
 const READ_IDLE_MS = 30_000;
 /** How long a ping may take before the session is declared dead (client-go: 15 s). */
 const PING_TIMEOUT_MS = 15_000;
 
 /** Errors after which the request provably never reached the server, so sending it again is safe. */
-const RETRY_ON_NEW_SESSION = new Set(['ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_INVALID_SESSION', 'ERR_HTTP2_STREAM_CANCEL', 'ERR_HTTP2_SESSION_ERROR']);
+const NOT_PROCESSED = new Set(['ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_INVALID_SESSION']);
+/** Errors where the server may or may not have seen the request: retried for GET only. */
+const MAYBE_PROCESSED = new Set(['ERR_HTTP2_STREAM_CANCEL', 'ERR_HTTP2_SESSION_ERROR', 'ECONNRESET']);
 
 /** HTTP/2 transport over one session. */
 export class Http2Transport implements Transport {
@@ -22,6 +24,7 @@ export class Http2Transport implements Transport {
   #opts: TransportOptions;
   #session: ClientHttp2Session | undefined;
   #sessions = new Set<ClientHttp2Session>();
+  #streamCounts = new WeakMap<ClientHttp2Session, number>();
   #disposed = false;
 
   constructor(opts: TransportOptions) {
@@ -35,7 +38,8 @@ export class Http2Transport implements Transport {
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
       const refused = code === 'ERR_HTTP2_STREAM_ERROR' && /REFUSED_STREAM/.test(String((err as Error).message));
-      if (this.#disposed || req.signal?.aborted || !(refused || RETRY_ON_NEW_SESSION.has(code))) throw err;
+      const safe = refused || NOT_PROCESSED.has(code) || (req.method === 'GET' && MAYBE_PROCESSED.has(code));
+      if (this.#disposed || req.signal?.aborted || !safe) throw err;
       return this.#sendOnce(req);
     }
   }
@@ -54,6 +58,8 @@ export class Http2Transport implements Transport {
       return Promise.reject(err);
     }
     if (req.body !== undefined) stream.end(req.body);
+    this.#streamCounts.set(session, this.#openStreams(session) + 1);
+    stream.once('close', () => this.#streamCounts.set(session, Math.max(0, this.#openStreams(session) - 1)));
     return new Promise<TransportResponse>((resolve, reject) => {
       const onError = (err: Error): void => { cleanup(); reject(err); };
       const onClose = (): void => {
@@ -115,38 +121,40 @@ export class Http2Transport implements Transport {
     return session;
   }
 
-  /** Pings a session that has open streams but has read nothing for READ_IDLE_MS. */
+  /**
+   * Pings the session every READ_IDLE_MS while it carries streams (watches); no answer within
+   * PING_TIMEOUT_MS destroys it, which fails its streams so their owners reconnect. (client-go pings
+   * only after a read-idle period; reading the socket here would disturb the session, so we ping on a timer.)
+   */
   #healthCheck(session: ClientHttp2Session): void {
-    let lastRead = Date.now();
-    const touch = (): void => { lastRead = Date.now(); };
-    session.on('stream', touch);
-    const socket = session.socket;
-    socket?.on('data', touch);
     const timer = setInterval(() => {
       if (session.closed || session.destroyed) return;
-      const idle = Date.now() - lastRead;
-      if (idle < READ_IDLE_MS) return;
+      if (this.#openStreams(session) === 0) return;
       let answered = false;
       const deadline = setTimeout(() => {
-        if (!answered) {
+        if (!answered && !session.destroyed) {
           log.warn('http2 health check failed: closing session', { server: this.#origin });
           session.destroy(Object.assign(new Error('http2: ping timed out'), { code: 'ERR_HTTP2_PING_TIMEOUT' }));
         }
-      }, PING_TIMEOUT_MS);
+      }, this.#opts.pingTimeoutMs ?? PING_TIMEOUT_MS);
       deadline.unref();
       try {
         session.ping((err) => {
           answered = true;
           clearTimeout(deadline);
-          if (!err) touch();
+          if (err && !session.destroyed) log.debug('http2 ping failed', { server: this.#origin, err });
         });
       } catch {
         clearTimeout(deadline);
       }
-    }, READ_IDLE_MS / 2);
+    }, this.#opts.healthCheckIntervalMs ?? READ_IDLE_MS);
     // The health check must never keep a process alive: open streams and sockets do that.
     timer.unref();
     session.on('close', () => clearInterval(timer));
+  }
+
+  #openStreams(session: ClientHttp2Session): number {
+    return this.#streamCounts.get(session) ?? 0;
   }
 
   async dispose(): Promise<void> {

@@ -1,12 +1,11 @@
-// Leader election on a Lease (client-go tools/leaderelection/leaderelection.go): candidates retry
-// acquiring every retryPeriod (jittered); the leader renews, and gives up when it cannot renew
-// within renewDeadline. Expiry is judged by when *we* last saw the record change, not by the
-// holder's clock. With releaseOnCancel, stopping clears the holder so a standby takes over at once.
+// Leader election on a Lease (client-go tools/leaderelection): candidates retry every retryPeriod, the
+// leader renews and steps down when it cannot renew within renewDeadline; expiry is judged by when we
+// last saw the record change, not by the holder's clock. releaseOnCancel hands over at once on stop.
 import type { Disposable } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
 import { isConflict, isNotFound } from './api_errors.ts';
 import { jitter, realClock, sleep, type Clock } from './clock.ts';
-import type { LeaderElectionRecord, LeaseLock } from './lease_lock.ts';
+import type { LeaderElectionRecord, ResourceLock } from './lease_lock.ts';
 
 const log = logger('leaderelection');
 
@@ -25,7 +24,8 @@ export interface LeaderCallbacks {
 
 /** Settings of one election. */
 export interface LeaderElectionConfig {
-  readonly lock: LeaseLock;
+  /** Usually a LeaseLock. */
+  readonly lock: ResourceLock;
   /** How long non-leaders wait after the last observed change before taking over (default 15 s). */
   readonly leaseDurationMs?: number;
   /** How long the leader keeps retrying a renewal before giving up (default 10 s). */
@@ -43,7 +43,7 @@ export interface LeaderElectionConfig {
 /** One candidate. Call run(); stop() or dispose() ends it. */
 export class LeaderElector implements Disposable {
   readonly name: string;
-  #lock: LeaseLock;
+  #lock: ResourceLock;
   #leaseMs: number;
   #renewMs: number;
   #retryMs: number;
@@ -179,9 +179,14 @@ export class LeaderElector implements Disposable {
 
   /** Polls tryAcquireOrRenew every retryPeriod until it succeeds or renewDeadline passes. */
   async #renewWithinDeadline(): Promise<boolean> {
+    // One controller for "stopped or past the deadline" (not AbortSignal.any: its listeners on the
+    // long-lived stop signal would pile up, one per renewal).
     const deadline = new AbortController();
+    const signal = deadline.signal;
     const timer = this.#clock.setTimer(() => deadline.abort(new Error('renew deadline exceeded')), this.#renewMs);
-    const signal = AbortSignal.any([this.#stop.signal, deadline.signal]);
+    const onStop = (): void => deadline.abort(this.#stop.signal.reason);
+    if (this.#stop.signal.aborted) onStop();
+    else this.#stop.signal.addEventListener('abort', onStop, { once: true });
     try {
       while (!signal.aborted) {
         if (await this.#tryAcquireOrRenew(signal)) return true;
@@ -194,6 +199,7 @@ export class LeaderElector implements Disposable {
       return false;
     } finally {
       timer.dispose();
+      this.#stop.signal.removeEventListener('abort', onStop);
     }
   }
 

@@ -31,8 +31,18 @@ export interface LeaseLockOptions {
 
 const LEASES = resourceDescriptor('coordination.k8s.io/v1', 'leases');
 
+/** What leader election needs from a lock (resourcelock.Interface). */
+export interface ResourceLock {
+  readonly identity: string;
+  describe(): string;
+  get(signal?: AbortSignal): Promise<{ record: LeaderElectionRecord; raw: string }>;
+  create(record: LeaderElectionRecord, signal?: AbortSignal): Promise<void>;
+  update(record: LeaderElectionRecord, signal?: AbortSignal): Promise<void>;
+  recordEvent(message: string): void;
+}
+
 /** A leader-election lock on a Lease. */
-export class LeaseLock {
+export class LeaseLock implements ResourceLock {
   readonly identity: string;
   readonly namespace: string;
   readonly name: string;

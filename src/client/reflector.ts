@@ -112,7 +112,9 @@ export class Reflector<T extends KubeObject> implements Disposable {
       } catch (err) {
         if (this.#stopped) break;
         this.#lastError = err;
-        log.warn('list/watch failed', { reflector: this.#name, err: describe(err) });
+        // A 410 is routine (the watch fell behind the server's history): upstream logs it at V(4).
+        if (isExpiredOrGone(err)) log.debug('watch expired, relisting', { reflector: this.#name, err: describe(err) });
+        else log.warn('list/watch failed', { reflector: this.#name, err: describe(err) });
       }
       if (this.#stopped) break;
       // As client-go's BackoffUntil: every round, failed or not, waits a (usually short) backoff.

@@ -5,11 +5,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { ConfigMap, Pod } from '../api/types/core_v1.ts';
 import type { Deployment } from '../api/types/apps_v1.ts';
 import type { Status } from '../api/types/meta_v1.ts';
+import { readKubeconfig } from '../base/kubeconfig.ts';
 import { startTestServer, type TestServer } from '../testing/test_server.ts';
 import {
   ApiStatusError, isAlreadyExists, isConflict, isExpiredOrGone, isInvalid, isNotFound, isResourceExpired, isTooManyRequests,
@@ -238,8 +239,6 @@ describe('REST client requests', () => {
   });
 
   test('a client with only an unknown bearer token is answered 401 Unauthorized', async () => {
-    const kc = await RestClient.fromKubeconfig(server.kubeconfig);
-    await kc.dispose();
     const ca = await readFile(join(server.dir, 'tls', 'ca.crt'), 'utf8');
     const anon = new RestClient({ server: server.url, caPem: ca, token: 'not-a-real-token' });
     try {
@@ -345,6 +344,45 @@ describe('Retry-After', () => {
       assert.equal(cm.metadata?.name, 'x');
     } finally {
       await c.dispose();
+    }
+  });
+});
+
+describe('HTTP/2 health check', () => {
+  test('a watch through a peer that stops answering fails after a ping timeout', async () => {
+    // A TCP relay to the real server that can be frozen, like a network path that silently died.
+    const target = new URL(server.url);
+    let frozen = false;
+    const sockets = new Set<Socket>();
+    const relay = createServer((down) => {
+      const up = connect(Number(target.port), target.hostname);
+      for (const s of [down, up]) {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+        s.on('error', () => {});
+      }
+      down.on('data', (d) => { if (!frozen) up.write(d); });
+      up.on('data', (d) => { if (!frozen) down.write(d); });
+      down.on('close', () => up.destroy());
+      up.on('close', () => down.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const ca = await readFile(join(server.dir, 'tls', 'ca.crt'), 'utf8');
+    const cfg = await readKubeconfig(server.kubeconfig);
+    const c = new RestClient({
+      server: `https://127.0.0.1:${(relay.address() as AddressInfo).port}`, caPem: ca,
+      certPem: cfg.clientCertPem!, keyPem: cfg.clientKeyPem!, healthCheckIntervalMs: 50, pingTimeoutMs: 100,
+    });
+    try {
+      const w = await c.resource(CONFIGMAPS, 'default').watch({});
+      frozen = true;
+      const started = Date.now();
+      await assert.rejects((async () => { for await (const _ of w) { /* wait */ } })());
+      assert.ok(Date.now() - started < 5000);
+    } finally {
+      await c.dispose();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
     }
   });
 });

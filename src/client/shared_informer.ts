@@ -1,7 +1,6 @@
-// The shared informer (client-go tools/cache shared_informer.go): one reflector per resource feeding
-// an indexed cache, and any number of event handlers told about adds, updates (old, new) and
-// deletes (object or tombstone). The cache is updated before handlers run, so a handler that looks
-// things up sees the new state. Handlers run synchronously and must only enqueue work.
+// The shared informer (client-go tools/cache shared_informer.go): one reflector per resource feeds an
+// indexed cache and any number of handlers (add, update(old, new), delete(obj or tombstone)). The
+// cache is updated before handlers run; handlers run synchronously and should only enqueue keys.
 import type { Disposable } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
 import { realClock, type Clock, type ClockTimer } from './clock.ts';

@@ -13,6 +13,9 @@ export interface TransportOptions {
   readonly keyPem?: string;
   /** Skips server certificate verification (kubeconfig insecure-skip-tls-verify). */
   readonly insecureSkipTLSVerify?: boolean;
+  /** HTTP/2 only: ping interval of a session carrying streams (default 30 s) and how long a ping may take (15 s). */
+  readonly healthCheckIntervalMs?: number;
+  readonly pingTimeoutMs?: number;
 }
 
 /** One request. `path` already carries the query string. */
@@ -42,8 +45,20 @@ export interface Transport {
   dispose(): Promise<void>;
 }
 
-/** Reads a whole body into one Buffer. */
-export async function readAll(body: AsyncIterable<Buffer>): Promise<Buffer> {
+/** Reads a whole body into one Buffer (event-driven for Node streams: cheaper than async iteration). */
+export function readAll(body: AsyncIterable<Buffer>): Promise<Buffer> {
+  const stream = body as Partial<NodeJS.ReadableStream> & AsyncIterable<Buffer>;
+  if (typeof stream.on !== 'function') return readAllIterable(body);
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on!('data', (c: Buffer) => chunks.push(c));
+    stream.on!('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    stream.on!('error', reject);
+    stream.on!('close', () => reject(Object.assign(new Error('stream closed before the body ended'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })));
+  });
+}
+
+async function readAllIterable(body: AsyncIterable<Buffer>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of body) chunks.push(c);
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);

@@ -94,7 +94,7 @@ export class Forwarder implements Disposable {
     return new Promise((resolve) => {
       const socket = connect({ host: server.host, port: server.port });
       this.#open.add(socket);
-      let buffered = Buffer.alloc(0);
+      let buffered: Buffer = Buffer.alloc(0);
       let settled = false;
       const done = (reply: Buffer | undefined): void => {
         if (settled) return;

@@ -97,9 +97,19 @@ function base32(bytes: Uint8Array): string {
   return out;
 }
 
+const hashCache = new Map<string, string>();
+const HASH_CACHE_LIMIT = 200_000;
+
 /** First 16 base32 characters of sha256(text): iptables chain names must stay under 29 characters. */
 export function chainHash(text: string): string {
-  return base32(createHash('sha256').update(text).digest()).slice(0, 16);
+  let h = hashCache.get(text);
+  if (h === undefined) {
+    // Every sync names every chain; hashing dominates rendering without this memo.
+    if (hashCache.size >= HASH_CACHE_LIMIT) hashCache.clear();
+    h = base32(createHash('sha256').update(text).digest()).slice(0, 16);
+    hashCache.set(text, h);
+  }
+  return h;
 }
 
 /** The KUBE-SVC/SVL/EXT/FW chain names of a service port. */

@@ -277,7 +277,9 @@ export function apply(opts: ApplyOptions): ApplyResult {
     return { conflicts: list, message: conflictStatusMessage(list) };
   }
 
-  const object = (withoutNulls(ctx.atom, result.object) ?? {}) as JsonObject;
+  let object = (withoutNulls(ctx.atom, result.object) ?? {}) as JsonObject;
+  // A create merges into the empty object, which would put apiVersion and kind last.
+  if (!opts.live) object = { apiVersion: object['apiVersion'], kind: object['kind'], ...object };
   const managedFields = encodeManagedFields(result.managed);
   const meta = ((object['metadata'] as JsonObject | undefined) ??= {});
   if (managedFields.length > 0) meta['managedFields'] = managedFields;

@@ -130,8 +130,14 @@ export function compareElements(a: PathElement, b: PathElement): number {
   }
 }
 
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
+
 /** JSON as Go's encoder writes it (HTML-sensitive characters escaped), for keys and values in ids. */
 export function goJSON(v: unknown): string {
+  // Fast paths for the usual key values (names, ports): nothing to escape.
+  if (typeof v === 'string' && !NEEDS_ESCAPE.test(v)) return `"${v}"`;
+  if (typeof v === 'number' && Number.isInteger(v)) return String(v);
   const s = JSON.stringify(v) ?? 'null';
   return /[<>&\u2028\u2029]/.test(s) ? s.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : s;
 }

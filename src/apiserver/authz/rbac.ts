@@ -7,7 +7,10 @@ import type { UserInfo } from '../handlers/context.ts';
 import type { Attributes, Authorizer, Decision, NonResourceRule, ResourceRule } from './authorizer.ts';
 import { ruleAllows } from './rbac_rules.ts';
 
-/** Read access to the RBAC objects (the lead backs it with the watch caches). */
+/**
+ * Read access to the RBAC objects (backed by the watch caches, or a MemoryRbacSource fed from them).
+ * getRole and getClusterRole run on every check, so they should be map lookups.
+ */
 export interface RbacSource {
   roles(namespace: string): readonly Role[];
   roleBindings(namespace: string): readonly RoleBinding[];

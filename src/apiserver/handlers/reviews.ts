@@ -43,7 +43,10 @@ export async function handleReview(ctx: HandlerContext, authorizer: Authorizer):
     case 'selfsubjectrulesreviews': {
       const ns = typeof spec['namespace'] === 'string' ? spec['namespace'] : '';
       const rules = await authorizer.rulesFor(ctx.user, ns);
-      review['status'] = { resourceRules: rules.resourceRules, nonResourceRules: rules.nonResourceRules, incomplete: rules.incomplete };
+      const status: Record<string, unknown> = { resourceRules: rules.resourceRules, nonResourceRules: rules.nonResourceRules, incomplete: rules.incomplete };
+      const evaluationError = (rules as { evaluationError?: string }).evaluationError;
+      if (evaluationError) status['evaluationError'] = evaluationError;
+      review['status'] = status;
       break;
     }
     default: {

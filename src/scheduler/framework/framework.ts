@@ -39,6 +39,7 @@ import {
   type ReservePlugin,
   type ScorePlugin,
   type SharedLister,
+  type VolumeBindingApi,
   type WaitingPod,
 } from './interface.ts';
 import { MemoryListers, type ClusterListers } from './listers.ts';
@@ -84,6 +85,7 @@ export interface FrameworkOptions {
   readonly listers?: ClusterListers;
   readonly binder?: Binder;
   readonly preemptionApi?: PreemptionApi;
+  readonly volumeBindingApi?: VolumeBindingApi;
   readonly nominator?: PodNominator;
   readonly clock?: Clock;
   readonly log?: Logger;
@@ -92,6 +94,9 @@ export interface FrameworkOptions {
 /** Permit may hold a pod at most this long. */
 const maxPermitTimeoutMs = 15 * 60 * 1000;
 
+const noVolumeBindingApi: VolumeBindingApi = {
+  bindPodVolumes: () => Promise.reject(new Error('no volume binding API configured')),
+};
 const noNominator: PodNominator = { nominatedPodsForNode: () => [] };
 const noBinder: Binder = { bind: () => Promise.reject(new Error('no binder configured')) };
 const noPreemptionApi: PreemptionApi = {
@@ -166,6 +171,7 @@ export class Framework implements Handle {
   readonly listers: ClusterListers;
   readonly binder: Binder;
   readonly preemptionApi: PreemptionApi;
+  readonly volumeBindingApi: VolumeBindingApi;
   readonly nominator: PodNominator;
   private readonly snapshot: SharedLister;
   private readonly clock: Clock;
@@ -193,6 +199,7 @@ export class Framework implements Handle {
     this.listers = options.listers ?? new MemoryListers();
     this.binder = options.binder ?? noBinder;
     this.preemptionApi = options.preemptionApi ?? noPreemptionApi;
+    this.volumeBindingApi = options.volumeBindingApi ?? noVolumeBindingApi;
     this.nominator = options.nominator ?? noNominator;
     this.clock = options.clock ?? realClock;
     this.log = options.log ?? baseLogger('scheduler');

@@ -3,7 +3,7 @@
 // Handle through which plugins see the snapshot, the listers and the API seams the wiring provides.
 // Plugins import this folder only; everything else in src/scheduler implements these contracts.
 
-import type { Pod } from '../../api/types/core_v1.ts';
+import type { PersistentVolume, PersistentVolumeClaim, Pod } from '../../api/types/core_v1.ts';
 import type { CycleState } from './cycle_state.ts';
 import type { ClusterListers } from './listers.ts';
 import type { NodeInfo } from './node_info.ts';
@@ -328,6 +328,21 @@ export interface PreemptionApi {
   clearNominatedNodeName(pods: readonly Pod[]): Promise<void>;
 }
 
+/** One unbound WaitForFirstConsumer claim and how to satisfy it: a matching PV, or provisioning (null). */
+export interface VolumeBindingDecision {
+  readonly claim: PersistentVolumeClaim;
+  readonly volume: PersistentVolume | null;
+}
+
+/** The API calls volume binding makes at PreBind; the wiring implements them over src/client. */
+export interface VolumeBindingApi {
+  /**
+   * Binds each claim on the chosen node: PV claimRef for a static match, the
+   * volume.kubernetes.io/selected-node annotation for provisioning; resolves once all are bound.
+   */
+  bindPodVolumes(pod: Pod, nodeName: string, decisions: readonly VolumeBindingDecision[]): Promise<void>;
+}
+
 /** A pod held at Permit. */
 export interface WaitingPod {
   readonly pod: Pod;
@@ -341,6 +356,7 @@ export interface Handle {
   readonly listers: ClusterListers;
   readonly binder: Binder;
   readonly preemptionApi: PreemptionApi;
+  readonly volumeBindingApi: VolumeBindingApi;
   readonly nominator: PodNominator;
   /** Runs the profile's Filter plugins, accounting for pods nominated to the node. */
   runFilterPluginsWithNominatedPods(state: CycleState, pod: Pod, nodeInfo: NodeInfo): PluginStatus;

@@ -173,7 +173,8 @@ export class PodInfo {
   }
 }
 
-function hostPortsOf(pod: Pod): readonly HostPort[] {
+/** Host ports of the pod's containers and restartable init containers. */
+export function hostPortsOf(pod: Pod): readonly HostPort[] {
   const out: HostPort[] = [];
   const spec = pod.spec;
   if (!spec) return out;
