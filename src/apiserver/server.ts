@@ -177,8 +177,9 @@ export class ApiServer {
         else writeRaw(res, 200, 'ok', 'text/plain; charset=utf-8');
         return;
       }
-      const user = this.#authenticate(req);
-      if (!user) throw newUnauthorized();
+      const authenticated = this.#authenticate(req);
+      if (!authenticated) throw newUnauthorized();
+      const user = await this.#impersonate(req, authenticated);
       const ri = parseRequestInfo(method, path, url.searchParams);
       if (!ri.isResourceRequest) {
         await this.#handleNonResource(req, res, path, method);
@@ -188,6 +189,39 @@ export class ApiServer {
     } catch (err) {
       writeError(res, toApiError(err));
     }
+  }
+
+  /**
+   * Impersonation (`kubectl --as/--as-group`): the requester needs the `impersonate` verb on each
+   * user, group and extra it asks for; the request then runs as that user (upstream's filter).
+   */
+  async #impersonate(req: Req, user: UserInfo): Promise<UserInfo> {
+    const h = req.headers;
+    const asUser = h['impersonate-user'];
+    const rawGroups = h['impersonate-group'];
+    const asGroups = rawGroups === undefined ? [] : Array.isArray(rawGroups) ? rawGroups : String(rawGroups).split(',').map((g) => g.trim());
+    const asUid = h['impersonate-uid'];
+    if (asUser === undefined && asGroups.length === 0 && asUid === undefined) return user;
+    if (typeof asUser !== 'string' || asUser === '') {
+      throw new ApiError(500, 'InternalError', 'Internal error occurred: requested [] without impersonating a user');
+    }
+    const check = async (resource: string, name: string, group = ''): Promise<void> => {
+      const attrs: Attributes = { user, verb: 'impersonate', isResourceRequest: true, namespace: '', apiGroup: group, apiVersion: '', resource, subresource: '', name, path: '' };
+      const saMatch = resource === 'users' ? /^system:serviceaccount:([^:]+):([^:]+)$/.exec(name) : null;
+      const effective: Attributes = saMatch ? { ...attrs, resource: 'serviceaccounts', namespace: saMatch[1]!, name: saMatch[2]! } : attrs;
+      const d = await this.#authorizer.authorize(effective);
+      if (d.decision !== 'allow') {
+        throw newForbidden({ group: '', resource: effective.resource }, name, `User "${user.name}" cannot impersonate resource "${effective.resource}" in API group "${group}"${effective.namespace ? ` in the namespace "${effective.namespace}"` : ' at the cluster scope'}`);
+      }
+    };
+    await check('users', asUser);
+    for (const g of asGroups) await check('groups', g);
+    if (typeof asUid === 'string' && asUid !== '') await check('uids', asUid, 'authentication.k8s.io');
+    const groups = [...asGroups];
+    const sa = /^system:serviceaccount:([^:]+):/.exec(asUser);
+    if (sa && asGroups.length === 0) groups.push('system:serviceaccounts', `system:serviceaccounts:${sa[1]}`);
+    if (asUser !== 'system:anonymous' && !groups.includes('system:authenticated')) groups.push('system:authenticated');
+    return { name: asUser, groups, uid: typeof asUid === 'string' ? asUid : undefined };
   }
 
   async #handleNonResource(req: Req, res: Res, path: string, method: string): Promise<void> {

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { FieldSet, fieldElement, fieldPath, keyElement, pathString } from './fieldpath.ts';
 import { toFieldsV1 } from './fields_v1.ts';
 import { definitionAtom, type Atom, type FieldType } from './schema.ts';
-import { compare, ensureNamedFieldsAreMembers, merge, removeItems, toFieldSet, validate, walkErrorsString } from './typed.ts';
+import { merge, removeItems } from './merge.ts';
+import { compare, ensureNamedFieldsAreMembers, toFieldSet, validate, walkErrorsString } from './typed.ts';
 
 const str: Atom = { scalar: 'string' };
 const num: Atom = { scalar: 'numeric' };

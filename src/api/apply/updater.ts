@@ -3,7 +3,8 @@
 // applier stopped applying and no one else owns, and reports conflicts with other owners.
 import { FieldSet } from './fieldpath.ts';
 import type { Atom } from './schema.ts';
-import { compare, ensureNamedFieldsAreMembers, merge, removeItems, toFieldSet, valuesEqual, walkErrorsString, type Comparison } from './typed.ts';
+import { merge, removeItems } from './merge.ts';
+import { compare, ensureNamedFieldsAreMembers, toFieldSet, valuesEqual, walkErrorsString, type Comparison } from './typed.ts';
 
 /** The fields one manager owns, at the API version it wrote them in. */
 export interface VersionedSet {
