@@ -161,10 +161,10 @@ export async function run(args: readonly string[]): Promise<void> {
       const results = { dns: { count: 0, lost: 0, latencies: [] as number[] }, echo: { count: 0, lost: 0, latencies: [] as number[] } };
       for (let round = 0; round < ROUNDS; round++) {
         for (const [name, port] of [['dns', dns.port], ['echo', echo.port]] as const) {
-          const r = await load(port, (seconds * 1000), concurrency, pool);
+          const r = await load(port, seconds * 1000, concurrency, pool);
           results[name].count += r.count;
           results[name].lost += r.lost;
-          results[name].latencies.push(...r.latencies);
+          for (const l of r.latencies) results[name].latencies.push(l);
         }
       }
       const total = ROUNDS * seconds;

@@ -9,6 +9,7 @@ export interface Bench {
 const benches: Record<string, () => Promise<Bench>> = {
   storage: () => import('./storage.ts'),
   apiserver: () => import('./apiserver.ts'),
+  dns: () => import('./dns.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<void> {

@@ -17,7 +17,7 @@ import type { HandlerServices } from './handlers/context.ts';
 import type { GenericStore, GenericStoreHooks } from './registry/generic_store.ts';
 import type { KObject } from './registry/strategy.ts';
 import { printTable } from './printers/table.ts';
-import { applyObjectDefaults, prepareObjectForCreate, validateKindFields, validateObjectMeta } from './registry/hooks.ts';
+import { applyObjectDefaults, prepareObjectForCreate, trackManagedFields, validateKindFields, validateObjectMeta } from './registry/hooks.ts';
 import { ServiceAllocator } from './registry/service_alloc.ts';
 
 const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
@@ -101,6 +101,7 @@ export function createServices(deps: ServicesDeps): ServerServices {
       prepareForCreate: prepareObjectForCreate,
       validateMeta: validateObjectMeta,
       validate: validateKindFields,
+      managedFields: trackManagedFields,
       admission: {
         admit: (a) => chain.admit(a, lister),
         validate: async (a) => {

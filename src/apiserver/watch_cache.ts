@@ -61,6 +61,8 @@ export class WatchCache implements Disposable {
   #store: Store;
   #decode: Decoder;
   #items = new Map<string, CachedObject>();
+  /** #items sorted by key; undefined after a change until the next list. */
+  #sorted: CachedObject[] | undefined;
   #history: CacheEvent[] = [];
   #historyStart = 0; // index of the oldest live element in #history (amortised shift)
   /** Oldest revision R such that every event after R is in history. */
@@ -111,6 +113,7 @@ export class WatchCache implements Disposable {
       cont = page.continue;
     } while (cont);
     this.#items = items;
+    this.#sorted = undefined;
     this.#history = [];
     this.#historyStart = 0;
     this.#revision = revision;
@@ -161,6 +164,7 @@ export class WatchCache implements Disposable {
         }
       }
       this.#revision = ev.revision;
+      this.#sorted = undefined;
       if (cacheEvent) {
         this.#history.push(cacheEvent);
         if (this.#history.length - this.#historyStart > this.#capacity) {
@@ -235,9 +239,13 @@ export class WatchCache implements Disposable {
 
   /** Current objects under keyPrefix (the whole cache when omitted), sorted by key. */
   list(keyPrefix = this.prefix): CachedObject[] {
+    // The sorted view is rebuilt only after a change, so repeated lists of a quiet resource are cheap.
+    if (this.#sorted === undefined) {
+      this.#sorted = [...this.#items.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    }
+    if (keyPrefix === this.prefix) return this.#sorted.slice();
     const out: CachedObject[] = [];
-    for (const [k, v] of this.#items) if (k.startsWith(keyPrefix)) out.push(v);
-    out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const v of this.#sorted) if (v.key.startsWith(keyPrefix)) out.push(v);
     return out;
   }
 

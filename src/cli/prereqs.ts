@@ -20,6 +20,7 @@ export const NODE_PACKAGES: readonly Prerequisite[] = [
   { pkg: 'iptables', probe: '/usr/sbin/iptables' },
   { pkg: 'busybox-static', probe: '/bin/busybox' },
   { pkg: 'iproute2', probe: '/usr/sbin/ip' },
+  { pkg: 'conntrack', probe: '/usr/sbin/conntrack' },
 ];
 
 /** What the test suite needs beyond a node's packages. */

@@ -5,7 +5,8 @@
 import type { Namespace, Pod, Service } from '../api/types/core_v1.ts';
 import type { EndpointSlice } from '../api/types/discovery_v1.ts';
 import { canonicalIP } from './ip.ts';
-import type { ClusterDnsOptions, DnsEvent, PodMode } from './types.ts';
+import type { Disposable } from '../base/disposable.ts';
+import type { ClusterDnsOptions, DnsEvent, DnsSource, PodMode } from './types.ts';
 
 /** The label naming the Service an EndpointSlice belongs to. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -384,4 +385,9 @@ export class DnsIndex {
   counts(): { services: number; endpointSlices: number; namespaces: number; pods: number } {
     return { services: this.#services.size, endpointSlices: this.#slices.size, namespaces: this.#namespaces.size, pods: this.#podIPs.size };
   }
+}
+
+/** Feeds `index` from `source` until the returned disposable is disposed. */
+export function followSource(index: DnsIndex, source: DnsSource): Disposable {
+  return source.subscribe((event) => index.apply(event));
 }

@@ -3,7 +3,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DnsIndex, serviceEntry, sliceEntry } from './records.ts';
+import { DnsIndex, followSource, serviceEntry, sliceEntry } from './records.ts';
 import { resolve } from './resolve.ts';
 import { clusterIPService, endpointSlice, namespace, service } from './dns_fixture.ts';
 import type { DnsAnswer, DnsEvent, Resolution } from './types.ts';
@@ -132,5 +132,24 @@ describe('DnsIndex', () => {
     assert.deepEqual(data(resolve(index, A('svc-999.default.svc.cluster.local'))), ['10.43.3.231']);
     assert.deepEqual(data(resolve(index, A('10-42-11-181.svc-999.default.svc.cluster.local'))), ['10.42.11.181']);
     assert.deepEqual(data(resolve(index, PTR('10.42.0.1'))), ['10-42-0-1.svc-0.default.svc.cluster.local']);
+  });
+});
+
+describe('followSource', () => {
+  test('applies what the source delivers until disposed', () => {
+    let handler: ((e: DnsEvent) => void) | undefined;
+    const index = new DnsIndex();
+    const sub = followSource(index, {
+      subscribe(h) {
+        handler = h;
+        return { dispose: () => (handler = undefined) };
+      },
+    });
+    handler?.({ type: 'upsert', kind: 'Namespace', object: namespace('default') });
+    handler?.({ type: 'synced' });
+    assert.equal(index.synced, true);
+    assert.equal(index.counts().namespaces, 1);
+    sub.dispose();
+    assert.equal(handler, undefined);
   });
 });

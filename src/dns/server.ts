@@ -327,7 +327,8 @@ function encodeError(id: number, copiedFlags: number, question: Question | undef
 function encodeWithin(packet: Packet, opt: OptAnswer | undefined, limit: number): Buffer {
   const additionals = packet.additionals ?? [];
   const full: Packet = opt ? { ...packet, additionals: [...additionals, opt] } : packet;
-  if (dnsPacket.encodingLength(full) <= limit) return dnsPacket.encode(full);
+  const whole = dnsPacket.encode(full);
+  if (whole.length <= limit) return whole;
   let size = dnsPacket.encodingLength({ questions: packet.questions ?? [], additionals: opt ? [opt] : [] });
   let dropped = false;
   const fit = (list: readonly Answer[]): Answer[] => {

@@ -125,13 +125,14 @@ export class EndpointsChangeTracker {
     const key = `${ns}/${serviceName}`;
     let tracker = this.#services.get(key);
     if (!tracker) this.#services.set(key, (tracker = { applied: new Map(), pending: new Map() }));
-    const next = remove ? null : (() => {
+    let next: { info: SliceInfo; json: string } | null = null;
+    if (!remove) {
       const info = sliceInfo(slice);
-      return { info, json: JSON.stringify(info) };
-    })();
-    const base = tracker.pending.has(sliceName) ? tracker.pending.get(sliceName) : tracker.applied.get(sliceName);
-    const changed = (base ?? null) === null ? next !== null : next === null || next.json !== base!.json;
-    if (!changed) return false;
+      next = { info, json: JSON.stringify(info) };
+    }
+    // Compare with what the next sync would otherwise apply: the pending state, else the applied one.
+    const base = tracker.pending.has(sliceName) ? (tracker.pending.get(sliceName) ?? null) : (tracker.applied.get(sliceName) ?? null);
+    if (base === null ? next === null : next !== null && next.json === base.json) return false;
     tracker.pending.set(sliceName, next);
     if (remove) {
       // A deletion's trigger time is that of an older write, which would overstate latency.

@@ -192,3 +192,8 @@ export class Iptables {
     if (input !== '') await this.restore(input);
   }
 }
+
+/** Removes every rule and chain of ours from the host's backend (upstream's CleanupLeftovers). */
+export async function cleanupLeftovers(runner: CommandRunner = execRunner()): Promise<void> {
+  await new Iptables(runner, await detectIptables(runner)).cleanup();
+}

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cleanupInput, detectIptables, missingJumpLines, parseIptablesSave, parseIptablesVersion } from './iptables.ts';
+import { Iptables, cleanupInput, detectIptables, missingJumpLines, parseIptablesSave, parseIptablesVersion } from './iptables.ts';
 import { JUMP_RULES } from './rules.ts';
 import type { CommandRunner } from './types.ts';
 
@@ -103,4 +103,19 @@ test('cleanup deletes our jumps and chains only', () => {
     ].join('\n'),
   );
   assert.equal(cleanupInput(parseIptablesSave('*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n')), '');
+});
+
+test('a failed restore names the offending input line', async () => {
+  const runner: CommandRunner = {
+    async run() {
+      return { code: 2, stdout: '', stderr: 'iptables-restore v1.8.9 (nf_tables): \nline 3: RULE_APPEND failed (No such file or directory): rule in chain KUBE-X\n' };
+    },
+  };
+  const ipt = new Iptables(runner, { backend: 'nft', version: '1.8.9', save: 'iptables-nft-save', restore: 'iptables-nft-restore', randomFully: true });
+  await assert.rejects(ipt.restore('*nat\n:KUBE-A - [0:0]\n-A KUBE-X -j RETURN\nCOMMIT\n'), (err: Error) => {
+    assert.equal(err.name, 'IptablesError');
+    assert.match(err.message, /iptables-nft-restore failed \(exit 2\): .*RULE_APPEND failed/s);
+    assert.match(err.message, /> 3: -A KUBE-X -j RETURN/);
+    return true;
+  });
 });

@@ -16,7 +16,7 @@ test(`programs ${SERVICES} Services x 3 endpoints and reprograms one endpoint ch
   const lab = new NetnsLab(`tkube-proxy-test-${process.pid}-scale`);
   let proxier: Proxier | undefined;
   after(async () => {
-    proxier?.dispose();
+    await proxier?.dispose();
     await lab.dispose();
   });
   const node = await lab.namespace('node');

@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execRunner } from './iptables.ts';
+import { clusterBlackholeCIDRs, ensureBlackholeRoutes, removeBlackholeRoutes } from './node_net.ts';
 import { Proxier } from './proxier.ts';
 import { makeService, makeSlice, type EndpointInput } from './test_fixtures.ts';
 import { NetnsLab } from './test_netns.ts';
@@ -65,7 +66,7 @@ describe('Service proxy in network namespaces', { concurrency: false }, () => {
   });
 
   after(async () => {
-    proxier?.dispose();
+    await proxier?.dispose();
     await lab.dispose();
   });
 
@@ -159,6 +160,20 @@ describe('Service proxy in network namespaces', { concurrency: false }, () => {
     await setWebEndpoints(EPS.map((ip) => ({ ip })));
   });
 
+  test('blackhole routes keep unowned cluster addresses from leaving; owned ones and ClusterIPs still work', async () => {
+    const runner = execRunner(['ip', 'netns', 'exec', node]);
+    const cidrs = clusterBlackholeCIDRs({ clusterCIDR: '10.200.0.0/16' });
+    await ensureBlackholeRoutes(runner, cidrs);
+    await ensureBlackholeRoutes(runner, cidrs);
+    assert.match(await lab.inNs(node, 'ip', ['route', 'show', 'type', 'blackhole']), /^blackhole 10\.200\.0\.0\/16/m);
+    // Without the route this would leave through the default gateway.
+    assert.deepEqual(await lab.tcp(node, '10.200.77.7', 80, 1), ['ERR EINVAL']);
+    assert.equal(counts(await lab.tcp(node, CLUSTER_IP, 80, 30)).size, 3);
+    await removeBlackholeRoutes(runner, cidrs);
+    await removeBlackholeRoutes(runner, cidrs);
+    assert.equal((await lab.inNs(node, 'ip', ['route', 'show', 'type', 'blackhole'])).trim(), '');
+  });
+
   test('a full resync keeps exactly one copy of each jump rule; cleanup removes all our rules', async () => {
     proxier!.requestFullSync();
     await proxier!.idle();
@@ -171,7 +186,7 @@ describe('Service proxy in network namespaces', { concurrency: false }, () => {
     assert.equal((filter.match(/^-A FORWARD .*-j KUBE-SERVICES$/gm) ?? []).length, 1, filter);
     // A foreign rule survives our cleanup.
     await lab.inNs(node, 'iptables', ['-t', 'nat', '-A', 'POSTROUTING', '-s', '10.99.0.0/16', '-j', 'RETURN']);
-    proxier!.dispose();
+    await proxier!.dispose();
     await proxier!.iptables.cleanup();
     const all = await lab.inNs(node, proxier!.iptables.tools.save, []);
     assert.doesNotMatch(all, /KUBE-/);

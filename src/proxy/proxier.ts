@@ -284,8 +284,9 @@ export class Proxier implements ServiceHandler, EndpointSliceHandler, Disposable
     }
   }
 
-  /** Stops syncing; the rules stay (restart rebuilds them; `iptables.cleanup()` removes them). */
-  dispose(): void {
+  /** Stops syncing and waits for a sync in flight; the rules stay (a restart rebuilds them, `iptables.cleanup()` removes them). */
+  async dispose(): Promise<void> {
     this.#syncRunner.dispose();
+    await this.#syncRunner.idle();
   }
 }

@@ -1,6 +1,6 @@
 // Schema-aware walks over JSON values for server-side apply (upstream's structured-merge-diff
-// typed package): validation, the set of fields a value sets, comparison of two values, merging
-// an applied configuration into an object, and removing fields. Absent is `undefined`, never null.
+// typed package): validation, the set of fields a value sets and comparison of two values, plus
+// the helpers merge.ts shares. Absent is `undefined`, never null.
 import { FieldSet, fieldElement, indexElement, keyElement, pathString, valueElement, type PathElement } from './fieldpath.ts';
 import { DEDUCED, type Atom, type ListType, type MapType } from './schema.ts';
 

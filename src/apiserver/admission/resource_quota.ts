@@ -2,11 +2,10 @@
 // quota's hard limits. Usage is the sum over the current objects (from the watch caches) plus writes
 // admitted moments ago that have not reached the caches yet, so concurrent creates cannot overshoot.
 import { cmpQuantity, subQuantity, isZero, sign, type Quantity } from '../../api/quantity.ts';
-import { count } from './resource_lists.ts';
 import type { KObject } from '../registry/strategy.ts';
 import { forbidden, getObj, getStr, metaOf } from './plugin_util.ts';
 import { evaluatorFor, quotaScopes, type QuotaEvaluator } from './quota_evaluators.ts';
-import { addLists, mask, parseResourceList, prettyPrint, type ResourceList } from './resource_lists.ts';
+import { addLists, count, mask, parseResourceList, prettyPrint, type ResourceList } from './resource_lists.ts';
 import { registerAdmissionPlugin, type AdmissionAttributes, type AdmissionLister, type AdmissionPlugin } from './types.ts';
 
 /** How long an admitted write counts as pending before we assume it never happened. */
@@ -17,7 +16,6 @@ interface Pending {
   readonly group: string;
   readonly resource: string;
   readonly name: string;
-  readonly uid: string;
   /** The resourceVersion it replaces (UPDATE), '' for a create. */
   readonly oldResourceVersion: string;
   readonly object: KObject;
@@ -81,9 +79,9 @@ export class ResourceQuotaAdmission implements AdmissionPlugin {
       if (p.expires < now) return false;
       const current = lister.get(p.group, p.resource, namespace, p.name);
       if (!current) return true;
-      const m = metaOf(current);
-      if (p.oldResourceVersion === '') return getStr(m, 'uid') !== p.uid;
-      return getStr(m, 'resourceVersion') === p.oldResourceVersion;
+      // A create is done once its name is in the cache: it is ours, or ours failed as AlreadyExists.
+      if (p.oldResourceVersion === '') return false;
+      return getStr(metaOf(current), 'resourceVersion') === p.oldResourceVersion;
     });
     if (kept.length > 0) this.#pending.set(namespace, kept);
     else this.#pending.delete(namespace);
@@ -142,7 +140,7 @@ export class ResourceQuotaAdmission implements AdmissionPlugin {
     if (a.dryRun || (a.operation === 'CREATE' && lister.get(a.info.group, a.info.resource, a.namespace, a.name))) return;
     const list = this.#pending.get(a.namespace) ?? [];
     list.push({
-      group: a.info.group, resource: a.info.resource, name: a.name, uid: getStr(metaOf(obj), 'uid'),
+      group: a.info.group, resource: a.info.resource, name: a.name,
       oldResourceVersion: a.operation === 'UPDATE' ? getStr(metaOf(a.oldObject), 'resourceVersion') : '',
       object: structuredClone(obj), oldObject: a.oldObject ? structuredClone(a.oldObject) : undefined,
       expires: Date.now() + PENDING_TTL_MS,

@@ -8,6 +8,7 @@ import { applyPatchBody } from '../patch.ts';
 import { resourceFor } from '../../api/resource_table.ts';
 import type { KObject } from '../registry/strategy.ts';
 import type { HandlerContext } from './context.ts';
+import { fieldManagerOf } from './write.ts';
 
 /** The Scale view of an object. */
 export function scaleOf(ctx: HandlerContext, obj: KObject): KObject {
@@ -72,6 +73,6 @@ export async function handleScale(ctx: HandlerContext): Promise<void> {
     // Conditional only when the Scale named a resourceVersion; otherwise retried on races.
     if (typeof rv !== 'string' || rv === '') delete (next['metadata'] as Record<string, unknown>)['resourceVersion'];
     return next;
-  }, { dryRun });
+  }, { dryRun, fieldManager: fieldManagerOf(ctx), managerSubresource: 'scale', user: ctx.user, warnings: [] });
   writeJSON(ctx.res, 200, scaleOf(ctx, obj));
 }

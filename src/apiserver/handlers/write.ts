@@ -1,13 +1,17 @@
 // POST (create), PUT (update, also of /status), PATCH and DELETE (one object or a collection).
 // Bodies are decoded and checked against the URL here; object semantics live in the registry.
 import { groupVersionString } from '../../api/resource_types.ts';
-import { ApiError, newBadRequest, newMethodNotSupported, type StatusDetails } from '../errors.ts';
+import { ApiError, newBadRequest, newInvalid, newMethodNotSupported, type StatusDetails } from '../errors.ts';
 import { contentType, intParam, readBody, writeJSON } from '../http_util.ts';
 import { checkBodyAgainstRequest, type DeleteOptions } from '../registry/generic_store.ts';
 import type { KObject } from '../registry/strategy.ts';
 import { parseBool } from '../request_info.ts';
 import { parseSelection } from '../selection.ts';
 import { applyPatchBody } from '../patch.ts';
+import { parse as parseYaml } from 'yaml';
+import { apply as applyFields, defaultResetFields } from '../../api/apply/field_manager.ts';
+import { conflictStatus } from '../../api/apply/conflict.ts';
+import { newPath, required } from '../../api/field_errors.ts';
 import type { HandlerContext } from './context.ts';
 import { respondObject } from './respond.ts';
 
@@ -28,6 +32,15 @@ function fieldValidationOf(q: URLSearchParams): string {
   return v;
 }
 
+/** The manager of a write: fieldManager, else the User-Agent's product name (upstream's default). */
+export function fieldManagerOf(ctx: HandlerContext): string {
+  const fm = ctx.query.get('fieldManager');
+  if (fm) return fm;
+  const ua = String(ctx.req.headers['user-agent'] ?? '');
+  const name = ua.split('/')[0]!.replace(/[^\x20-\x7e]/g, '?').slice(0, 128);
+  return name || 'unknown';
+}
+
 /** POST on a collection. */
 export async function handleCreate(ctx: HandlerContext): Promise<void> {
   if (ctx.ri.subresource !== '' || ctx.ri.name !== '') throw newMethodNotSupported(ctx.store.gr, 'create');
@@ -39,7 +52,7 @@ export async function handleCreate(ctx: HandlerContext): Promise<void> {
   const namespace = ctx.info.namespaced ? ctx.ri.namespace : '';
   checkBodyAgainstRequest(ctx.info, obj, namespace, undefined, groupVersionString(ctx.info.group, ctx.info.version));
   if (ctx.info.namespaced) await ctx.services.checkNamespaceForCreate(namespace);
-  const created = await ctx.store.create(namespace, obj, { dryRun, user: ctx.user, warnings: ctx.warnings });
+  const created = await ctx.store.create(namespace, obj, { dryRun, user: ctx.user, warnings: ctx.warnings, fieldManager: fieldManagerOf(ctx) });
   respondObject(ctx, 201, created);
 }
 
@@ -56,7 +69,7 @@ export async function handleUpdate(ctx: HandlerContext): Promise<void> {
   const { obj: out, created } = await ctx.store.update(ctx.ri.namespace, ctx.ri.name, async (current) => {
     if (current === undefined && ctx.info.namespaced) await ctx.services.checkNamespaceForCreate(ctx.ri.namespace);
     return structuredClone(obj);
-  }, { dryRun, subresource: sub, user: ctx.user, warnings: ctx.warnings });
+  }, { dryRun, subresource: sub, user: ctx.user, warnings: ctx.warnings, fieldManager: fieldManagerOf(ctx) });
   respondObject(ctx, created ? 201 : 200, out);
 }
 
@@ -69,6 +82,10 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
   const ct = contentType(ctx.req);
   const body = await readBody(ctx.req);
   const gv = groupVersionString(ctx.info.group, ctx.info.version);
+  if (ct === 'application/apply-patch+yaml') {
+    await handleApply(ctx, body, dryRun, mode);
+    return;
+  }
   const { obj: out } = await ctx.store.update(ctx.ri.namespace, ctx.ri.name, async (current) => {
     if (current === undefined) {
       // Only server-side apply creates through PATCH; the registry reports NotFound otherwise.
@@ -84,8 +101,58 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
     ctx.warnings.push(...ctx.services.checkFields(ctx.info, patched, mode));
     checkBodyAgainstRequest(ctx.info, patched, ctx.ri.namespace, ctx.ri.name, gv);
     return patched;
-  }, { dryRun, subresource: sub, user: ctx.user, warnings: ctx.warnings });
+  }, { dryRun, subresource: sub, user: ctx.user, warnings: ctx.warnings, fieldManager: fieldManagerOf(ctx) });
   respondObject(ctx, 200, out);
+}
+
+/** Server-side apply: PATCH application/apply-patch+yaml (creates the object when missing). */
+async function handleApply(ctx: HandlerContext, body: Buffer, dryRun: boolean, mode: string): Promise<void> {
+  const manager = ctx.query.get('fieldManager') ?? '';
+  if (manager === '') {
+    throw newInvalid('meta.k8s.io', 'PatchOptions', '', [required(newPath('fieldManager'), 'is required for apply patch')]);
+  }
+  const force = parseBool(ctx.query.get('force')) === true;
+  let applied: unknown;
+  try {
+    applied = parseYaml(body.toString('utf8'));
+  } catch (err) {
+    throw newBadRequest(`error decoding YAML: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (typeof applied !== 'object' || applied === null || Array.isArray(applied)) throw newBadRequest('the apply patch must be an object');
+  const gv = groupVersionString(ctx.info.group, ctx.info.version);
+  const sub = ctx.ri.subresource;
+  const appliedObj = applied as KObject;
+  ctx.services.checkTyped(ctx.info, structuredClone(appliedObj));
+  ctx.warnings.push(...ctx.services.checkFields(ctx.info, appliedObj, mode));
+  const { obj: out, created } = await ctx.store.update(ctx.ri.namespace, ctx.ri.name, async (current) => {
+    if (current === undefined && ctx.info.namespaced) await ctx.services.checkNamespaceForCreate(ctx.ri.namespace);
+    const live = current ? structuredClone(current) : undefined;
+    if (live) delete (live['metadata'] as Record<string, unknown>)['resourceVersion'];
+    const result = applyFields({
+      definition: ctx.info.definition, apiVersion: gv, kind: ctx.info.kind, live: live as never, applied: structuredClone(appliedObj) as never,
+      manager, force, subresource: sub || undefined, time: new Date(),
+      resetFields: ctx.info.subresources.some((x) => x.name === 'status') ? defaultResetFields(sub || undefined) : [],
+    });
+    if ('conflicts' in result) {
+      const st = conflictStatus(result.conflicts) as { message: string; details?: StatusDetails };
+      throw new ApiError(409, 'Conflict', st.message, st.details);
+    }
+    if ('error' in result) {
+      if (result.error.code === 400) throw newBadRequest(result.error.message);
+      throw new ApiError(422, 'Invalid', result.error.message);
+    }
+    const next = result.object as KObject;
+    checkBodyAgainstRequest(ctx.info, next, ctx.ri.namespace, ctx.ri.name, gv);
+    const nm = (next['metadata'] ??= {}) as Record<string, unknown>;
+    nm['managedFields'] = result.managedFields;
+    if (current && typeof appliedObj['metadata'] === 'object' && (appliedObj['metadata'] as Record<string, unknown>)['resourceVersion'] !== undefined) {
+      nm['resourceVersion'] = (appliedObj['metadata'] as Record<string, unknown>)['resourceVersion'];
+    } else {
+      delete nm['resourceVersion'];
+    }
+    return next;
+  }, { dryRun, subresource: sub, user: ctx.user, warnings: ctx.warnings, fieldManager: manager, managedFieldsSet: true, createIfMissing: sub === '' });
+  respondObject(ctx, created ? 201 : 200, out);
 }
 
 function notFoundDetails(ctx: HandlerContext): StatusDetails {

@@ -27,6 +27,14 @@ export interface WriteOptions {
   readonly warnings?: string[];
   /** "status" or "" (subresource being written). */
   readonly subresource?: string;
+  /** The field manager recorded in managedFields (default "kube-apiserver", the server's own writes). */
+  readonly fieldManager?: string;
+  /** The object already carries its managedFields (server-side apply computed them). */
+  readonly managedFieldsSet?: boolean;
+  /** The subresource recorded in managedFields when it differs from the one written (scale). */
+  readonly managerSubresource?: string;
+  /** PATCH with server-side apply creates a missing object. */
+  readonly createIfMissing?: boolean;
   /** Called on the object after defaults, before validation (admission hooks later). */
   readonly mutate?: (obj: KObject) => void | Promise<void>;
 }
@@ -57,6 +65,8 @@ export interface GenericStoreHooks {
   prepareForCreate?(info: ResourceInfo, obj: KObject): void;
   /** Field errors of the kind's own fields (beyond ObjectMeta); old is set for updates. */
   validate?(info: ResourceInfo, obj: KObject, old: KObject | undefined): FieldError[];
+  /** New managedFields for a write by `manager` (empty: the object carries none). */
+  managedFields?(info: ResourceInfo, apiVersion: string, live: KObject | undefined, next: KObject, manager: string, subresource: string): unknown[];
   /** The admission chain: mutating plugins before validation, validating ones after. */
   admission?: {
     admit(a: AdmissionAttributes): Promise<void>;
@@ -195,6 +205,7 @@ export class GenericStore {
       m['name'] = generateName(m['generateName']);
     }
     this.#hooks.defaults?.(this.storageInfo, obj);
+    this.#trackFields(undefined, obj, opts, '');
     m['uid'] = newUID();
     m['creationTimestamp'] = rfc3339(ctx.now);
     delete m['deletionTimestamp'];
@@ -242,7 +253,7 @@ export class GenericStore {
     for (let attempt = 0; ; attempt++) {
       const current = await this.#read(key, name);
       if (!current) {
-        if (!this.strategy.allowCreateOnUpdate || sub !== '') throw newNotFound(this.gr, name);
+        if (!(this.strategy.allowCreateOnUpdate || opts.createIfMissing) || sub !== '') throw newNotFound(this.gr, name);
         const obj = await build(undefined);
         const m = meta(obj);
         if (m['resourceVersion'] !== undefined && m['resourceVersion'] !== '') throw newNotFound(this.gr, name);
@@ -257,6 +268,7 @@ export class GenericStore {
       m['resourceVersion'] = String(current.kv.modRevision);
       this.#carryOverSystemFields(obj, old, sub);
       if (sub === '') this.#hooks.defaults?.(this.storageInfo, obj);
+      this.#trackFields(old, obj, opts, sub);
       this.strategy.prepareForUpdate?.(obj, old, ctx);
       if (this.strategy.tracksGeneration && sub === '' && !jsonEqual(specPart(obj), specPart(old))) {
         meta(obj)['generation'] = (typeof meta(old)['generation'] === 'number' ? meta(old)['generation'] as number : 0) + 1;
@@ -306,6 +318,16 @@ export class GenericStore {
     const grace = m['deletionGracePeriodSeconds'];
     if (grace !== undefined && grace !== 0) return false;
     return this.strategy.canFinishDeletion?.(obj) ?? true;
+  }
+
+  /** Records the writer's field ownership in metadata.managedFields (upstream's field manager). */
+  #trackFields(live: KObject | undefined, next: KObject, opts: WriteOptions, sub: string): void {
+    if (opts.managedFieldsSet || !this.#hooks.managedFields) return;
+    const subresource = opts.managerSubresource ?? sub;
+    const entries = this.#hooks.managedFields(this.storageInfo, groupVersionString(this.info.group, this.info.version), live, next, opts.fieldManager ?? 'kube-apiserver', subresource);
+    const m = meta(next);
+    if (entries.length > 0) m['managedFields'] = entries;
+    else delete m['managedFields'];
   }
 
   /** Fields an update may not change, as upstream's BeforeUpdate and status strategies. */

@@ -4,6 +4,7 @@ import type { ResourceInfo } from '../../api/resource_types.ts';
 import type { FieldError } from '../../api/field_errors.ts';
 import { applyDefaults } from '../../api/defaults/registry.ts';
 import { prepareForCreate } from '../../api/defaults/prepare_for_create.ts';
+import { defaultResetFields, updateManagedFields } from '../../api/apply/field_manager.ts';
 import { validateObjectMeta as validateMetaCreate, validateObjectMetaUpdate, type ObjectMetaLike } from '../../api/validation/object_meta.ts';
 import { nameIsDNSSubdomain } from '../../api/validation/names.ts';
 import { validateObject, validateObjectUpdate } from '../../api/validation/registry.ts';
@@ -31,4 +32,14 @@ export function prepareObjectForCreate(info: ResourceInfo, obj: KObject): void {
 /** The kind's own field validation (create when old is undefined). */
 export function validateKindFields(info: ResourceInfo, obj: KObject, old: KObject | undefined): FieldError[] {
   return old === undefined ? validateObject(info.group, info.kind, obj) : validateObjectUpdate(info.group, info.kind, obj, old);
+}
+
+/** The writer's managedFields entry folded into the object's (upstream's field manager on every write). */
+export function trackManagedFields(info: ResourceInfo, apiVersion: string, live: KObject | undefined, next: KObject, manager: string, subresource: string): unknown[] {
+  const hasStatus = info.subresources.some((s) => s.name === 'status');
+  return updateManagedFields({
+    definition: info.definition, apiVersion, live: live as never, next: next as never, manager,
+    subresource: subresource || undefined, time: new Date(),
+    resetFields: hasStatus ? defaultResetFields(subresource || undefined) : [],
+  });
 }

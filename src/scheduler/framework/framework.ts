@@ -47,36 +47,88 @@ import type { NodeInfo } from './node_info.ts';
 import { podPriority, type PodInfo, type QueuedPodInfo } from './pod_info.ts';
 import type { Registry } from './registry.ts';
 
-/** A plugin at the Score point with its weight. */
-export interface WeightedPlugin {
-  readonly name: string;
-  readonly weight: number;
+/** A plugin named in a profile (config v1 Plugin); weight only matters for Score and MultiPoint. */
+export interface PluginRef {
+  name: string;
+  weight?: number;
 }
 
-/** The plugins enabled at each extension point, in order (multiPoint already expanded). */
-export interface ExtensionPointPlugins {
-  queueSort: string[];
-  preEnqueue: string[];
-  preFilter: string[];
-  filter: string[];
-  postFilter: string[];
-  preScore: string[];
-  score: WeightedPlugin[];
-  reserve: string[];
-  permit: string[];
-  preBind: string[];
-  bind: string[];
-  postBind: string[];
+/** Enabled and disabled plugins of one extension point (config v1 PluginSet). */
+export interface PluginSet {
+  enabled?: PluginRef[];
+  disabled?: PluginRef[];
 }
+
+/** The extension points a profile configures, in the order the framework runs them. */
+export const extensionPoints = [
+  'preEnqueue', 'queueSort', 'preFilter', 'filter', 'postFilter', 'preScore', 'score', 'reserve', 'permit', 'preBind', 'bind', 'postBind',
+] as const;
+export type ExtensionPoint = (typeof extensionPoints)[number];
+
+/** The plugins of a profile (config v1 Plugins); multiPoint enables a plugin at every point it implements. */
+export type Plugins = { [P in ExtensionPoint | 'multiPoint']?: PluginSet };
+
+/** The method that marks a plugin as implementing each extension point. */
+const pointMethods: Readonly<Record<ExtensionPoint, string>> = {
+  preEnqueue: 'preEnqueue', queueSort: 'less', preFilter: 'preFilter', filter: 'filter', postFilter: 'postFilter', preScore: 'preScore',
+  score: 'score', reserve: 'reserve', permit: 'permit', preBind: 'preBind', bind: 'bind', postBind: 'postBind',
+};
+
+const pointTypeNames: Readonly<Record<ExtensionPoint, string>> = {
+  preEnqueue: 'PreEnqueuePlugin', queueSort: 'QueueSortPlugin', preFilter: 'PreFilterPlugin', filter: 'FilterPlugin',
+  postFilter: 'PostFilterPlugin', preScore: 'PreScorePlugin', score: 'ScorePlugin', reserve: 'ReservePlugin',
+  permit: 'PermitPlugin', preBind: 'PreBindPlugin', bind: 'BindPlugin', postBind: 'PostBindPlugin',
+};
 
 /** One scheduling profile, ready to run. */
 export interface ProfileSpec {
   readonly schedulerName: string;
-  readonly plugins: ExtensionPointPlugins;
+  /** Already merged with the defaults (config.ts); multiPoint is expanded here. */
+  readonly plugins: Plugins;
   /** Plugin name -> args (defaulted and validated by config.ts). */
   readonly pluginArgs: ReadonlyMap<string, unknown>;
   /** The profile's percentageOfNodesToScore, or null to use the scheduler-wide value. */
   readonly percentageOfNodesToScore: number | null;
+}
+
+/**
+ * The plugin names per extension point after MultiPoint expansion (expandMultiPointPlugins):
+ * plugins configured at a point explicitly and also in multiPoint come first in their explicit
+ * order, then multiPoint plugins, then the remaining explicit ones. Plus the score weights.
+ */
+export function expandPlugins(plugins: Plugins, implementsPoint: (name: string, point: ExtensionPoint) => boolean): { byPoint: Record<ExtensionPoint, string[]>; weights: Map<string, number> } {
+  const byPoint = {} as Record<ExtensionPoint, string[]>;
+  const multi = plugins.multiPoint?.enabled ?? [];
+  for (const point of extensionPoints) {
+    const set = plugins[point] ?? {};
+    const enabled: string[] = [];
+    for (const e of set.enabled ?? []) {
+      if (enabled.includes(e.name)) throw new Error(`plugin ${JSON.stringify(e.name)} already registered as ${JSON.stringify(pointTypeNames[point])}`);
+      enabled.push(e.name);
+    }
+    const disabled = new Set((set.disabled ?? []).map((d) => d.name));
+    if (disabled.has('*')) {
+      byPoint[point] = enabled;
+      continue;
+    }
+    const multiEnabled: string[] = [];
+    const overrides = new Set<string>();
+    for (const e of multi) {
+      if (!implementsPoint(e.name, point)) continue;
+      if (disabled.has(e.name)) continue;
+      if (enabled.includes(e.name)) {
+        overrides.add(e.name);
+        continue;
+      }
+      if (multiEnabled.includes(e.name)) throw new Error(`plugin ${JSON.stringify(e.name)} already registered as ${JSON.stringify(pointTypeNames[point])}`);
+      multiEnabled.push(e.name);
+    }
+    byPoint[point] = [...enabled.filter((n) => overrides.has(n)), ...multiEnabled, ...enabled.filter((n) => !overrides.has(n))];
+  }
+  const weights = new Map<string, number>();
+  for (const e of plugins.score?.enabled ?? []) weights.set(e.name, e.weight || 1);
+  for (const e of multi) if (!weights.has(e.name)) weights.set(e.name, e.weight || 1);
+  return { byPoint, weights };
 }
 
 /** What a framework needs from its surroundings. */
@@ -204,17 +256,20 @@ export class Framework implements Handle {
     this.clock = options.clock ?? realClock;
     this.log = options.log ?? baseLogger('scheduler');
 
-    const p = profile.plugins;
-    const all = new Set<string>([
-      ...p.queueSort, ...p.preEnqueue, ...p.preFilter, ...p.filter, ...p.postFilter, ...p.preScore,
-      ...p.score.map((s) => s.name), ...p.reserve, ...p.permit, ...p.preBind, ...p.bind, ...p.postBind,
-    ]);
-    for (const name of all) {
+    // Every plugin named anywhere is built once and shared by the points it serves.
+    const names = new Set<string>();
+    for (const key of [...extensionPoints, 'multiPoint'] as const) {
+      for (const e of profile.plugins[key]?.enabled ?? []) names.add(e.name);
+    }
+    for (const name of names) {
       const factory = registry.get(name);
       if (factory === undefined) throw new Error(`${JSON.stringify(name)} does not exist`);
-      const plugin = factory(profile.pluginArgs.get(name), this);
-      this.plugins.set(name, plugin);
+      this.plugins.set(name, factory(profile.pluginArgs.get(name), this));
     }
+    const { byPoint: p, weights } = expandPlugins(profile.plugins, (name, point) => {
+      const plugin = this.plugins.get(name);
+      return plugin !== undefined && implementsPoint(plugin, pointMethods[point]);
+    });
     const pick = <T extends Plugin>(names: readonly string[], method: string, point: string): T[] =>
       names.map((n) => {
         const plugin = this.plugins.get(n) as Plugin;
@@ -229,8 +284,8 @@ export class Framework implements Handle {
     this.filterPlugins = pick(p.filter, 'filter', 'Filter');
     this.postFilterPlugins = pick(p.postFilter, 'postFilter', 'PostFilter');
     this.preScorePlugins = pick(p.preScore, 'preScore', 'PreScore');
-    this.scorePlugins = pick(p.score.map((s) => s.name), 'score', 'Score');
-    this.scoreWeights = p.score.map((s) => s.weight);
+    this.scorePlugins = pick(p.score, 'score', 'Score');
+    this.scoreWeights = p.score.map((n) => weights.get(n) ?? 1);
     this.reservePlugins = pick(p.reserve, 'reserve', 'Reserve');
     this.permitPlugins = pick(p.permit, 'permit', 'Permit');
     this.preBindPlugins = pick(p.preBind, 'preBind', 'PreBind');

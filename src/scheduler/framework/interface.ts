@@ -155,9 +155,11 @@ export const ActionType = {
   UpdatePodTolerations: 1 << 9,
   UpdatePodSchedulingGatesEliminated: 1 << 10,
   UpdatePodGeneratedResourceClaim: 1 << 11,
+  /** A pod update none of the specific bits describe. */
+  UpdatePodOther: 1 << 12,
   /** Any update (the union of the Update* bits). */
-  Update: 0b111111111100,
-  All: (1 << 12) - 1,
+  Update: 0b1111111111100,
+  All: (1 << 13) - 1,
 } as const;
 
 /** One kind of change to the cluster. */

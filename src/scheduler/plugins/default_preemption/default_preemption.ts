@@ -1,0 +1,266 @@
+// DefaultPreemption (plugins/defaultpreemption + framework/preemption): when no node fits, look for
+// nodes where evicting lower-priority pods would make room, keep as few and as unimportant victims as
+// possible (PDB-violating ones reprieved first), pick the best node and nominate the pod to it. The
+// victims' deletions go through the PreemptionApi seam in the background; until they finish the pod
+// does not preempt again.
+
+import type { Pod } from '../../../api/types/core_v1.ts';
+import type { PodDisruptionBudget } from '../../../api/types/policy_v1.ts';
+import type { CycleState } from '../../framework/cycle_state.ts';
+import { FitError, Diagnosis, NodeToStatus } from '../../framework/fit_error.ts';
+import {
+  Code,
+  Status,
+  asStatus,
+  newStatus,
+  type Handle,
+  type NodeToStatusReader,
+  type Plugin,
+  type PluginStatus,
+  type PostFilterPlugin,
+  type PostFilterResult,
+} from '../../framework/interface.ts';
+import type { NodeInfo } from '../../framework/node_info.ts';
+import { podPriority, type PodInfo } from '../../framework/pod_info.ts';
+import { filterPodsWithPDBViolation, moreImportantPod, pickOneNodeForPreemption, type Victims } from './victims.ts';
+
+export const Name = 'DefaultPreemption';
+
+/** DefaultPreemptionArgs. */
+export interface DefaultPreemptionArgs {
+  /** Dry-run at least this percentage of the potential nodes (default 10). */
+  minCandidateNodesPercentage?: number;
+  /** ... and at least this many (default 100). */
+  minCandidateNodesAbsolute?: number;
+}
+
+/** A node where preemption would work, with its victims. */
+export interface Candidate {
+  readonly name: string;
+  readonly victims: Victims;
+}
+
+/** Whether the pod's termination was caused by scheduler preemption (DisruptionTarget condition). */
+function podTerminatingByPreemption(p: Pod): boolean {
+  if (!p.metadata?.deletionTimestamp) return false;
+  const c = (p.status?.conditions ?? []).find((x) => x.type === 'DisruptionTarget');
+  return c !== undefined && c.status === 'True' && c.reason === 'PreemptionByScheduler';
+}
+
+/** Preemption as a PostFilter plugin. */
+export class DefaultPreemption implements PostFilterPlugin {
+  readonly name = Name;
+  private readonly handle: Handle;
+  private readonly minCandidateNodesPercentage: number;
+  private readonly minCandidateNodesAbsolute: number;
+  /** Preemptors whose victims are still being deleted, by uid. */
+  private readonly inFlight = new Set<string>();
+  /** The random offset into the potential nodes; replaceable so tests are deterministic. */
+  offsetRand: (n: number) => number = (n) => Math.floor(Math.random() * n);
+
+  constructor(args: DefaultPreemptionArgs, handle: Handle) {
+    this.handle = handle;
+    this.minCandidateNodesPercentage = args.minCandidateNodesPercentage ?? 10;
+    this.minCandidateNodesAbsolute = args.minCandidateNodesAbsolute ?? 100;
+  }
+
+  postFilter(state: CycleState, pod: Pod, m: NodeToStatusReader): { result: PostFilterResult | null; status: PluginStatus } {
+    const { result, status } = this.preempt(state, pod, m);
+    const msg = status === null ? '' : status.message();
+    if (status !== null && msg.length > 0) return { result, status: new Status(status.code, [`preemption: ${msg}`]) };
+    return { result, status };
+  }
+
+  /** Evaluator.Preempt. */
+  preempt(state: CycleState, podIn: Pod, m: NodeToStatusReader): { result: PostFilterResult | null; status: PluginStatus } {
+    const pod = this.handle.listers.pod(podIn.metadata?.namespace ?? '', podIn.metadata?.name ?? '') ?? podIn;
+    const nnn = pod.status?.nominatedNodeName ?? '';
+    const eligible = this.podEligibleToPreemptOthers(pod, nnn === '' ? null : m.get(nnn));
+    if (!eligible.ok) return { result: null, status: newStatus(Code.Unschedulable, eligible.reason) };
+
+    const allNodes = this.handle.snapshotSharedLister().nodeInfos().list();
+    let found: { candidates: Candidate[]; statuses: NodeToStatus };
+    try {
+      found = this.findCandidates(state, allNodes, pod, m);
+    } catch (err) {
+      return { result: null, status: asStatus(err) };
+    }
+    if (found.candidates.length === 0) {
+      const d = new Diagnosis();
+      d.nodeToStatus = found.statuses;
+      d.nodeToStatus.setAbsentNodesStatus(newStatus(Code.UnschedulableAndUnresolvable, 'Preemption is not helpful for scheduling'));
+      const fitError = new FitError(pod, allNodes.length, d);
+      // Nominating "" clears a stale nominatedNodeName.
+      return { result: { nominatedNodeName: '' }, status: newStatus(Code.Unschedulable, fitError.message) };
+    }
+    const best = this.selectCandidate(found.candidates);
+    if (best === undefined || best.name === '') return { result: null, status: newStatus(Code.Unschedulable, 'no candidate node for preemption') };
+    this.prepareCandidate(best, pod);
+    return { result: { nominatedNodeName: best.name }, status: new Status(Code.Success) };
+  }
+
+  /** PodEligibleToPreemptOthers. */
+  podEligibleToPreemptOthers(pod: Pod, nominatedNodeStatus: Status | null): { ok: boolean; reason: string } {
+    if (pod.spec?.preemptionPolicy === 'Never') return { ok: false, reason: 'not eligible due to preemptionPolicy=Never.' };
+    const nnn = pod.status?.nominatedNodeName ?? '';
+    const uid = pod.metadata?.uid ?? '';
+    if (nnn !== '' || this.inFlight.has(uid)) {
+      // Re-preempt when the nominated node turned out hopeless.
+      if (nominatedNodeStatus !== null && nominatedNodeStatus.code === Code.UnschedulableAndUnresolvable) return { ok: true, reason: '' };
+      if (this.inFlight.has(uid)) return { ok: false, reason: 'not eligible due to a terminating pod on the nominated node.' };
+      const ni = this.handle.snapshotSharedLister().nodeInfos().get(nnn);
+      if (ni !== undefined) {
+        const prio = podPriority(pod);
+        for (const p of ni.pods) {
+          if (podPriority(p.pod) < prio && podTerminatingByPreemption(p.pod)) {
+            return { ok: false, reason: 'not eligible due to a terminating pod on the nominated node.' };
+          }
+        }
+      }
+    }
+    return { ok: true, reason: '' };
+  }
+
+  /** How many candidates to dry-run (calculateNumCandidates). */
+  calculateNumCandidates(numNodes: number): number {
+    let n = Math.trunc((numNodes * this.minCandidateNodesPercentage) / 100);
+    if (n < this.minCandidateNodesAbsolute) n = this.minCandidateNodesAbsolute;
+    if (n > numNodes) n = numNodes;
+    return n;
+  }
+
+  /** findCandidates: dry-runs preemption on nodes whose failure was resolvable. */
+  findCandidates(state: CycleState, allNodes: readonly NodeInfo[], pod: Pod, m: NodeToStatusReader): { candidates: Candidate[]; statuses: NodeToStatus } {
+    if (allNodes.length === 0) throw new Error('no nodes available');
+    const potential = m.nodesForStatusCode(allNodes, Code.Unschedulable);
+    if (potential.length === 0) {
+      if ((pod.status?.nominatedNodeName ?? '') !== '') {
+        this.handle.preemptionApi.clearNominatedNodeName([pod]).catch((err: unknown) => this.handle.reportError('cannot clear nominatedNodeName', err));
+      }
+      return { candidates: [], statuses: new NodeToStatus() };
+    }
+    const pdbs = this.handle.listers.podDisruptionBudgets();
+    const offset = this.offsetRand(potential.length);
+    const num = this.calculateNumCandidates(potential.length);
+    return this.dryRunPreemption(state, pod, potential, pdbs, offset, num);
+  }
+
+  /** DryRunPreemption: candidates without PDB violations first. */
+  dryRunPreemption(state: CycleState, pod: Pod, potential: readonly NodeInfo[], pdbs: readonly PodDisruptionBudget[], offset: number, num: number): { candidates: Candidate[]; statuses: NodeToStatus } {
+    const nonViolating: Candidate[] = [];
+    const violating: Candidate[] = [];
+    const statuses = new NodeToStatus();
+    const errors: Error[] = [];
+    for (let i = 0; i < potential.length; i++) {
+      const nodeInfo = (potential[(offset + i) % potential.length] as NodeInfo).snapshot();
+      const r = this.selectVictimsOnNode(state.clone(), pod, nodeInfo, pdbs);
+      if (r.status === null && r.victims.length > 0) {
+        const c = { name: nodeInfo.name, victims: { pods: r.victims, numPDBViolations: r.numViolating } };
+        if (r.numViolating === 0) nonViolating.push(c);
+        else violating.push(c);
+        if (nonViolating.length > 0 && nonViolating.length + violating.length >= num) break;
+        continue;
+      }
+      const status = r.status ?? asStatus(new Error(`expected at least one victim pod on node "${nodeInfo.name}"`));
+      if (status.code === Code.Error) errors.push(status.asError());
+      statuses.set(nodeInfo.name, status);
+    }
+    const candidates = [...nonViolating, ...violating];
+    if (candidates.length === 0 && errors.length > 0) throw errors[0] as Error;
+    return { candidates, statuses };
+  }
+
+  /**
+   * SelectVictimsOnNode: removes every lower-priority pod, checks the pod fits, then adds back as
+   * many as possible from the most important down (PDB-violating ones first); what cannot come back
+   * are the victims. Returns a null status on success.
+   */
+  selectVictimsOnNode(state: CycleState, pod: Pod, nodeInfo: NodeInfo, pdbs: readonly PodDisruptionBudget[]): { victims: Pod[]; numViolating: number; status: Status | null } {
+    const h = this.handle;
+    const prio = podPriority(pod);
+    const removePod = (pi: PodInfo): void => {
+      nodeInfo.removePod(pi.uid);
+      const s = h.runPreFilterExtensionRemovePod(state, pod, pi, nodeInfo);
+      if (s !== null && !s.isSuccess()) throw s.asError();
+    };
+    const addPod = (pi: PodInfo): void => {
+      nodeInfo.addPodInfo(pi);
+      const s = h.runPreFilterExtensionAddPod(state, pod, pi, nodeInfo);
+      if (s !== null && !s.isSuccess()) throw s.asError();
+    };
+    const potential = nodeInfo.pods.filter((pi) => podPriority(pi.pod) < prio);
+    try {
+      for (const pi of potential) removePod(pi);
+      if (potential.length === 0) {
+        return { victims: [], numViolating: 0, status: newStatus(Code.UnschedulableAndUnresolvable, 'No preemption victims found for incoming pod') };
+      }
+      const fits = h.runFilterPluginsWithNominatedPods(state, pod, nodeInfo);
+      if (fits !== null && !fits.isSuccess()) return { victims: [], numViolating: 0, status: fits };
+      const now = Date.now();
+      potential.sort((a, b) => (moreImportantPod(a.pod, b.pod, now) ? -1 : moreImportantPod(b.pod, a.pod, now) ? 1 : 0));
+      const { violating, nonViolating } = filterPodsWithPDBViolation(potential, pdbs);
+      const victims: PodInfo[] = [];
+      let numViolating = 0;
+      const reprieve = (pi: PodInfo): boolean => {
+        addPod(pi);
+        const s = h.runFilterPluginsWithNominatedPods(state, pod, nodeInfo);
+        const ok = s === null || s.isSuccess();
+        if (!ok) {
+          removePod(pi);
+          victims.push(pi);
+        }
+        return ok;
+      };
+      for (const pi of violating) if (!reprieve(pi)) numViolating++;
+      for (const pi of nonViolating) reprieve(pi);
+      if (violating.length > 0 && nonViolating.length > 0) {
+        victims.sort((a, b) => (moreImportantPod(a.pod, b.pod, now) ? -1 : moreImportantPod(b.pod, a.pod, now) ? 1 : 0));
+      }
+      return { victims: victims.map((v) => v.pod), numViolating, status: null };
+    } catch (err) {
+      return { victims: [], numViolating: 0, status: asStatus(err) };
+    }
+  }
+
+  /** SelectCandidate. */
+  selectCandidate(candidates: readonly Candidate[]): Candidate | undefined {
+    if (candidates.length === 0) return undefined;
+    if (candidates.length === 1) return candidates[0];
+    const byName = new Map(candidates.map((c) => [c.name, c.victims] as const));
+    const name = pickOneNodeForPreemption(byName, Date.now());
+    return candidates.find((c) => c.name === name) ?? candidates[0];
+  }
+
+  /**
+   * prepareCandidate: rejects victims waiting at Permit, deletes the others through the API (in the
+   * background) and clears the nominations of lower-priority pods nominated to the node.
+   */
+  prepareCandidate(c: Candidate, pod: Pod): void {
+    const h = this.handle;
+    const uid = pod.metadata?.uid ?? '';
+    const calls: Promise<void>[] = [];
+    for (const victim of c.victims.pods) {
+      if (victim.metadata?.deletionTimestamp) continue;
+      const waiting = h.getWaitingPod(victim.metadata?.uid ?? '');
+      if (waiting !== undefined) {
+        waiting.reject(this.name, 'preempted');
+        continue;
+      }
+      calls.push(h.preemptionApi.preemptPod(victim, pod, c.name));
+    }
+    const prio = podPriority(pod);
+    const lower = h.nominator.nominatedPodsForNode(c.name).filter((pi) => podPriority(pi.pod) < prio).map((pi) => pi.pod);
+    if (lower.length > 0) {
+      h.preemptionApi.clearNominatedNodeName(lower).catch((err: unknown) => h.reportError('cannot clear nominatedNodeName', err));
+    }
+    if (calls.length === 0) return;
+    this.inFlight.add(uid);
+    Promise.all(calls)
+      .catch((err: unknown) => h.reportError(`preemption of victims for pod ${pod.metadata?.namespace}/${pod.metadata?.name} failed`, err))
+      .finally(() => this.inFlight.delete(uid));
+  }
+}
+
+export function newDefaultPreemption(args: unknown, handle: Handle): Plugin {
+  return new DefaultPreemption((args ?? {}) as DefaultPreemptionArgs, handle);
+}
