@@ -25,6 +25,7 @@ import { handleCreate, handleDelete, handleDeleteCollection, handlePatch, handle
 import { serveOpenAPI } from './openapi_handler.ts';
 import { handleScale } from './handlers/scale.ts';
 import { handleBinding } from './handlers/binding.ts';
+import { handleEviction, pdbInfo } from './handlers/eviction.ts';
 import { handleReview, isReview } from './handlers/reviews.ts';
 import { forbiddenReason, type Attributes, type Authorizer } from './authz/authorizer.ts';
 import { RbacWiring } from './authz/wiring.ts';
@@ -292,6 +293,7 @@ export class ApiServer {
     if (isReview(info.group, info.resource)) return handleReview(ctx, this.#authorizer);
     if (ri.subresource === 'scale') return handleScale(ctx);
     if (ri.subresource === 'binding' && info.resource === 'pods') return handleBinding(ctx);
+    if (ri.subresource === 'eviction' && info.resource === 'pods') return handleEviction(ctx, () => this.storeFor(pdbInfo()!));
     if (ri.subresource !== '' && !SERVED_SUBRESOURCES.has(ri.subresource)) throw newNoResource();
     switch (ri.verb) {
       case 'get': return handleGet(ctx);

@@ -9,7 +9,7 @@ import { logger as baseLogger, type Logger } from '../base/log.ts';
 import { Cache } from './cache/cache.ts';
 import { Snapshot } from './cache/snapshot.ts';
 import { defaultSchedulerConfig, type SchedulerConfig } from './config.ts';
-import { realClock, type Clock, type TimerHandle } from './framework/clock.ts';
+import { realClock, type Clock } from './framework/clock.ts';
 import { Framework } from './framework/framework.ts';
 import {
   ActionType,
@@ -23,6 +23,7 @@ import {
 import type { ClusterListers } from './framework/listers.ts';
 import type { Registry } from './framework/registry.ts';
 import { inTreeRegistry } from './plugins/registry.ts';
+import { Nominator } from './queue/nominator.ts';
 import { QueueEvents, SchedulingQueue } from './queue/scheduling_queue.ts';
 import { scheduleOne, type EventRecorder, type PodStatusUpdater, type SchedulingContext } from './schedule_one.ts';
 
@@ -120,7 +121,6 @@ export class Scheduler implements SchedulingContext, Disposable {
   private readonly random: () => number;
   private readonly log: Logger;
   private disposed = false;
-  private cleanupTimer: TimerHandle | null = null;
 
   constructor(seams: SchedulerSeams, options: SchedulerOptions = {}) {
     const config = options.config ?? defaultSchedulerConfig();
@@ -133,43 +133,35 @@ export class Scheduler implements SchedulingContext, Disposable {
     this.percentageOfNodesToScore = config.percentageOfNodesToScore;
     this.cache = new Cache({ clock: this.clock });
     const registry = options.registry ?? inTreeRegistry();
-    const profiles = config.profiles;
-    // The nominator lives in the queue, and the queue needs the frameworks' sort and events: build
-    // the queue with late-bound accessors.
-    this.queue = new SchedulingQueue({
-      clock: this.clock,
-      less: (a, b) => this.firstProfile().queueSortLess()(a, b),
-      podInitialBackoffMs: config.podInitialBackoffSeconds * 1000,
-      podMaxBackoffMs: config.podMaxBackoffSeconds * 1000,
-      eventsToRegister: new LazyEvents(() => this.eventsByProfile()),
-      preEnqueue: (pod) => this.profiles.get(pod.spec?.schedulerName ?? 'default-scheduler')?.runPreEnqueuePlugins(pod) ?? null,
-      namespaceLabels: (ns) => this.listers.namespace(ns)?.metadata?.labels,
-      lookupPod: (pod) => this.lookupPod(pod),
-    });
-    for (const profile of profiles) {
+    const nominator = new Nominator((pod) => this.lookupPod(pod));
+    for (const profile of config.profiles) {
       const fwk = new Framework(registry, profile, {
         snapshot: this.snapshot,
         listers: seams.listers,
         binder: seams.binder,
         preemptionApi: seams.preemption,
         ...(seams.volumeBinding ? { volumeBindingApi: seams.volumeBinding } : {}),
-        nominator: this.queue.nominator,
+        nominator,
         clock: this.clock,
         log: this.log,
       });
       this.profiles.set(profile.schedulerName, fwk);
     }
     if (this.profiles.size === 0) throw new Error('at least one profile is required');
-  }
-
-  private firstProfile(): Framework {
-    return this.profiles.values().next().value as Framework;
-  }
-
-  private eventsByProfile(): Map<string, Map<string, readonly ClusterEventWithHint[]>> {
-    const out = new Map<string, Map<string, readonly ClusterEventWithHint[]>>();
-    for (const [name, fwk] of this.profiles) out.set(name, fwk.eventsToRegister());
-    return out;
+    const events = new Map<string, ReadonlyMap<string, readonly ClusterEventWithHint[]>>();
+    for (const [name, fwk] of this.profiles) events.set(name, fwk.eventsToRegister());
+    // All profiles share one queue, so it sorts by the first profile's QueueSort (config.ts checks they agree).
+    const first = this.profiles.values().next().value as Framework;
+    this.queue = new SchedulingQueue({
+      clock: this.clock,
+      less: first.queueSortLess(),
+      podInitialBackoffMs: config.podInitialBackoffSeconds * 1000,
+      podMaxBackoffMs: config.podMaxBackoffSeconds * 1000,
+      eventsToRegister: events,
+      preEnqueue: (pod) => this.profiles.get(pod.spec?.schedulerName ?? 'default-scheduler')?.runPreEnqueuePlugins(pod) ?? null,
+      namespaceLabels: (ns) => this.listers.namespace(ns)?.metadata?.labels,
+      nominator,
+    });
   }
 
   lookupPod(pod: Pod): Pod | undefined {
@@ -300,36 +292,8 @@ export class Scheduler implements SchedulingContext, Disposable {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    this.cleanupTimer?.cancel();
     this.queue.dispose();
     for (const fwk of this.profiles.values()) fwk.rejectWaitingPods('scheduler is shutting down');
     await Promise.allSettled([...this.inFlightBindings]);
-  }
-}
-
-/** A map view computed on first use, so the queue can be built before the frameworks. */
-class LazyEvents extends Map<string, ReadonlyMap<string, readonly ClusterEventWithHint[]>> {
-  private readonly compute: () => Map<string, ReadonlyMap<string, readonly ClusterEventWithHint[]>>;
-  private loaded = false;
-
-  constructor(compute: () => Map<string, ReadonlyMap<string, readonly ClusterEventWithHint[]>>) {
-    super();
-    this.compute = compute;
-  }
-
-  private load(): void {
-    if (this.loaded) return;
-    this.loaded = true;
-    for (const [k, v] of this.compute()) super.set(k, v);
-  }
-
-  override get(key: string): ReadonlyMap<string, readonly ClusterEventWithHint[]> | undefined {
-    this.load();
-    return super.get(key);
-  }
-
-  override [Symbol.iterator](): MapIterator<[string, ReadonlyMap<string, readonly ClusterEventWithHint[]>]> {
-    this.load();
-    return super[Symbol.iterator]();
   }
 }

@@ -102,6 +102,30 @@ function validateMirrorPod(a: AdmissionAttributes, spec: Obj): void {
   }
 }
 
+/** The refusal when a container's environment uses a Secret the account does not list. */
+function containerSecretRefusal(sa: KObject, groups: ReadonlyArray<readonly [string, readonly Obj[]]>): string | undefined {
+  const saName = getStr(metaOf(sa), 'name');
+  const mountable = new Set(getArr(sa, 'secrets').map((s) => getStr(s, 'name')));
+  const tail = `is not allowed because service account ${saName} does not reference that secret`;
+  for (const [what, list] of groups) {
+    for (const c of list) {
+      for (const e of getArr(c, 'env')) {
+        const ref = getObj(getObj(e, 'valueFrom'), 'secretKeyRef');
+        if (ref && !mountable.has(getStr(ref, 'name'))) {
+          return `${what} ${getStr(c, 'name')} with envVar ${getStr(e, 'name')} referencing secret.secretName="${getStr(ref, 'name')}" ${tail}`;
+        }
+      }
+      for (const e of getArr(c, 'envFrom')) {
+        const ref = getObj(e, 'secretRef');
+        if (ref && !mountable.has(getStr(ref, 'name'))) {
+          return `${what} ${getStr(c, 'name')} with envFrom referencing secret.secretName="${getStr(ref, 'name')}" ${tail}`;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
 /** The refusal when a pod uses a Secret its account does not list and the account enforces that. */
 function limitSecretReferences(sa: KObject, spec: Obj): string | undefined {
   const saName = getStr(metaOf(sa), 'name');
@@ -112,16 +136,8 @@ function limitSecretReferences(sa: KObject, spec: Obj): string | undefined {
       return `volume with secret.secretName="${getStr(secret, 'secretName')}" is not allowed because service account ${saName} does not reference that secret`;
     }
   }
-  for (const [what, list] of [['init container', getArr(spec, 'initContainers')], ['container', getArr(spec, 'containers')]] as const) {
-    for (const c of list) {
-      for (const e of getArr(c, 'env')) {
-        const ref = getObj(getObj(e, 'valueFrom'), 'secretKeyRef');
-        if (ref && !mountable.has(getStr(ref, 'name'))) {
-          return `${what} ${getStr(c, 'name')} with envVar ${getStr(e, 'name')} referencing secret.secretName="${getStr(ref, 'name')}" is not allowed because service account ${saName} does not reference that secret`;
-        }
-      }
-    }
-  }
+  const envRefusal = containerSecretRefusal(sa, [['init container', getArr(spec, 'initContainers')], ['container', getArr(spec, 'containers')]]);
+  if (envRefusal) return envRefusal;
   const pullSecrets = new Set(getArr(sa, 'imagePullSecrets').map((s) => getStr(s, 'name')));
   const refs = getArr(spec, 'imagePullSecrets');
   for (let i = 0; i < refs.length; i++) {
@@ -131,6 +147,16 @@ function limitSecretReferences(sa: KObject, spec: Obj): string | undefined {
   return undefined;
 }
 
+/** Ephemeral containers added later obey the same account's secret restrictions. */
+async function validateEphemeralContainers(a: AdmissionAttributes, lister: AdmissionLister, spec: Obj): Promise<void> {
+  const name = getStr(spec, 'serviceAccountName');
+  if (name === '') throw forbidden(a, `no service account specified for pod ${a.namespace}/${a.name}`);
+  const sa = await getServiceAccount(a, lister, name);
+  if (getMap(metaOf(sa), 'annotations')[ENFORCE_MOUNTABLE_SECRETS] !== 'true') return;
+  const why = containerSecretRefusal(sa, [['ephemeral container', getArr(spec, 'ephemeralContainers')]]);
+  if (why) throw forbidden(a, why);
+}
+
 function isMirrorPod(pod: KObject): boolean {
   return MIRROR_POD_ANNOTATION in getMap(metaOf(pod), 'annotations');
 }
@@ -138,10 +164,11 @@ function isMirrorPod(pod: KObject): boolean {
 function createServiceAccount(): AdmissionPlugin {
   return {
     name: 'ServiceAccount',
-    handles: (a) => a.info.group === '' && a.info.resource === 'pods' && a.subresource === '' && a.operation === 'CREATE',
+    handles: (a) => a.info.group === '' && a.info.resource === 'pods'
+      && ((a.subresource === '' && a.operation === 'CREATE') || (a.subresource === 'ephemeralcontainers' && a.operation === 'UPDATE')),
     async admit(a, lister) {
       const pod = a.object;
-      if (!pod) return;
+      if (!pod || a.operation !== 'CREATE') return;
       const spec = objField(pod, 'spec');
       // The kubelet deletes a mirror pod whose spec differs from its static pod, so never change it.
       if (isMirrorPod(pod)) return;
@@ -159,6 +186,10 @@ function createServiceAccount(): AdmissionPlugin {
       const pod = a.object;
       if (!pod) return;
       const spec = getObj(pod, 'spec') ?? {};
+      if (a.subresource === 'ephemeralcontainers') {
+        await validateEphemeralContainers(a, lister, spec);
+        return;
+      }
       if (isMirrorPod(pod)) {
         validateMirrorPod(a, spec);
         return;

@@ -110,3 +110,16 @@ describe('ServiceAccount', () => {
       'pods "x" is forbidden: volume with secret.secretName="other" is not allowed because service account strict does not reference that secret');
   });
 });
+
+describe('ServiceAccount ephemeral containers', () => {
+  test('an ephemeral container may not use a secret an enforcing account does not list', async () => {
+    const l = new FakeLister().add('', 'serviceaccounts', {
+      metadata: { name: 'strict', namespace: 'ns', annotations: { 'kubernetes.io/enforce-mountable-secrets': 'true' } }, secrets: [{ name: 'ok' }],
+    });
+    const obj = pod({ serviceAccountName: 'strict', ephemeralContainers: [{ name: 'dbg', envFrom: [{ secretRef: { name: 'other' } }] }] });
+    const a = attrs('UPDATE', '', 'pods', obj, { oldObject: pod({ serviceAccountName: 'strict' }), subresource: 'ephemeralcontainers' });
+    assert.ok(p.handles(a));
+    assert.equal(await message(() => p.validate!(a, l)),
+      'pods "x" is forbidden: ephemeral container dbg with envFrom referencing secret.secretName="other" is not allowed because service account strict does not reference that secret');
+  });
+});

@@ -84,6 +84,8 @@ export class NodeInfo {
   labels: Readonly<Record<string, string>> = noLabels;
   /** The node's taints (never undefined). */
   taints: readonly Taint[] = noTaints;
+  /** spec.unschedulable, kept here so Filter need not reach into the Node object. */
+  unschedulable = false;
   pods: PodInfo[] = [];
   /** Pods with pod affinity or anti-affinity terms of any kind. */
   podsWithAffinity: PodInfo[] = [];
@@ -111,6 +113,7 @@ export class NodeInfo {
     this.name = node.metadata?.name ?? '';
     this.labels = node.metadata?.labels ?? noLabels;
     this.taints = node.spec?.taints ?? noTaints;
+    this.unschedulable = node.spec?.unschedulable === true;
     this.allocatable = Resource.fromList(node.status?.allocatable as Record<string, unknown> | undefined);
     this.generation = nextGeneration();
   }
@@ -172,14 +175,17 @@ export class NodeInfo {
     this.name = other.name;
     this.labels = other.labels;
     this.taints = other.taints;
+    this.unschedulable = other.unschedulable;
     this.pods = other.pods.slice();
     this.podsWithAffinity = other.podsWithAffinity.slice();
     this.podsWithRequiredAntiAffinity = other.podsWithRequiredAntiAffinity.slice();
-    this.usedPorts = other.usedPorts.clone();
-    this.requested = other.requested.clone();
-    this.nonZeroRequested = other.nonZeroRequested.clone();
-    this.allocatable = other.allocatable.clone();
-    this.imageStates = other.imageStates.size === 0 ? new Map() : new Map(other.imageStates);
+    this.usedPorts = other.usedPorts.size === 0 && this.usedPorts.size === 0 ? this.usedPorts : other.usedPorts.clone();
+    // Values are copied into this NodeInfo's own Resource objects: allocated once, next to it in memory.
+    this.requested.copyFrom(other.requested);
+    this.nonZeroRequested.copyFrom(other.nonZeroRequested);
+    this.allocatable.copyFrom(other.allocatable);
+    // Image maps are replaced, never changed in place, so they can be shared.
+    this.imageStates = other.imageStates;
     this.pvcRefCounts = other.pvcRefCounts.size === 0 ? new Map() : new Map(other.pvcRefCounts);
     this.generation = other.generation;
   }

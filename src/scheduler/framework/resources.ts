@@ -156,7 +156,7 @@ export class Resource {
     this.memory = other.memory;
     this.ephemeralStorage = other.ephemeralStorage;
     this.allowedPodNumber = other.allowedPodNumber;
-    this.scalarResources = other.scalarResources === null ? null : new Map(other.scalarResources);
+    this.scalarResources = other.scalarResources === null || other.scalarResources.size === 0 ? null : new Map(other.scalarResources);
   }
 }
 

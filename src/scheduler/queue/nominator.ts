@@ -24,6 +24,7 @@ export class Nominator implements PodNominator {
   }
 
   nominatedPodsForNode(nodeName: string): readonly PodInfo[] {
+    if (this.byNode.size === 0) return noPods;
     return this.byNode.get(nodeName) ?? noPods;
   }
 

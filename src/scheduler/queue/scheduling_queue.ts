@@ -55,8 +55,8 @@ export interface SchedulingQueueOptions {
   readonly preEnqueue?: (pod: Pod) => PluginStatus;
   /** Namespace labels, for matching cross-namespace affinity terms against assigned pods. */
   readonly namespaceLabels?: (namespace: string) => Readonly<Record<string, string>> | undefined;
-  /** The live pod for nominations (the informer); nominated pods that are gone or bound are dropped. */
-  readonly lookupPod?: (pod: Pod) => Pod | undefined;
+  /** The nominator the frameworks also read; a new one when absent. */
+  readonly nominator?: Nominator;
 }
 
 const podTopologySpreadName = 'PodTopologySpread';
@@ -99,7 +99,7 @@ export class SchedulingQueue implements Disposable {
     this.maxInUnschedulableMs = options.podMaxInUnschedulablePodsDurationMs ?? DefaultPodMaxInUnschedulablePodsDurationMs;
     this.preEnqueue = options.preEnqueue ?? (() => null);
     this.namespaceLabels = options.namespaceLabels ?? (() => undefined);
-    this.nominator = new Nominator(options.lookupPod ?? null);
+    this.nominator = options.nominator ?? new Nominator();
     const hints = new Map<string, HintEntry[]>();
     for (const [schedulerName, byPlugin] of options.eventsToRegister ?? new Map()) {
       const list: HintEntry[] = [];

@@ -189,3 +189,24 @@ describe('watch semantics', () => {
     assert.ok(Array.isArray(events));
   });
 });
+
+describe('eviction', () => {
+  test('an eviction spends the PDB budget, then is refused with 429', async () => {
+    await req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'evict' } });
+    for (const name of ['e1', 'e2']) {
+      await req('POST', '/api/v1/namespaces/evict/pods', { ...pod(name), metadata: { name, labels: { app: 'db' } } });
+      await req('PATCH', `/api/v1/namespaces/evict/pods/${name}/status`, { status: { phase: 'Running' } }, 'application/merge-patch+json');
+    }
+    await req('POST', '/apis/policy/v1/namespaces/evict/poddisruptionbudgets', { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'db' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'db' } } } });
+    // What the disruption controller would write: 2 healthy, 1 needed.
+    await req('PATCH', '/apis/policy/v1/namespaces/evict/poddisruptionbudgets/db/status', { status: { observedGeneration: 1, disruptionsAllowed: 1, currentHealthy: 2, desiredHealthy: 1, expectedPods: 2 } }, 'application/merge-patch+json');
+    const first = await req('POST', '/api/v1/namespaces/evict/pods/e1/eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'e1', namespace: 'evict' } });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    assert.equal((await req('GET', '/api/v1/namespaces/evict/pods/e1')).status, 404);
+    const second = await req('POST', '/api/v1/namespaces/evict/pods/e2/eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'e2', namespace: 'evict' } });
+    assert.equal(second.status, 429);
+    assert.equal(second.body['message'], "Cannot evict pod as it would violate the pod's disruption budget.");
+    assert.equal(second.body['details'].causes[0].reason, 'DisruptionBudget');
+    assert.equal((await req('GET', '/api/v1/namespaces/evict/pods/e2')).status, 200);
+  });
+});

@@ -124,6 +124,17 @@ export function fitsRequest(
   return out;
 }
 
+/** True when the pod certainly fits (no scalar resources involved); false means "run fitsRequest". */
+function fitsQuickly(req: Resource, nodeInfo: NodeInfo): boolean {
+  if (req.scalarResources !== null) return false;
+  const alloc = nodeInfo.allocatable;
+  const used = nodeInfo.requested;
+  return nodeInfo.pods.length + 1 <= alloc.allowedPodNumber &&
+    req.milliCPU <= alloc.milliCPU - used.milliCPU &&
+    req.memory <= alloc.memory - used.memory &&
+    req.ephemeralStorage <= alloc.ephemeralStorage - used.ephemeralStorage;
+}
+
 /** Resource requests against node capacity. */
 export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = Name;
@@ -182,6 +193,8 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
   filter(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): PluginStatus {
     const s = state.read<PreFilterState>(preFilterStateKey);
     if (s === undefined) return asStatus(new Error(`error reading "${preFilterStateKey}" from cycleState: not found`));
+    // Most nodes fit: check without allocating, and only list the shortfalls for the ones that do not.
+    if (fitsQuickly(s.requests, nodeInfo)) return null;
     const insufficient = fitsRequest(s.requests, nodeInfo, this.ignoredResources, this.ignoredResourceGroups);
     if (insufficient.length === 0) return null;
     return newStatus(Code.Unschedulable, ...insufficient.map((r) => r.reason));

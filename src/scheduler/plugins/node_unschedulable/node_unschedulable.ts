@@ -35,7 +35,7 @@ export class NodeUnschedulable implements FilterPlugin, EnqueueExtensions {
   }
 
   filter(_state: CycleState, pod: Pod, nodeInfo: NodeInfo): PluginStatus {
-    if (!nodeInfo.node?.spec?.unschedulable) return null;
+    if (!nodeInfo.unschedulable) return null;
     if (tolerationsTolerateTaint(pod.spec?.tolerations, { key: TaintNodeUnschedulable, effect: 'NoSchedule' })) return null;
     return newStatus(Code.UnschedulableAndUnresolvable, ErrReasonUnschedulable);
   }
