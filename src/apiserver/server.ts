@@ -2,6 +2,8 @@
 // non-resource paths (health, version, discovery, OpenAPI) and resource requests to the handlers,
 // and turns every failure into a metav1.Status. Components reach storage only through it.
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { logger } from '../base/log.ts';
@@ -30,6 +32,9 @@ import { handleReview, isReview } from './handlers/reviews.ts';
 import { forbiddenReason, type Attributes, type Authorizer } from './authz/authorizer.ts';
 import { RbacWiring } from './authz/wiring.ts';
 import { createServices, type ServerServices } from './services.ts';
+import {
+  handleProxySubresource, isProxySubresource, nodeKubeletDialer, type KubeletClientTLS, type KubeletDialer, type UpgradeConnection,
+} from './handlers/pod_proxy.ts';
 import './registry/strategies.ts';
 
 const log = logger('apiserver');
@@ -53,6 +58,10 @@ export interface ApiServerOptions {
   readonly serviceCidr?: string;
   /** Events each watch cache keeps for resuming watches (default 100,000). */
   readonly watchCacheHistory?: number;
+  /** Client certificate for kubelets (pods/log, exec, attach, portforward, nodes/proxy). */
+  readonly kubeletClientTLS?: KubeletClientTLS;
+  /** Overrides how node names resolve to kubelets (default: the Node's addresses and kubelet port). */
+  readonly kubeletDialer?: KubeletDialer;
 }
 
 /** Subresources served by the generic handlers (others have their own handler, or are not served yet). */
@@ -72,6 +81,10 @@ export class ApiServer {
   #certUsers = new WeakMap<object, UserInfo>();
   #rbac = new RbacWiring();
   #authorizer: Authorizer = this.#rbac;
+  /** Connections of HTTP/1.1 upgrade requests (exec, attach, port-forward), by request. */
+  #upgrades = new WeakMap<object, UpgradeConnection>();
+  /** How node names resolve to kubelets; replaceable until requests need it. */
+  kubeletDialer: KubeletDialer;
 
   constructor(opts: ApiServerOptions) {
     this.#opts = opts;
@@ -79,6 +92,8 @@ export class ApiServer {
       storeFor: (info) => this.storeFor(info), serviceCidr: opts.serviceCidr ?? '10.43.0.0/16',
       checkWrite: (a) => this.#rbac.checkWrite(a),
     });
+    const nodes = resourceFor('', 'v1', 'nodes')!;
+    this.kubeletDialer = opts.kubeletDialer ?? nodeKubeletDialer((name) => this.storeFor(nodes).get('', name), opts.kubeletClientTLS);
   }
 
   /** The port actually bound. */
@@ -119,6 +134,18 @@ export class ApiServer {
       this.#handle(req, res).catch((err: unknown) => {
         log.error('unhandled error', { err: err instanceof Error ? err.stack ?? err.message : String(err) });
         try { writeError(res, toApiError(err)); } catch { /* connection gone */ }
+      });
+    });
+    // Upgrades arrive on HTTP/1.1 only; they go through the same pipeline with a response bound
+    // to the raw connection, which pod_proxy takes over once the request is authorized.
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const res = new ServerResponse(req);
+      res.assignSocket(socket as import('node:net').Socket);
+      res.shouldKeepAlive = false;
+      res.on('finish', () => socket.end());
+      this.#upgrades.set(req, { socket, head });
+      this.#handle(req, res).catch((err: unknown) => {
+        try { writeError(res, toApiError(err)); } catch { socket.destroy(); }
       });
     });
     server.on('secureConnection', (s) => {
@@ -282,7 +309,8 @@ export class ApiServer {
     const store = this.storeFor(info);
     const ctx: HandlerContext = {
       req, res, ri, query, info, store, user, services: this.#services, warnings: [],
-      negotiated: negotiate(req.headers['accept'], { allowTable: true }),
+      // logs and streams are not objects: any Accept will do
+      negotiated: isProxySubresource(ri.resource, ri.subresource) ? { as: 'json' } : negotiate(req.headers['accept'], { allowTable: true }),
     };
     const attrs: Attributes = {
       user, verb: ri.verb, isResourceRequest: true, namespace: ri.namespace, apiGroup: ri.group, apiVersion: ri.version,
@@ -293,6 +321,7 @@ export class ApiServer {
     if (isReview(info.group, info.resource)) return handleReview(ctx, this.#authorizer);
     if (ri.subresource === 'scale') return handleScale(ctx);
     if (ri.subresource === 'binding' && info.resource === 'pods') return handleBinding(ctx);
+    if (info.group === '' && isProxySubresource(info.resource, ri.subresource)) return handleProxySubresource(ctx, this.kubeletDialer, this.#upgrades.get(req));
     if (ri.subresource === 'eviction' && info.resource === 'pods') return handleEviction(ctx, () => this.storeFor(pdbInfo()!));
     if (ri.subresource !== '' && !SERVED_SUBRESOURCES.has(ri.subresource)) throw newNoResource();
     switch (ri.verb) {

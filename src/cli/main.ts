@@ -64,6 +64,31 @@ function main(argv: string[]): void {
       process.exitCode = await runServer(flags);
     });
 
+  const image = program.command('image').description("manage the node's container images (as root)");
+  image.command('import')
+    .description('import OCI-layout or docker-save archives (optionally gzipped) into the node')
+    .argument('<files...>', 'archive files')
+    .option('--data-dir <dir>', 'the server or agent data dir', d.dataDir)
+    .action(async (files: string[], o: { dataDir: string }) => {
+      const { imageImport } = await import('./image_command.ts');
+      process.exitCode = await imageImport(o.dataDir, files);
+    });
+  image.command('ls')
+    .description('list the node\'s images')
+    .option('--data-dir <dir>', 'the server or agent data dir', d.dataDir)
+    .action(async (o: { dataDir: string }) => {
+      const { imageList } = await import('./image_command.ts');
+      process.exitCode = await imageList(o.dataDir);
+    });
+  image.command('rm')
+    .description('remove images by reference or ID')
+    .argument('<refs...>', 'image references')
+    .option('--data-dir <dir>', 'the server or agent data dir', d.dataDir)
+    .action(async (refs: string[], o: { dataDir: string }) => {
+      const { imageRemove } = await import('./image_command.ts');
+      process.exitCode = await imageRemove(o.dataDir, refs);
+    });
+
   program.command('test')
     .description('run the test suite (unit, integration, e2e); as root installs the system packages it needs first')
     .argument('[filters...]', 'unit | integration | e2e | substrings of test file paths')

@@ -2,7 +2,7 @@
 // (pod-security.kubernetes.io/enforce|audit|warn and their -version); pods violating the enforce
 // level are refused, warn violations become warnings, and workload templates are warned about.
 import { invalid, newPath, type FieldError } from '../../api/field_errors.ts';
-import { ApiError, newInvalid } from '../errors.ts';
+import { newInternal, newInvalid } from '../errors.ts';
 import type { KObject } from '../registry/strategy.ts';
 import { checksFor, MAX_POLICY_VERSION, type CheckFailure, type Level } from './pod_security_checks.ts';
 import { forbidden, getArr, getFresh, getMap, getObj, getStr, metaOf, type Obj } from './plugin_util.ts';
@@ -182,7 +182,7 @@ export class PodSecurityAdmission implements AdmissionPlugin {
   async #validatePod(a: AdmissionAttributes, lister: AdmissionLister): Promise<void> {
     if (IGNORED_POD_SUBRESOURCES.has(a.subresource) || !a.object || this.#exempt(a)) return;
     const policy = await this.#namespacePolicy(a, lister);
-    if (!policy) throw new ApiError(500, 'InternalError', `Internal error occurred: failed to lookup namespace "${a.namespace}"`);
+    if (!policy) throw newInternal(new Error(`failed to lookup namespace "${a.namespace}"`));
     if (policy.enforce.level === 'privileged' && policy.audit.level === 'privileged' && policy.warn.level === 'privileged') return;
     if (a.operation === 'UPDATE' && a.oldObject && !isSignificantPodUpdate(a.object, a.oldObject)) return;
     this.#evaluate(a, policy, metaOf(a.object), getObj(a.object, 'spec') ?? {}, true);

@@ -76,15 +76,15 @@ function setters(podBad: boolean, badContainers: readonly string[]): string[] {
 
 // ---- individual checks ----
 
-const allowPrivilegeEscalation: CheckPod = (_m, spec) => {
+function allowPrivilegeEscalation(_m: Obj, spec: Obj): CheckFailure | undefined {
   const bad = containers(spec).filter((c) => sc(c)?.['allowPrivilegeEscalation'] !== false);
   if (bad.length === 0) return undefined;
   return { reason: 'allowPrivilegeEscalation != false', detail: `${containersText(names(bad))} must set securityContext.allowPrivilegeEscalation=false` };
-};
+}
 
 const APPARMOR_ANNOTATION_PREFIX = 'container.apparmor.security.beta.kubernetes.io/';
 
-const appArmorProfile: CheckPod = (meta, spec) => {
+function appArmorProfile(meta: Obj, spec: Obj): CheckFailure | undefined {
   const allowedType = (t: string): boolean => t === 'RuntimeDefault' || t === 'Localhost';
   const badSetters: string[] = [];
   const badValues = new Set<string>();
@@ -118,7 +118,7 @@ const appArmorProfile: CheckPod = (meta, spec) => {
     reason: pluralize('forbidden AppArmor profile', 'forbidden AppArmor profiles', values.length),
     detail: `${badSetters.join(' and ')} must not set AppArmor profile type to ${joinQuote(values)}`,
   };
-};
+}
 
 const DEFAULT_CAPABILITIES = new Set(['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD',
   'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT']);
@@ -132,7 +132,7 @@ function capList(caps: Obj | undefined, key: 'add' | 'drop'): string[] {
   return Array.isArray(v) ? v.map(String) : [];
 }
 
-const capabilitiesBaseline: CheckPod = (_m, spec) => {
+function capabilitiesBaseline(_m: Obj, spec: Obj): CheckFailure | undefined {
   const bad: string[] = [];
   const caps = new Set<string>();
   for (const c of containers(spec)) {
@@ -142,9 +142,9 @@ const capabilitiesBaseline: CheckPod = (_m, spec) => {
   }
   if (bad.length === 0) return undefined;
   return { reason: 'non-default capabilities', detail: `${containersText(bad)} must not include ${joinQuote(sortedUnique(caps))} in securityContext.capabilities.add` };
-};
+}
 
-const capabilitiesRestricted: CheckPod = (_m, spec) => {
+function capabilitiesRestricted(_m: Obj, spec: Obj): CheckFailure | undefined {
   const missingDropAll: string[] = [], addingForbidden: string[] = [];
   const forbiddenCaps = new Set<string>();
   for (const c of containers(spec)) {
@@ -165,21 +165,21 @@ const capabilitiesRestricted: CheckPod = (_m, spec) => {
   }
   if (details.length === 0) return undefined;
   return { reason: 'unrestricted capabilities', detail: details.join('; ') };
-};
+}
 
-const hostNamespaces: CheckPod = (_m, spec) => {
+function hostNamespaces(_m: Obj, spec: Obj): CheckFailure | undefined {
   const used = (['hostNetwork', 'hostPID', 'hostIPC'] as const).filter((f) => spec[f] === true).map((f) => `${f}=true`);
   if (used.length === 0) return undefined;
   return { reason: 'host namespaces', detail: used.join(', ') };
-};
+}
 
-const hostPathVolumes: CheckPod = (_m, spec) => {
+function hostPathVolumes(_m: Obj, spec: Obj): CheckFailure | undefined {
   const vols = getArr(spec, 'volumes').filter((v) => getObj(v, 'hostPath') !== undefined).map((v) => getStr(v, 'name'));
   if (vols.length === 0) return undefined;
   return { reason: 'hostPath volumes', detail: `${pluralize('volume', 'volumes', vols.length)} ${joinQuote(vols)}` };
-};
+}
 
-const hostPorts: CheckPod = (_m, spec) => {
+function hostPorts(_m: Obj, spec: Obj): CheckFailure | undefined {
   const bad: string[] = [];
   const ports = new Set<string>();
   for (const c of containers(spec)) {
@@ -193,15 +193,15 @@ const hostPorts: CheckPod = (_m, spec) => {
     reason: 'hostPort',
     detail: `${containersText(bad)} ${pluralize('uses', 'use', bad.length)} ${pluralize('hostPort', 'hostPorts', list.length)} ${list.join(', ')}`,
   };
-};
+}
 
-const privileged: CheckPod = (_m, spec) => {
+function privileged(_m: Obj, spec: Obj): CheckFailure | undefined {
   const bad = containers(spec).filter((c) => sc(c)?.['privileged'] === true);
   if (bad.length === 0) return undefined;
   return { reason: 'privileged', detail: `${containersText(names(bad))} must not set securityContext.privileged=true` };
-};
+}
 
-const procMount: CheckPod = (_m, spec) => {
+function procMount(_m: Obj, spec: Obj): CheckFailure | undefined {
   const bad: string[] = [];
   const types = new Set<string>();
   for (const c of containers(spec)) {
@@ -213,7 +213,7 @@ const procMount: CheckPod = (_m, spec) => {
   }
   if (bad.length === 0) return undefined;
   return { reason: 'procMount', detail: `${containersText(bad)} must not set securityContext.procMount to ${joinQuote(sortedUnique(types))}` };
-};
+}
 
 const ALLOWED_VOLUME_SOURCES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
 /** Restricted volume sources in upstream's order of precedence (and their names in messages). */
@@ -221,7 +221,7 @@ const RESTRICTED_VOLUME_SOURCES = ['hostPath', 'gcePersistentDisk', 'awsElasticB
   'rbd', 'flexVolume', 'cinder', 'cephfs', 'flocker', 'fc', 'azureFile', 'vsphereVolume', 'quobyte', 'azureDisk',
   'photonPersistentDisk', 'portworxVolume', 'scaleIO', 'storageos'];
 
-const restrictedVolumes: CheckPod = (_m, spec) => {
+function restrictedVolumes(_m: Obj, spec: Obj): CheckFailure | undefined {
   const bad: string[] = [];
   const types = new Set<string>();
   for (const v of getArr(spec, 'volumes')) {
@@ -236,9 +236,9 @@ const restrictedVolumes: CheckPod = (_m, spec) => {
     detail: `${pluralize('volume', 'volumes', bad.length)} ${joinQuote(bad)} ${pluralize('uses', 'use', bad.length)} `
       + `${pluralize('restricted volume type', 'restricted volume types', list.length)} ${joinQuote(list)}`,
   };
-};
+}
 
-const runAsNonRoot: CheckPod = (_m, spec) => {
+function runAsNonRoot(_m: Obj, spec: Obj): CheckFailure | undefined {
   const podValue = sc(spec)?.['runAsNonRoot'];
   const podBad = podValue === false;
   const podNonRoot = podValue === true;
@@ -255,14 +255,14 @@ const runAsNonRoot: CheckPod = (_m, spec) => {
   if (bad.length > 0) return { reason: 'runAsNonRoot != true', detail: `${bad.join(' and ')} must not set securityContext.runAsNonRoot=false` };
   if (implicit.length > 0) return { reason: 'runAsNonRoot != true', detail: `pod or ${containersText(implicit)} must set securityContext.runAsNonRoot=true` };
   return undefined;
-};
+}
 
-const runAsUser: CheckPod = (_m, spec) => {
+function runAsUser(_m: Obj, spec: Obj): CheckFailure | undefined {
   const podBad = sc(spec)?.['runAsUser'] === 0;
   const bad = setters(podBad, names(containers(spec).filter((c) => sc(c)?.['runAsUser'] === 0)));
   if (bad.length === 0) return undefined;
   return { reason: 'runAsUser=0', detail: `${bad.join(' and ')} must not set runAsUser=0` };
-};
+}
 
 function seLinuxOptions(allowedTypes: ReadonlySet<string>): CheckPod {
   return (_m, spec) => {
@@ -310,7 +310,7 @@ function validSeccompType(t: string): boolean {
 }
 
 /** Before v1.19 seccomp was set by annotations. */
-const seccompProfileBaselineAnnotations: CheckPod = (meta, spec) => {
+function seccompProfileBaselineAnnotations(meta: Obj, spec: Obj): CheckFailure | undefined {
   const annotations = getMap(meta, 'annotations');
   const valid = (v: string): boolean => v === 'runtime/default' || v === 'docker/default' || v.startsWith('localhost/');
   const bad = new Set<string>();
@@ -323,7 +323,7 @@ const seccompProfileBaselineAnnotations: CheckPod = (meta, spec) => {
   }
   if (bad.size === 0) return undefined;
   return { reason: 'seccompProfile', detail: `forbidden ${pluralize('annotation', 'annotations', bad.size)} ${sortedUnique(bad).join(', ')}` };
-};
+}
 
 /** Seccomp types set on pod and containers; `requireSet` makes an unset profile a failure too. */
 function seccompProfile(requireSet: boolean): CheckPod {
@@ -372,12 +372,12 @@ function sysctls(allowed: readonly string[]): CheckPod {
   };
 }
 
-const windowsHostProcess: CheckPod = (_m, spec) => {
+function windowsHostProcess(_m: Obj, spec: Obj): CheckFailure | undefined {
   const isHost = (o: Obj): boolean => getObj(sc(o), 'windowsOptions')?.['hostProcess'] === true;
   const bad = setters(isHost(spec), names(containers(spec).filter(isHost)));
   if (bad.length === 0) return undefined;
   return { reason: 'hostProcess', detail: `${bad.join(' and ')} must not set securityContext.windowsOptions.hostProcess=true` };
-};
+}
 
 const SELINUX_TYPES_1_0 = new Set(['', 'container_t', 'container_init_t', 'container_kvm_t']);
 const SELINUX_TYPES_1_31 = new Set([...SELINUX_TYPES_1_0, 'container_engine_t']);

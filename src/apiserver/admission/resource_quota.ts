@@ -75,6 +75,10 @@ export class ResourceQuotaAdmission implements AdmissionPlugin {
   /** Drops pending writes the caches now show, or that are too old to still be in flight. */
   #livePending(namespace: string, lister: AdmissionLister): Pending[] {
     const now = Date.now();
+    // Other namespaces' entries only expire; that keeps the ledger small without a timer.
+    for (const [ns, list] of this.#pending) {
+      if (ns !== namespace && list.every((p) => p.expires < now)) this.#pending.delete(ns);
+    }
     const kept = (this.#pending.get(namespace) ?? []).filter((p) => {
       if (p.expires < now) return false;
       const current = lister.get(p.group, p.resource, namespace, p.name);

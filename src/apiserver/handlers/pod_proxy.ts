@@ -4,7 +4,7 @@
 // requests (WebSocket, SPDY) are relayed byte for byte, so the kubelet's answer, 101 or a refusal
 // a client falls back on, reaches the client unchanged (upstream's UpgradeAwareHandler).
 import { request as httpsRequest } from 'node:https';
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -318,7 +318,8 @@ async function handlePodLog(ctx: HandlerContext, dialer: KubeletDialer): Promise
   const opts = podLogQuery(ctx.query, name);
   const pod = await getPod(ctx);
   const container = validateContainer(opts.container, pod);
-  const res = ctx.res;
+  // the HTTP/2 response has the same methods; one type keeps write() callable
+  const res = ctx.res as ServerResponse;
   if ((pod.spec?.nodeName ?? '') === '') {
     // not scheduled: an empty log, as upstream
     res.writeHead(200, { 'Content-Type': 'text/plain' });

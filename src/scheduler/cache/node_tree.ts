@@ -16,20 +16,21 @@ export function zoneKey(node: Node): string {
 export class NodeTree {
   private readonly tree = new Map<string, string[]>();
   private zones: string[] = [];
+  private readonly names = new Set<string>();
   numNodes = 0;
 
   addNode(node: Node): void {
     const zone = zoneKey(node);
     const name = node.metadata?.name ?? '';
+    if (this.names.has(name)) return;
     let names = this.tree.get(zone);
     if (names === undefined) {
       names = [];
       this.tree.set(zone, names);
       this.zones.push(zone);
-    } else if (names.includes(name)) {
-      return;
     }
     names.push(name);
+    this.names.add(name);
     this.numNodes++;
   }
 
@@ -37,9 +38,11 @@ export class NodeTree {
     const zone = zoneKey(node);
     const names = this.tree.get(zone);
     if (names === undefined) return false;
-    const i = names.indexOf(node.metadata?.name ?? '');
+    const name = node.metadata?.name ?? '';
+    const i = names.indexOf(name);
     if (i < 0) return false;
     names.splice(i, 1);
+    this.names.delete(name);
     if (names.length === 0) {
       this.tree.delete(zone);
       this.zones = this.zones.filter((z) => z !== zone);

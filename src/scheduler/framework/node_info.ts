@@ -87,6 +87,8 @@ export class NodeInfo {
   /** spec.unschedulable, kept here so Filter need not reach into the Node object. */
   unschedulable = false;
   pods: PodInfo[] = [];
+  /** pods.length, kept as a field so Filter reads one object per node. */
+  numPods = 0;
   /** Pods with pod affinity or anti-affinity terms of any kind. */
   podsWithAffinity: PodInfo[] = [];
   /** Pods with required anti-affinity terms. */
@@ -126,6 +128,7 @@ export class NodeInfo {
 
   addPodInfo(pi: PodInfo): void {
     this.pods.push(pi);
+    this.numPods = this.pods.length;
     if (pi.hasAffinity) this.podsWithAffinity.push(pi);
     if (pi.requiredAntiAffinityTerms.length > 0) this.podsWithRequiredAntiAffinity.push(pi);
     this.update(pi, 1);
@@ -139,6 +142,7 @@ export class NodeInfo {
     // Order does not matter, so the last pod takes the removed one's place (as upstream).
     this.pods[i] = this.pods[this.pods.length - 1] as PodInfo;
     this.pods.pop();
+    this.numPods = this.pods.length;
     removeFrom(this.podsWithAffinity, uid);
     removeFrom(this.podsWithRequiredAntiAffinity, uid);
     this.update(pi, -1);
@@ -177,6 +181,7 @@ export class NodeInfo {
     this.taints = other.taints;
     this.unschedulable = other.unschedulable;
     this.pods = other.pods.slice();
+    this.numPods = other.numPods;
     this.podsWithAffinity = other.podsWithAffinity.slice();
     this.podsWithRequiredAntiAffinity = other.podsWithRequiredAntiAffinity.slice();
     this.usedPorts = other.usedPorts.size === 0 && this.usedPorts.size === 0 ? this.usedPorts : other.usedPorts.clone();

@@ -129,7 +129,7 @@ function fitsQuickly(req: Resource, nodeInfo: NodeInfo): boolean {
   if (req.scalarResources !== null) return false;
   const alloc = nodeInfo.allocatable;
   const used = nodeInfo.requested;
-  return nodeInfo.pods.length + 1 <= alloc.allowedPodNumber &&
+  return nodeInfo.numPods + 1 <= alloc.allowedPodNumber &&
     req.milliCPU <= alloc.milliCPU - used.milliCPU &&
     req.memory <= alloc.memory - used.memory &&
     req.ephemeralStorage <= alloc.ephemeralStorage - used.ephemeralStorage;
