@@ -43,6 +43,13 @@ export async function bootstrapCluster(opts: BootstrapOptions): Promise<void> {
     await ensure(nsStore, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
   await reconcileBootstrapPolicy(opts.storeFor);
+  const pcStore = opts.storeFor(resourceFor('scheduling.k8s.io', 'v1', 'priorityclasses')!);
+  for (const [name, value, description] of [
+    ['system-node-critical', 2000001000, 'Used for system critical pods that must not be moved from their current node.'],
+    ['system-cluster-critical', 2000000000, 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.'],
+  ] as const) {
+    await ensure(pcStore, '', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value, description, preemptionPolicy: 'PreemptLowerPriority' });
+  }
   const ip = nthAddress(opts.serviceCidr, 1);
   await ensure(opts.storeFor(resourceFor('', 'v1', 'services')!), 'default', {
     apiVersion: 'v1', kind: 'Service',

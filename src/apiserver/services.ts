@@ -68,7 +68,6 @@ export interface ServicesDeps {
 
 /** Builds the services; `storeFor` gives access to other resources' registries (namespaces, services). */
 export function createServices(deps: ServicesDeps): ServerServices {
-  const namespacesInfo = resourceFor('', 'v1', 'namespaces')!;
   const servicesInfo = resourceFor('', 'v1', 'services')!;
   const allocator = new ServiceAllocator({
     serviceCidr: deps.serviceCidr,
@@ -81,7 +80,18 @@ export function createServices(deps: ServicesDeps): ServerServices {
     },
   });
   const chain = new AdmissionChain(deps.admissionPlugins);
-  const lister: AdmissionLister = {
+  const lister: AdmissionLister & { fetch(group: string, resource: string, namespace: string, name: string): Promise<KObject | undefined> } = {
+    // A consistent read for plugins that must not miss an object created a moment ago.
+    async fetch(group, resource, namespace, name) {
+      const info = preferredResource(group, resource);
+      if (!info) return undefined;
+      try {
+        return await deps.storeFor(info).get(namespace, name);
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 404) return undefined;
+        throw e;
+      }
+    },
     list(group, resource, namespace) {
       const info = preferredResource(group, resource);
       if (!info) return [];
@@ -148,21 +158,6 @@ export function createServices(deps: ServicesDeps): ServerServices {
         columnDefinitions: printed.columnDefinitions,
         rows,
       };
-    },
-
-    async checkNamespaceForCreate(namespace: string): Promise<void> {
-      // The namespaces cache answers almost always (as upstream's lifecycle admission uses an
-      // informer); a namespace created a moment ago may not be there yet, so fall back to storage.
-      const nsStore = deps.storeFor(namespacesInfo);
-      await nsStore.cache.start();
-      const ns = nsStore.cache.get(nsStore.key('', namespace))?.obj ?? await nsStore.get('', namespace);
-      const meta = (ns['metadata'] ?? {}) as Record<string, unknown>;
-      const status = (ns['status'] ?? {}) as Record<string, unknown>;
-      if (meta['deletionTimestamp'] || status['phase'] === 'Terminating') {
-        throw new ApiError(403, 'Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`, {
-          causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
-        });
-      }
     },
 
     checkFields(info, obj, mode): string[] {

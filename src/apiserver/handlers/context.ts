@@ -22,8 +22,6 @@ export interface HandlerServices {
   decodeBody(req: Req, body: Buffer, info: ResourceInfo): KObject;
   /** Fails with 400 when an object does not fit its schema's types (as Go's decoder would). */
   checkTyped(info: ResourceInfo, obj: KObject): void;
-  /** Checks a namespace may receive new objects (exists, not terminating). */
-  checkNamespaceForCreate(namespace: string): Promise<void>;
   /** Unknown-field handling per fieldValidation; returns warnings for Warn. */
   checkFields(info: ResourceInfo, obj: KObject, mode: string): string[];
 }

@@ -51,7 +51,6 @@ export async function handleCreate(ctx: HandlerContext): Promise<void> {
   ctx.warnings.push(...ctx.services.checkFields(ctx.info, obj, mode));
   const namespace = ctx.info.namespaced ? ctx.ri.namespace : '';
   checkBodyAgainstRequest(ctx.info, obj, namespace, undefined, groupVersionString(ctx.info.group, ctx.info.version));
-  if (ctx.info.namespaced) await ctx.services.checkNamespaceForCreate(namespace);
   const created = await ctx.store.create(namespace, obj, { dryRun, user: ctx.user, warnings: ctx.warnings, fieldManager: fieldManagerOf(ctx) });
   respondObject(ctx, 201, created);
 }
@@ -66,8 +65,7 @@ export async function handleUpdate(ctx: HandlerContext): Promise<void> {
   const obj = ctx.services.decodeBody(ctx.req, body, ctx.info);
   ctx.warnings.push(...ctx.services.checkFields(ctx.info, obj, mode));
   checkBodyAgainstRequest(ctx.info, obj, ctx.ri.namespace, ctx.ri.name, groupVersionString(ctx.info.group, ctx.info.version));
-  const { obj: out, created } = await ctx.store.update(ctx.ri.namespace, ctx.ri.name, async (current) => {
-    if (current === undefined && ctx.info.namespaced) await ctx.services.checkNamespaceForCreate(ctx.ri.namespace);
+  const { obj: out, created } = await ctx.store.update(ctx.ri.namespace, ctx.ri.name, () => {
     return structuredClone(obj);
   }, { dryRun, subresource: sub, user: ctx.user, warnings: ctx.warnings, fieldManager: fieldManagerOf(ctx) });
   respondObject(ctx, created ? 201 : 200, out);
@@ -125,7 +123,6 @@ async function handleApply(ctx: HandlerContext, body: Buffer, dryRun: boolean, m
   ctx.services.checkTyped(ctx.info, structuredClone(appliedObj));
   ctx.warnings.push(...ctx.services.checkFields(ctx.info, appliedObj, mode));
   const { obj: out, created } = await ctx.store.update(ctx.ri.namespace, ctx.ri.name, async (current) => {
-    if (current === undefined && ctx.info.namespaced) await ctx.services.checkNamespaceForCreate(ctx.ri.namespace);
     const live = current ? structuredClone(current) : undefined;
     if (live) delete (live['metadata'] as Record<string, unknown>)['resourceVersion'];
     const result = applyFields({

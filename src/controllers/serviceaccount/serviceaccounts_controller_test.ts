@@ -1,0 +1,62 @@
+// Unit tests of the ServiceAccounts controller: namespaces and ServiceAccounts go straight into the
+// informer caches, API writes are recorded by a RestClient whose request() never leaves the process.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeClock } from '../../client/clock.ts';
+import { FakeRecorder } from '../../client/fake_recorder.ts';
+import { SharedInformerFactory } from '../../client/informer_factory.ts';
+import { RestClient, type RequestOptions } from '../../client/rest_client.ts';
+import type { ControllerContext } from '../registry.ts';
+import { ServiceAccountsController } from './serviceaccounts_controller.ts';
+
+class RecordingClient extends RestClient {
+  readonly calls: { method: string; path: string; body: unknown }[] = [];
+  constructor() {
+    super({ server: 'https://127.0.0.1:1' });
+  }
+  override async request<T>(opts: RequestOptions): Promise<T> {
+    this.calls.push({ method: opts.method, path: opts.path, body: opts.body });
+    return opts.body as T;
+  }
+}
+
+function setup(): { c: ServiceAccountsController; api: RecordingClient } {
+  const api = new RecordingClient();
+  const clock = new FakeClock();
+  const ctx: ControllerContext = {
+    client: api, informers: new SharedInformerFactory(api), recorder: () => new FakeRecorder(), clock,
+    options: { clusterCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16', rootCaPem: '' },
+  };
+  return { c: new ServiceAccountsController(ctx), api };
+}
+
+describe('ServiceAccounts controller', () => {
+  test('creates the default ServiceAccount in an active namespace', async () => {
+    const { c, api } = setup();
+    c.namespaces.indexer.add({ metadata: { name: 'team' }, status: { phase: 'Active' } });
+    await c.sync('team');
+    assert.equal(api.calls.length, 1);
+    assert.equal(api.calls[0]!.method, 'POST');
+    assert.equal(api.calls[0]!.path, '/api/v1/namespaces/team/serviceaccounts');
+    assert.equal((api.calls[0]!.body as { metadata: { name: string } }).metadata.name, 'default');
+    await c.dispose();
+  });
+
+  test('leaves a namespace that already has one alone', async () => {
+    const { c, api } = setup();
+    c.namespaces.indexer.add({ metadata: { name: 'team' }, status: { phase: 'Active' } });
+    c.serviceAccounts.indexer.add({ metadata: { name: 'default', namespace: 'team' } });
+    await c.sync('team');
+    assert.deepEqual(api.calls, []);
+    await c.dispose();
+  });
+
+  test('skips terminating and unknown namespaces', async () => {
+    const { c, api } = setup();
+    c.namespaces.indexer.add({ metadata: { name: 'old' }, status: { phase: 'Terminating' } });
+    await c.sync('old');
+    await c.sync('missing');
+    assert.deepEqual(api.calls, []);
+    await c.dispose();
+  });
+});
