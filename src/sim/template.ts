@@ -106,7 +106,14 @@ function compileIf(o: Record<string, unknown>, where: string): Template {
 }
 
 function compileObject(o: Record<string, unknown>, where: string): Template {
-  if ('$each' in o) return compileEach(o, where);
+  if ('$each' in o) {
+    // As a field value, an empty list is left out (as the API server omits empty lists).
+    const each = compileEach(o, where);
+    return (env) => {
+      const r = each(env);
+      return r.length > 0 ? r : undefined;
+    };
+  }
   if ('$if' in o) return compileIf(o, where);
   for (const k of Object.keys(o)) if (DIRECTIVES.has(k) && k !== '$merge') throw new TemplateError(where, `${k} without its directive`);
   let base: Template | undefined;

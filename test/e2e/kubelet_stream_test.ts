@@ -131,6 +131,7 @@ describe('kubelet streaming through the API server (root, real containerd)', { t
     };
     await run('c', 'echo err1 >&2; sleep 0.3; echo line1; echo line2; mkdir -p /www; echo hello-from-httpd > /www/index.html; exec httpd -f -p 8080 -h /www');
     await run('ticker', 'sleep 1; for i in 1 2 3 4 5; do echo tick $i; sleep 0.2; done');
+    await run('talker', 'i=0; while true; do i=$((i+1)); echo hello $i; sleep 0.2; done');
 
     // the API server and the kubelet, sharing the cluster CA
     ts = await startTestServer();
@@ -151,23 +152,22 @@ describe('kubelet streaming through the API server (root, real containerd)', { t
       status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: 'n1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } },
     };
     assert.equal((await ts.request('POST', '/api/v1/nodes', { body: JSON.stringify(node) })).status, 201);
-    const containers = [{ name: 'c', image: TEST_IMAGE }, { name: 'ticker', image: TEST_IMAGE }];
+    const containers = [{ name: 'c', image: TEST_IMAGE }, { name: 'ticker', image: TEST_IMAGE }, { name: 'talker', image: TEST_IMAGE }];
     const running = (name: string): Record<string, unknown> => ({
       name, image: TEST_IMAGE, imageID: '', ready: true, restartCount: 0, started: true, containerID: `containerd://${name}`,
       state: { running: { startedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') } },
     });
-    await createPod(POD, containers, { phase: 'Running', containerStatuses: [running('c'), running('ticker')] }, POD_UID);
+    await createPod(POD, containers, { phase: 'Running', containerStatuses: [running('c'), running('ticker'), running('talker')] });
     await createPod('pending', [{ name: 'c', image: TEST_IMAGE }], {
       phase: 'Pending', containerStatuses: [{ name: 'c', image: TEST_IMAGE, imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }],
     });
     await waitFor('the first log lines', () => readFileSync(join(logDirectory, 'c/0.log'), 'utf8').includes('line2'));
   });
 
-  async function createPod(name: string, containers: object[], status: object, uid?: string): Promise<void> {
+  async function createPod(name: string, containers: object[], status: object): Promise<void> {
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS }, spec: { nodeName: 'n1', containers } };
     const created = await ts.request('POST', `/api/v1/namespaces/${NS}/pods`, { body: JSON.stringify(pod) });
     assert.equal(created.status, 201, created.body);
-    void uid;
     const patched = await ts.request('PATCH', `/api/v1/namespaces/${NS}/pods/${name}/status`, {
       body: JSON.stringify({ status }), headers: { 'Content-Type': 'application/merge-patch+json' },
     });
@@ -228,7 +228,7 @@ describe('kubelet streaming through the API server (root, real containerd)', { t
     assert.match(prev.stderr, /previous terminated container "c" in pod "web" not found/);
     const raw = await ts.request('GET', `/api/v1/namespaces/${NS}/pods/${POD}/log`);
     assert.equal(raw.status, 400);
-    assert.match(raw.json<{ message: string }>().message, /^a container name must be specified for pod web, choose one of: \[c ticker\]$/);
+    assert.match(raw.json<{ message: string }>().message, /^a container name must be specified for pod web, choose one of: \[c ticker talker\]$/);
     const bad = await ts.request('GET', `/api/v1/namespaces/${NS}/pods/${POD}/log?container=c&tailLines=-1`);
     assert.equal(bad.status, 422);
     assert.equal(bad.json<{ message: string }>().message, 'PodLogOptions "web" is invalid: tailLines: Invalid value: -1: must be greater than or equal to 0');
@@ -240,8 +240,6 @@ describe('kubelet streaming through the API server (root, real containerd)', { t
 
   test('kubectl exec: output, exit codes, stdin, a terminal', async () => {
     const hi = await ts.kubectl(['exec', POD, '-c', 'c', '--', 'echo', 'hi']);
-    const dbg = await ts.kubectl(['exec', '-v=8', POD, '-c', 'c', '--', 'echo', 'hi']);
-    process.stderr.write('EXLOG ' + dbg.stderr.split('\n').filter((l) => /101|Upgrade|rotocol|fallback|Response Status/i.test(l)).join('\nEXLOG ') + '\n');
     assert.deepEqual([hi.code, hi.stdout], [0, 'hi\n'], hi.stderr);
     const three = await ts.kubectl(['exec', POD, '-c', 'c', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
     assert.equal(three.code, 3);
@@ -271,6 +269,26 @@ describe('kubelet streaming through the API server (root, real containerd)', { t
     assert.match(tty.out, /tty-ok/);
   });
 
+  test('kubectl attach streams a running container\'s output', async () => {
+    const child = spawn('kubectl', ['--kubeconfig', ts.kubeconfig, '--cache-dir', join(ts.dir, 'kubectl-cache'), 'attach', POD, '-c', 'talker'], {
+      env: { ...process.env, HOME: ts.dir }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      const lines = await waitFor('two attached lines', () => {
+        const got = out.split('\n').filter((l) => /^hello \d+$/.test(l));
+        return got.length >= 2 ? got : undefined;
+      });
+      assert.equal(Number(lines[1]!.split(' ')[1]), Number(lines[0]!.split(' ')[1]) + 1, out);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+
   test('kubectl cp copies into the pod and back out', async () => {
     const src = join(work, 'in.txt');
     writeFileSync(src, 'payload ' + 'x'.repeat(100_000) + '\n');
@@ -285,7 +303,7 @@ describe('kubelet streaming through the API server (root, real containerd)', { t
   });
 
   test('kubectl port-forward reaches busybox httpd', async () => {
-    const child = spawn('kubectl', ['--kubeconfig', ts.kubeconfig, '--cache-dir', join(ts.dir, 'kubectl-cache'), 'port-forward', '-v=8', `pod/${POD}`, ':8080'], {
+    const child = spawn('kubectl', ['--kubeconfig', ts.kubeconfig, '--cache-dir', join(ts.dir, 'kubectl-cache'), 'port-forward', '-v=4', `pod/${POD}`, ':8080'], {
       env: { ...process.env, HOME: ts.dir }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise((r) => child.once('exit', r));
@@ -299,7 +317,9 @@ describe('kubelet streaming through the API server (root, real containerd)', { t
       });
       assert.equal(await httpGet(port), 'hello-from-httpd\n');
       assert.equal(await httpGet(port), 'hello-from-httpd\n', 'a second connection over the same tunnel');
-      process.stderr.write('PFLOG ' + out.split('\n').filter((l) => /101|Upgrade|rotocol|fallback|Response Status/i.test(l)).join('\nPFLOG ') + '\n');
+      // kubectl's first choice, SPDY tunneled in a WebSocket, was taken: no fallback to plain SPDY
+      assert.match(out, /negotiated protocol: portforward\.k8s\.io/);
+      assert.doesNotMatch(out, /fallback/);
     } finally {
       child.kill('SIGTERM');
       await exited;

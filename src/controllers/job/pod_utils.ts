@@ -1,24 +1,14 @@
-// Pod predicates and orderings the Job controller shares with upstream's controller_utils: active,
-// terminating, ready, the "delete this one first" ranking (controller.ActivePods) and when a pod
-// finished. Private to job/ until controller_utils.ts offers the same.
+// Pod predicates the Job controller needs beyond controller_utils.ts: terminating, the plain
+// ActivePods deletion order (Jobs do not rank by co-located pods or deletion cost) and when a pod
+// finished, for backoff.
 import type { Pod } from '../../api/types/core_v1.ts';
 import { parseTime } from '../../client/clock.ts';
-
-/** Not finished and not being deleted (controller.IsPodActive). */
-export function isPodActive(p: Pod): boolean {
-  const phase = p.status?.phase;
-  return phase !== 'Succeeded' && phase !== 'Failed' && !p.metadata?.deletionTimestamp;
-}
+import { isPodReady } from '../controller_utils.ts';
 
 /** Being deleted but not finished (controller.IsPodTerminating). */
 export function isPodTerminating(p: Pod): boolean {
   const phase = p.status?.phase;
   return phase !== 'Succeeded' && phase !== 'Failed' && !!p.metadata?.deletionTimestamp;
-}
-
-/** The Ready condition is True (podutil.IsPodReady). */
-export function isPodReady(p: Pod): boolean {
-  return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
 function readyTime(p: Pod): number {

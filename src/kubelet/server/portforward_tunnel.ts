@@ -101,6 +101,8 @@ export async function tunnelPortForward(req: IncomingMessage, client: Socket, he
   const spdyProtocols = offered.map((p) => p.slice(TUNNEL_PROTOCOL_PREFIX.length));
   const backend = await dialHttp(target);
   backend.setNoDelay(true);
+  // a client gone while the runtime answers takes the runtime connection with it
+  client.once('close', () => backend.destroy());
   backend.write(requestHead('POST', [], target, {
     Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': spdyProtocols.join(', '),
   }));
@@ -117,12 +119,15 @@ export async function tunnelPortForward(req: IncomingMessage, client: Socket, he
     client.write(resp.rest);
     backend.resume();
     backend.pipe(client);
-    client.on('close', () => backend.destroy());
     return;
   }
   const chosen = TUNNEL_PROTOCOL_PREFIX + (resp.headers.get('x-stream-protocol-version') ?? spdyProtocols[0] ?? '');
   const ws = await new Promise<WebSocket>((resolve) => {
-    const forReq = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false, handleProtocols: () => chosen });
+    // ws rejects subprotocols that are not RFC 6455 tokens ("/" is not a token character), so
+    // it must not see the offer; the chosen subprotocol is added to its 101 response instead.
+    delete req.headers['sec-websocket-protocol'];
+    const forReq = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false });
+    forReq.once('headers', (headers: string[]) => headers.push(`Sec-WebSocket-Protocol: ${chosen}`));
     forReq.handleUpgrade(req, client, head, (w) => {
       forReq.close();
       resolve(w);

@@ -21,9 +21,23 @@ export class Snapshot implements SharedLister, NodeInfoLister {
   static fromObjects(pods: readonly Pod[], nodes: readonly Node[]): Snapshot {
     const s = new Snapshot();
     const byName = new Map<string, NodeInfo>();
+    // Image states as the cache computes them: per image name, its size and how many nodes have it.
+    const images = new Map<string, { size: number; numNodes: number }>();
+    for (const n of nodes) {
+      for (const img of n.status?.images ?? []) {
+        for (const name of img.names ?? []) {
+          const st = images.get(name) ?? { size: img.sizeBytes ?? 0, numNodes: 0 };
+          st.numNodes++;
+          images.set(name, st);
+        }
+      }
+    }
     for (const n of nodes) {
       const ni = new NodeInfo();
       ni.setNode(n);
+      const own = new Map<string, { size: number; numNodes: number }>();
+      for (const img of n.status?.images ?? []) for (const name of img.names ?? []) own.set(name, images.get(name)!);
+      ni.imageStates = own;
       byName.set(ni.name, ni);
     }
     for (const p of pods) {

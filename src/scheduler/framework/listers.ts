@@ -5,6 +5,7 @@
 import type { ReplicaSet, StatefulSet } from '../../api/types/apps_v1.ts';
 import type { Namespace, PersistentVolume, PersistentVolumeClaim, Pod, ReplicationController, Service } from '../../api/types/core_v1.ts';
 import type { PodDisruptionBudget } from '../../api/types/policy_v1.ts';
+import type { ObjectMeta } from '../../api/types/meta_v1.ts';
 import type { StorageClass } from '../../api/types/storage_v1.ts';
 
 /** The listers plugins read (informer caches in the wiring). */
@@ -24,7 +25,7 @@ export interface ClusterListers {
   pod(namespace: string, name: string): Pod | undefined;
 }
 
-type Named = { metadata?: { name?: string; namespace?: string } };
+type Named = { metadata?: ObjectMeta };
 
 function key(ns: string | undefined, name: string | undefined): string {
   return `${ns ?? ''}/${name ?? ''}`;

@@ -1,0 +1,451 @@
+// Helpers every workload controller shares (pkg/controller/controller_utils.go and
+// controller_ref_manager.go): pod control (create from a template, delete, patch), the deletion
+// ranking of active pods, readiness/availability, adoption and release by selector, slow start.
+import type { Pod, PodCondition, PodTemplateSpec } from '../api/types/core_v1.ts';
+import type { ObjectMeta, OwnerReference } from '../api/types/meta_v1.ts';
+import { matches, type Selector } from '../api/labels.ts';
+import { hasStatusCause, isNotFound } from '../client/api_errors.ts';
+import { parseTime } from '../client/clock.ts';
+import type { EventRecorder } from '../client/events.ts';
+import { controllerRefOf } from '../client/indexer.ts';
+import type { RestClient } from '../client/rest_client.ts';
+import type { KubeObject } from '../client/resource_client.ts';
+import { resourceDescriptor } from '../client/resource_descriptor.ts';
+
+export { computeHash } from './deep_hash.ts';
+
+/** Upstream's burst of creations/deletions per sync (BurstReplicas). */
+export const BURST_REPLICAS = 500;
+/** First batch of a slow start (SlowStartInitialBatchSize). */
+export const SLOW_START_INITIAL_BATCH_SIZE = 1;
+
+/** Event reasons of pod control. */
+export const FailedCreatePodReason = 'FailedCreate';
+export const SuccessfulCreatePodReason = 'SuccessfulCreate';
+export const FailedDeletePodReason = 'FailedDelete';
+export const SuccessfulDeletePodReason = 'SuccessfulDelete';
+
+/** The Status cause the API server sets when a namespace is being terminated. */
+export const NamespaceTerminatingCause = 'NamespaceTerminating';
+
+/** A group/version/kind as ownerReferences spell it. */
+export interface ControllerKind {
+  readonly apiVersion: string;
+  readonly kind: string;
+}
+
+/** What controllers do to pods (controller.PodControlInterface); fakes implement it in unit tests. */
+export interface PodControl {
+  /** Creates a pod from `template` owned by `controllerRef`; `owner` receives the events. */
+  createPods(namespace: string, template: PodTemplateSpec, owner: KubeObject, controllerRef: OwnerReference): Promise<void>;
+  /** Same, with an explicit generateName (Jobs use it for indexed pods). */
+  createPodsWithGenerateName(namespace: string, template: PodTemplateSpec, owner: KubeObject, controllerRef: OwnerReference, generateName: string): Promise<void>;
+  deletePod(namespace: string, name: string, owner: KubeObject): Promise<void>;
+  /** Strategic merge patch of a pod. */
+  patchPod(namespace: string, name: string, patch: unknown): Promise<void>;
+}
+
+const PODS = resourceDescriptor('v1', 'pods');
+
+/** PodControl over the API (RealPodControl), recording upstream's events on the owner. */
+export class RealPodControl implements PodControl {
+  #client: RestClient;
+  #recorder: EventRecorder;
+
+  constructor(client: RestClient, recorder: EventRecorder) {
+    this.#client = client;
+    this.#recorder = recorder;
+  }
+
+  createPods(namespace: string, template: PodTemplateSpec, owner: KubeObject, controllerRef: OwnerReference): Promise<void> {
+    return this.createPodsWithGenerateName(namespace, template, owner, controllerRef, '');
+  }
+
+  async createPodsWithGenerateName(namespace: string, template: PodTemplateSpec, owner: KubeObject, controllerRef: OwnerReference, generateName: string): Promise<void> {
+    validateControllerRef(controllerRef);
+    const pod = getPodFromTemplate(template, owner, controllerRef);
+    if (generateName) pod.metadata!.generateName = generateName;
+    if (Object.keys(pod.metadata?.labels ?? {}).length === 0) throw new Error('unable to create pods, no labels');
+    let created: Pod;
+    try {
+      created = await this.#client.resource<Pod>(PODS, namespace).create(pod);
+    } catch (err) {
+      // Only report when the namespace is not going away: every create would fail then.
+      if (!hasStatusCause(err, NamespaceTerminatingCause)) {
+        this.#recorder.eventf(owner, 'Warning', FailedCreatePodReason, 'Error creating: %v', errMessage(err));
+      }
+      throw err;
+    }
+    this.#recorder.eventf(owner, 'Normal', SuccessfulCreatePodReason, 'Created pod: %v', created.metadata?.name ?? '');
+  }
+
+  async deletePod(namespace: string, name: string, owner: KubeObject): Promise<void> {
+    try {
+      await this.#client.resource<Pod>(PODS, namespace).delete(name);
+    } catch (err) {
+      if (isNotFound(err)) throw err;
+      this.#recorder.eventf(owner, 'Warning', FailedDeletePodReason, 'Error deleting: %v', errMessage(err));
+      throw new Error(`unable to delete pods: ${errMessage(err)}`, { cause: err });
+    }
+    this.#recorder.eventf(owner, 'Normal', SuccessfulDeletePodReason, 'Deleted pod: %v', name);
+  }
+
+  async patchPod(namespace: string, name: string, patch: unknown): Promise<void> {
+    await this.#client.resource<Pod>(PODS, namespace).patch(name, 'strategic', patch);
+  }
+}
+
+/** Records calls instead of making them (controller.FakePodControl), for unit tests. */
+export class FakePodControl implements PodControl {
+  readonly templates: PodTemplateSpec[] = [];
+  readonly controllerRefs: OwnerReference[] = [];
+  readonly deletePodNames: string[] = [];
+  readonly patches: { namespace: string; name: string; patch: unknown }[] = [];
+  /** When set, every call fails with it (after being counted, as upstream's fake does). */
+  err: Error | undefined;
+  /** Creations beyond this many fail (CreateLimit); 0 means no limit. */
+  createLimit = 0;
+  createCallCount = 0;
+
+  async createPods(_ns: string, template: PodTemplateSpec, _owner: KubeObject, controllerRef: OwnerReference): Promise<void> {
+    this.createCallCount++;
+    if (this.createLimit !== 0 && this.createCallCount > this.createLimit) throw new Error(`not creating pod, limit ${this.createLimit} already reached (create call ${this.createCallCount})`);
+    this.templates.push(template);
+    this.controllerRefs.push(controllerRef);
+    if (this.err) throw this.err;
+  }
+
+  createPodsWithGenerateName(ns: string, template: PodTemplateSpec, owner: KubeObject, controllerRef: OwnerReference): Promise<void> {
+    return this.createPods(ns, template, owner, controllerRef);
+  }
+
+  async deletePod(_ns: string, name: string): Promise<void> {
+    this.deletePodNames.push(name);
+    if (this.err) throw this.err;
+  }
+
+  async patchPod(namespace: string, name: string, patch: unknown): Promise<void> {
+    this.patches.push({ namespace, name, patch });
+    if (this.err) throw this.err;
+  }
+
+  clear(): void {
+    this.templates.length = 0;
+    this.controllerRefs.length = 0;
+    this.deletePodNames.length = 0;
+    this.patches.length = 0;
+    this.createCallCount = 0;
+  }
+}
+
+function validateControllerRef(ref: OwnerReference): void {
+  if (!ref.apiVersion) throw new Error('controllerRef has empty APIVersion');
+  if (!ref.kind) throw new Error('controllerRef has empty Kind');
+  if (ref.controller !== true) throw new Error('controllerRef.Controller is not set to true');
+  if (ref.blockOwnerDeletion !== true) throw new Error('controllerRef.BlockOwnerDeletion is not set');
+}
+
+/** The pod a controller creates from its template (GetPodFromTemplate). */
+export function getPodFromTemplate(template: PodTemplateSpec, owner: KubeObject, controllerRef: OwnerReference | undefined): Pod {
+  const tm = template.metadata ?? {};
+  const metadata: ObjectMeta = { generateName: podsPrefix(owner.metadata?.name ?? '') };
+  if (tm.labels && Object.keys(tm.labels).length > 0) metadata.labels = { ...tm.labels };
+  if (tm.annotations && Object.keys(tm.annotations).length > 0) metadata.annotations = { ...tm.annotations };
+  if (tm.finalizers && tm.finalizers.length > 0) metadata.finalizers = [...tm.finalizers];
+  if (controllerRef) metadata.ownerReferences = [{ ...controllerRef }];
+  return { apiVersion: 'v1', kind: 'Pod', metadata, spec: structuredClone(template.spec ?? { containers: [] }) };
+}
+
+/** "<name>-", or the bare name when the dash would make an invalid prefix (getPodsPrefix). */
+function podsPrefix(controllerName: string): string {
+  const prefix = `${controllerName}-`;
+  // ValidatePodName with prefix=true masks the trailing dash, then checks a DNS subdomain.
+  return prefix.length > 253 ? controllerName : prefix;
+}
+
+/** A controller ownerReference to `owner` (metav1.NewControllerRef). */
+export function newControllerRef(owner: KubeObject, kind: ControllerKind): OwnerReference {
+  return {
+    apiVersion: kind.apiVersion,
+    kind: kind.kind,
+    name: owner.metadata?.name ?? '',
+    uid: owner.metadata?.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+/** "namespace/name" of a pod (controller.PodKey). */
+export function podKey(pod: KubeObject): string {
+  return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+}
+
+// ---- Pod readiness (pkg/api/v1/pod).
+
+/** The pod's Ready condition, if any. */
+export function getPodReadyCondition(pod: Pod): PodCondition | undefined {
+  return pod.status?.conditions?.find((c) => c.type === 'Ready');
+}
+
+/** True when the Ready condition is True (podutil.IsPodReady). */
+export function isPodReady(pod: Pod): boolean {
+  return getPodReadyCondition(pod)?.status === 'True';
+}
+
+/** Ready for at least minReadySeconds as of `nowMs` (podutil.IsPodAvailable). */
+export function isPodAvailable(pod: Pod, minReadySeconds: number, nowMs: number): boolean {
+  if (!isPodReady(pod)) return false;
+  if (!minReadySeconds) return true;
+  const since = parseTime(getPodReadyCondition(pod)?.lastTransitionTime);
+  return since !== undefined && since + minReadySeconds * 1000 < nowMs;
+}
+
+/** Not finished and not being deleted (controller.IsPodActive). */
+export function isPodActive(pod: Pod): boolean {
+  const phase = pod.status?.phase;
+  return phase !== 'Succeeded' && phase !== 'Failed' && !pod.metadata?.deletionTimestamp;
+}
+
+/** The active pods (controller.FilterActivePods). */
+export function filterActivePods(pods: readonly Pod[]): Pod[] {
+  return pods.filter(isPodActive);
+}
+
+// ---- Deletion ranking (ActivePodsWithRanks, with PodDeletionCost and LogarithmicScaleDown on).
+
+const PHASE_ORDINAL: Readonly<Record<string, number>> = { Pending: 0, Unknown: 1, Running: 2 };
+
+/** Annotation ranking pods for deletion (lower cost goes first). */
+export const PodDeletionCostAnnotation = 'controller.kubernetes.io/pod-deletion-cost';
+
+function deletionCost(pod: Pod): number {
+  const v = pod.metadata?.annotations?.[PodDeletionCostAnnotation];
+  if (v === undefined || !/^[+-]?\d+$/.test(v.trim())) return 0;
+  const n = Number(v.trim());
+  return n >= -2147483648 && n <= 2147483647 ? n : 0;
+}
+
+function podReadyTime(pod: Pod): number | undefined {
+  if (!isPodReady(pod)) return undefined;
+  return parseTime(getPodReadyCondition(pod)?.lastTransitionTime);
+}
+
+function maxContainerRestarts(pod: Pod): number {
+  let max = 0;
+  for (const c of pod.status?.containerStatuses ?? []) max = Math.max(max, c.restartCount ?? 0);
+  return max;
+}
+
+/** t1 after t2, a missing time counting as earliest-first (afterOrZero). */
+function afterOrZero(t1: number | undefined, t2: number | undefined): boolean {
+  if (!t1 || !t2) return !t1;
+  return t1 > t2;
+}
+
+function logarithmicRankDiff(t1: number, t2: number, now: number): number {
+  // Durations in nanoseconds, as upstream takes log2 of time.Duration.
+  const d1 = (now - t1) * 1e6;
+  const d2 = (now - t2) * 1e6;
+  const r1 = d1 > 0 ? Math.floor(Math.log2(d1)) : -1;
+  const r2 = d2 > 0 ? Math.floor(Math.log2(d2)) : -1;
+  return r1 - r2;
+}
+
+function compareTimes(a: Pod, b: Pod, ta: number | undefined, tb: number | undefined, now: number): boolean {
+  if (!now || !ta || !tb) return afterOrZero(ta, tb);
+  const diff = logarithmicRankDiff(ta, tb, now);
+  if (diff === 0) return (a.metadata?.uid ?? '') < (b.metadata?.uid ?? '');
+  return diff < 0;
+}
+
+/**
+ * True when `a` should be deleted before `b` (ActivePodsWithRanks.Less): unassigned, then pending
+ * < unknown < running, not ready, lower deletion cost, more co-located pods (rank), ready more
+ * recently, more restarts, created more recently.
+ */
+export function lessForDeletion(a: Pod, rankA: number, b: Pod, rankB: number, nowMs: number): boolean {
+  const na = a.spec?.nodeName ?? '', nb = b.spec?.nodeName ?? '';
+  if (na !== nb && (na === '' || nb === '')) return na === '';
+  const pa = PHASE_ORDINAL[a.status?.phase ?? ''] ?? 0, pb = PHASE_ORDINAL[b.status?.phase ?? ''] ?? 0;
+  if (pa !== pb) return pa < pb;
+  const ra = isPodReady(a), rb = isPodReady(b);
+  if (ra !== rb) return !ra;
+  const ca = deletionCost(a), cb = deletionCost(b);
+  if (ca !== cb) return ca < cb;
+  if (rankA !== rankB) return rankA > rankB;
+  if (ra && rb) {
+    const ta = podReadyTime(a), tb = podReadyTime(b);
+    if (ta !== tb) return compareTimes(a, b, ta, tb, nowMs);
+  }
+  const xa = maxContainerRestarts(a), xb = maxContainerRestarts(b);
+  if (xa !== xb) return xa > xb;
+  const ctA = parseTime(a.metadata?.creationTimestamp), ctB = parseTime(b.metadata?.creationTimestamp);
+  if (ctA !== ctB) return compareTimes(a, b, ctA, ctB, nowMs);
+  return false;
+}
+
+/** Sorts pods (with their ranks) so the ones to delete first come first; returns a new array. */
+export function sortPodsForDeletion(pods: readonly Pod[], ranks: readonly number[], nowMs: number): Pod[] {
+  const idx = pods.map((_, i) => i);
+  // Array.prototype.sort is stable; a strict weak order from Less gives upstream's order for distinct pods.
+  idx.sort((i, j) => {
+    if (lessForDeletion(pods[i]!, ranks[i]!, pods[j]!, ranks[j]!, nowMs)) return -1;
+    if (lessForDeletion(pods[j]!, ranks[j]!, pods[i]!, ranks[i]!, nowMs)) return 1;
+    return 0;
+  });
+  return idx.map((i) => pods[i]!);
+}
+
+/** Ranks each pod by the number of active `related` pods on its node (getPodsRankedByRelatedPodsOnSameNode). */
+export function ranksByRelatedPodsOnSameNode(pods: readonly Pod[], related: readonly Pod[]): number[] {
+  const onNode = new Map<string, number>();
+  for (const p of related) {
+    if (!isPodActive(p)) continue;
+    const n = p.spec?.nodeName ?? '';
+    onNode.set(n, (onNode.get(n) ?? 0) + 1);
+  }
+  return pods.map((p) => onNode.get(p.spec?.nodeName ?? '') ?? 0);
+}
+
+// ---- Slow start.
+
+/**
+ * Calls `fn` `count` times in batches of 1, 2, 4 … (concurrently within a batch); stops after the
+ * first batch with a failure. Returns the number of successes and the first error (slowStartBatch).
+ */
+export async function slowStartBatch(count: number, initialBatchSize: number, fn: () => Promise<void>): Promise<{ successes: number; error?: unknown }> {
+  let remaining = count;
+  let successes = 0;
+  for (let batch = Math.min(remaining, initialBatchSize); batch > 0; batch = Math.min(2 * batch, remaining)) {
+    const results = await Promise.allSettled(Array.from({ length: batch }, () => fn()));
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    successes += batch - failures.length;
+    if (failures.length > 0) return { successes, error: failures[0]!.reason };
+    remaining -= batch;
+  }
+  return { successes };
+}
+
+// ---- Adoption and release (ControllerRefManager).
+
+/** How a controller claims dependents of one kind. */
+export interface ClaimOptions<T extends KubeObject> {
+  /** The owner (needs metadata.uid, name, namespace, deletionTimestamp). */
+  readonly controller: KubeObject;
+  readonly controllerKind: ControllerKind;
+  readonly selector: Selector;
+  /** Throws when the owner may not adopt (e.g. it has just been deleted); called at most once. */
+  readonly canAdopt: () => Promise<void>;
+  /** Strategic merge patch of a dependent. */
+  readonly patch: (obj: T, patch: unknown) => Promise<void>;
+  /** Extra conditions a dependent must meet to be claimed (besides the selector). */
+  readonly filters?: readonly ((obj: T) => boolean)[];
+}
+
+/** Adoption patch: make `controller` the controller owner of the dependent `uid`. */
+export function ownerRefControllerPatch(controller: KubeObject, kind: ControllerKind, uid: string): unknown {
+  return { metadata: { ownerReferences: [newControllerRef(controller, kind)], uid } };
+}
+
+/** Release patch: drop the ownerReferences with these owner UIDs from the dependent `uid`. */
+export function deleteOwnerRefPatch(dependentUid: string, ...ownerUids: string[]): unknown {
+  return { metadata: { ownerReferences: ownerUids.map((u) => ({ $patch: 'delete', uid: u })), uid: dependentUid } };
+}
+
+/**
+ * Adopts orphans matching the selector, releases owned objects that no longer match, and
+ * returns the objects the controller owns afterwards (ClaimPods / ClaimReplicaSets). Throws an
+ * AggregateError (after trying all) when some adoption or release failed.
+ */
+export async function claimObjects<T extends KubeObject>(objs: readonly T[], opts: ClaimOptions<T>): Promise<T[]> {
+  const uid = opts.controller.metadata?.uid;
+  const ownerDeleting = Boolean(opts.controller.metadata?.deletionTimestamp);
+  let canAdoptResult: Promise<void> | undefined;
+  const match = (o: T): boolean => matches(opts.selector, o.metadata?.labels) && (opts.filters ?? []).every((f) => f(o));
+  const claimed: T[] = [];
+  const errors: unknown[] = [];
+  await Promise.all(objs.map(async (obj) => {
+    const ref = controllerRefOf(obj);
+    try {
+      if (ref) {
+        if (ref.uid !== uid) return;
+        if (match(obj)) {
+          claimed.push(obj);
+          return;
+        }
+        if (ownerDeleting) return;
+        await opts.patch(obj, deleteOwnerRefPatch(obj.metadata?.uid ?? '', uid ?? ''));
+        return;
+      }
+      if (ownerDeleting || !match(obj) || obj.metadata?.deletionTimestamp) return;
+      const ns = opts.controller.metadata?.namespace;
+      if (ns && ns !== obj.metadata?.namespace) return;
+      canAdoptResult ??= opts.canAdopt();
+      await canAdoptResult;
+      await opts.patch(obj, ownerRefControllerPatch(opts.controller, opts.controllerKind, obj.metadata?.uid ?? ''));
+      claimed.push(obj);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      errors.push(err);
+    }
+  }));
+  if (errors.length > 0) throw errors.length === 1 ? errors[0] : new AggregateError(errors, errors.map(errMessage).join(', '));
+  // Keep the input order (the Promise.all above finishes in any order).
+  const set = new Set(claimed);
+  return objs.filter((o) => set.has(o));
+}
+
+/**
+ * canAdopt for claimObjects (RecheckDeletionTimestamp): re-reads the owner uncached and refuses
+ * when it is gone, replaced (another UID) or being deleted.
+ */
+export function recheckDeletionTimestamp(getFresh: () => Promise<KubeObject>, owner: KubeObject, kind: string): () => Promise<void> {
+  return async () => {
+    const fresh = await getFresh();
+    const m = owner.metadata ?? {};
+    if (fresh.metadata?.uid !== m.uid) {
+      throw new Error(`original ${kind} ${m.namespace ?? ''}/${m.name ?? ''} is gone: got uid ${fresh.metadata?.uid ?? ''}, wanted ${m.uid ?? ''}`);
+    }
+    if (fresh.metadata?.deletionTimestamp) {
+      throw new Error(`${m.namespace ?? ''}/${m.name ?? ''} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
+    }
+  };
+}
+
+/** Message of any thrown value. */
+export function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+// ---- Workers.
+
+/** What a worker needs from its queue (a RateLimitingQueue of keys). */
+export interface WorkerQueue {
+  get(): Promise<string | undefined>;
+  done(key: string): void;
+  forget(key: string): void;
+  addRateLimited(key: string): void;
+}
+
+/**
+ * Runs `workers` loops that take a key, sync it, forget it on success and requeue it rate-limited
+ * on error, until the queue shuts down; resolves when every loop has stopped.
+ */
+export function runWorkers(queue: WorkerQueue, workers: number, sync: (key: string) => Promise<void>, onError: (key: string, err: unknown) => void): Promise<void> {
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const key = await queue.get();
+      if (key === undefined) return;
+      try {
+        await sync(key);
+        queue.forget(key);
+      } catch (err) {
+        onError(key, err);
+        queue.addRateLimited(key);
+      } finally {
+        queue.done(key);
+      }
+    }
+  };
+  return Promise.all(Array.from({ length: Math.max(1, workers) }, worker)).then(() => undefined);
+}

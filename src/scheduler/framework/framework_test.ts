@@ -1,0 +1,129 @@
+// The framework runtime: MultiPoint expansion and ordering (expandMultiPointPlugins), score weights,
+// Filter stopping at the first failure with the plugin recorded, PreFilter Skip, and Permit waits.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Pod } from '../../api/types/core_v1.ts';
+import { FakeClock } from './clock.ts';
+import { CycleState } from './cycle_state.ts';
+import { Framework, expandPlugins, type ExtensionPoint } from './framework.ts';
+import { Code, newStatus, type FilterPlugin, type PermitPlugin, type Plugin, type PluginFactory, type PreFilterPlugin, type ScorePlugin } from './interface.ts';
+import { makeNode, makePod, multiPoint, newTestFramework } from './testing/wrappers.ts';
+
+function filterPlugin(name: string, verdict: (nodeName: string) => string | null, skip = false): PluginFactory {
+  return () => ({
+    name,
+    preFilter: () => [null, skip ? newStatus(Code.Skip) : null] as const,
+    filter: (_s: CycleState, _p: Pod, ni: { name: string }) => {
+      const r = verdict(ni.name);
+      return r === null ? null : newStatus(Code.Unschedulable, r);
+    },
+  } as FilterPlugin & PreFilterPlugin);
+}
+
+function scorePlugin(name: string, score: (nodeName: string) => number): PluginFactory {
+  return () => ({ name, score: (_s: CycleState, _p: Pod, ni: { name: string }) => score(ni.name) } as ScorePlugin);
+}
+
+describe('expandPlugins', () => {
+  const implementsAll = (): boolean => true;
+  test('explicit re-configurations first, then MultiPoint, then the other explicit plugins', () => {
+    const { byPoint } = expandPlugins({
+      multiPoint: { enabled: [{ name: 'A' }, { name: 'B' }, { name: 'C' }] },
+      filter: { enabled: [{ name: 'D' }, { name: 'C' }] },
+    }, implementsAll);
+    assert.deepEqual(byPoint.filter, ['C', 'A', 'B', 'D']);
+    assert.deepEqual(byPoint.score, ['A', 'B', 'C']);
+  });
+
+  test('disabling at one point removes a MultiPoint plugin only there', () => {
+    const { byPoint } = expandPlugins({ multiPoint: { enabled: [{ name: 'A' }, { name: 'B' }] }, score: { disabled: [{ name: 'B' }] } }, implementsAll);
+    assert.deepEqual([byPoint.filter, byPoint.score], [['A', 'B'], ['A']]);
+  });
+
+  test("'*' disables every MultiPoint plugin at that point", () => {
+    const { byPoint } = expandPlugins({ multiPoint: { enabled: [{ name: 'A' }] }, score: { enabled: [{ name: 'X' }], disabled: [{ name: '*' }] } }, implementsAll);
+    assert.deepEqual(byPoint.score, ['X']);
+  });
+
+  test('plugins are only placed at points they implement', () => {
+    const { byPoint } = expandPlugins({ multiPoint: { enabled: [{ name: 'F' }, { name: 'S' }] } }, (n: string, p: ExtensionPoint) => (n === 'F' ? p === 'filter' : p === 'score'));
+    assert.deepEqual([byPoint.filter, byPoint.score, byPoint.preFilter], [['F'], ['S'], []]);
+  });
+
+  test('explicit score weights win over MultiPoint ones; missing weights are 1', () => {
+    const { weights } = expandPlugins({ multiPoint: { enabled: [{ name: 'A', weight: 3 }, { name: 'B' }] }, score: { enabled: [{ name: 'A', weight: 5 }] } }, implementsAll);
+    assert.deepEqual([weights.get('A'), weights.get('B')], [5, 1]);
+  });
+
+  test('a plugin enabled twice at one point is an error', () => {
+    assert.throws(() => expandPlugins({ filter: { enabled: [{ name: 'A' }, { name: 'A' }] } }, implementsAll), /already registered/);
+  });
+});
+
+describe('Framework', () => {
+  test('Filter stops at the first failing plugin and records it', () => {
+    const calls: string[] = [];
+    const registry = new Map<string, PluginFactory>([
+      ['First', filterPlugin('First', (n) => { calls.push(`First/${n}`); return n === 'n1' ? 'first says no' : null; })],
+      ['Second', filterPlugin('Second', (n) => { calls.push(`Second/${n}`); return 'second says no'; })],
+    ]);
+    const { fwk, snapshot } = newTestFramework({ registry, plugins: multiPoint('First', 'Second'), nodes: [makeNode().name('n1').obj(), makeNode().name('n2').obj()] });
+    const state = new CycleState();
+    fwk.runPreFilterPlugins(state, makePod().obj());
+    const s1 = fwk.runFilterPlugins(state, makePod().obj(), snapshot.nodeInfoList[0]!);
+    const s2 = fwk.runFilterPlugins(state, makePod().obj(), snapshot.nodeInfoList[1]!);
+    assert.deepEqual([s1?.plugin, s1?.reasons, s2?.plugin], ['First', ['first says no'], 'Second']);
+    assert.deepEqual(calls, ['First/n1', 'First/n2', 'Second/n2']);
+  });
+
+  test('a PreFilter Skip skips that plugin\'s Filter', () => {
+    const registry = new Map<string, PluginFactory>([['Skipper', filterPlugin('Skipper', () => 'never', true)]]);
+    const { fwk, snapshot } = newTestFramework({ registry, plugins: multiPoint('Skipper'), nodes: [makeNode().name('n1').obj()] });
+    const state = new CycleState();
+    fwk.runPreFilterPlugins(state, makePod().obj());
+    assert.equal(fwk.runFilterPlugins(state, makePod().obj(), snapshot.nodeInfoList[0]!), null);
+  });
+
+  test('Score totals are weighted sums; out-of-range scores are errors', () => {
+    const registry = new Map<string, PluginFactory>([
+      ['A', scorePlugin('A', (n) => (n === 'n1' ? 10 : 20))],
+      ['B', scorePlugin('B', (n) => (n === 'n1' ? 100 : 0))],
+      ['Bad', scorePlugin('Bad', () => 101)],
+    ]);
+    const nodes = [makeNode().name('n1').obj(), makeNode().name('n2').obj()];
+    const { fwk, snapshot } = newTestFramework({ registry, plugins: multiPoint({ name: 'A', weight: 2 }, { name: 'B', weight: 1 }), nodes });
+    assert.deepEqual(fwk.runScorePlugins(new CycleState(), makePod().obj(), snapshot.nodeInfoList), [120, 40]);
+    const bad = newTestFramework({ registry, plugins: multiPoint('Bad'), nodes });
+    assert.throws(() => bad.fwk.runScorePlugins(new CycleState(), makePod().obj(), bad.snapshot.nodeInfoList), /invalid score 101/);
+  });
+
+  test('an unknown plugin name fails the profile', () => {
+    assert.throws(() => newTestFramework({ registry: new Map(), plugins: multiPoint('Nope') }), /"Nope" does not exist/);
+  });
+
+  test('Permit Wait holds the pod until allowed, or rejects it at the timeout', async () => {
+    const clock = new FakeClock();
+    const registry = new Map<string, PluginFactory>([['Gate', () => ({ name: 'Gate', permit: () => ({ status: newStatus(Code.Wait), timeoutMs: 5000 }) } as PermitPlugin)]]);
+    const fwk = new Framework(registry, { schedulerName: 'x', plugins: multiPoint('Gate'), pluginArgs: new Map(), percentageOfNodesToScore: null }, { snapshot: newTestFramework({ registry: new Map(), plugins: {} }).snapshot, clock });
+    const a = makePod().name('a').obj();
+    assert.equal(fwk.runPermitPlugins(new CycleState(), a, 'n1')?.code, Code.Wait);
+    const waitA = fwk.waitOnPermit(a);
+    fwk.getWaitingPod(a.metadata!.uid!)!.allow('Gate');
+    assert.equal(await waitA, null);
+
+    const b = makePod().name('b').obj();
+    fwk.runPermitPlugins(new CycleState(), b, 'n1');
+    const waitB = fwk.waitOnPermit(b);
+    clock.step(5000);
+    const s = await waitB;
+    assert.deepEqual({ code: s?.code, msg: s?.message(), plugin: s?.plugin }, { code: Code.Unschedulable, msg: 'rejected due to timeout after waiting 5s at plugin Gate', plugin: 'Gate' });
+  });
+
+  test('plugins are built once and shared between extension points', () => {
+    let built = 0;
+    const registry = new Map<string, PluginFactory>([['F', () => { built++; return filterPlugin('F', () => null)(undefined, null as never) as Plugin; }]]);
+    newTestFramework({ registry, plugins: multiPoint('F') });
+    assert.equal(built, 1);
+  });
+});
