@@ -501,3 +501,36 @@ async function writeFileAtomic(path: string, data: string, mode: number): Promis
     throw err;
   }
 }
+
+/**
+ * A client certificate kept as `<dir>/<file>.crt|.key`: reused while it is signed by `ca`, has the
+ * asked identity and is valid for more than 30 days; issued (1 year) otherwise. For component
+ * identities such as the API server's kubelet client or a node's kubelet.
+ */
+export async function ensureClientCertificate(options: {
+  dir: string; file: string; ca: CertificateAuthority; commonName: string; organizations?: readonly string[];
+}): Promise<IssuedCertificate> {
+  const { readFile: rf, writeFile: wf, mkdir: mk } = await import('node:fs/promises');
+  const certPath = join(options.dir, `${options.file}.crt`);
+  const keyPath = join(options.dir, `${options.file}.key`);
+  try {
+    const [certPem, keyPem] = await Promise.all([rf(certPath, 'utf8'), rf(keyPath, 'utf8')]);
+    const cert = new NodeX509(certPem);
+    const id = parseCertificateIdentity(certPem);
+    const wantOrgs = [...(options.organizations ?? [])].sort().join(',');
+    const fresh = new Date(cert.validTo).getTime() - Date.now() > 30 * 24 * 3600 * 1000;
+    if (cert.verify(new NodeX509(options.ca.certPem).publicKey) && id.commonName === options.commonName
+      && [...id.organizations].sort().join(',') === wantOrgs && fresh) {
+      return { certPem, keyPem };
+    }
+  } catch {
+    // missing or unreadable: issue a new one
+  }
+  const issued = await issueCertificate({
+    ca: options.ca, commonName: options.commonName, organizations: [...(options.organizations ?? [])], usages: 'client', days: 365,
+  });
+  await mk(options.dir, { recursive: true, mode: 0o700 });
+  await wf(certPath, issued.certPem, { mode: 0o644 });
+  await wf(keyPath, issued.keyPem, { mode: 0o600 });
+  return issued;
+}

@@ -5,7 +5,7 @@ import { DisposableStore } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
 import { join } from 'node:path';
 import { hostname, networkInterfaces } from 'node:os';
-import { ensureClusterPki } from '../base/pki.ts';
+import { ensureClientCertificate, ensureClusterPki } from '../base/pki.ts';
 import { writeKubeconfig } from '../base/kubeconfig.ts';
 import { ApiServer } from '../apiserver/server.ts';
 import { bootstrapCluster } from '../apiserver/bootstrap.ts';
@@ -31,11 +31,16 @@ export async function runServer(flags: ServerFlags): Promise<number> {
       dir: join(flags.dataDir, 'tls'), hostname: hostname().toLowerCase(), nodeIp,
       serviceIp: nthAddress(flags.serviceCidr, 1),
     });
+    const kubeletClient = await ensureClientCertificate({
+      dir: join(flags.dataDir, 'tls'), file: 'apiserver-kubelet-client', ca: pki.ca,
+      commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'],
+    });
     const api = new ApiServer({
       store,
       tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, caPem: pki.ca.certPem },
       port: flags.httpsPort, bindAddress: flags.bindAddress, serviceCidr: flags.serviceCidr,
       advertiseAddress: `${nodeIp}:${flags.httpsPort}`,
+      kubeletClientTLS: { certPem: kubeletClient.certPem, keyPem: kubeletClient.keyPem, caPem: pki.ca.certPem },
     });
     await api.start();
     owner.add(api);
