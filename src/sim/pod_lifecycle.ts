@@ -1,6 +1,7 @@
 // The kubelet's part for pods bound to simulated nodes: one informer on assigned pods, filtered by
 // the simulator's node set, feeds a work queue; sync(key) picks the pod stage due first (stages/
 // pod-*.yaml), waits for it on the queue's clock, and sends its status patch or delete.
+import { strategicMergePatch } from '../api/patch/strategic_merge.ts';
 import type { Pod } from '../api/types/core_v1.ts';
 import type { Disposable } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
@@ -14,6 +15,7 @@ import type { RestClient } from '../client/rest_client.ts';
 import type { SharedIndexInformer } from '../client/shared_informer.ts';
 import { DeletedFinalStateUnknown } from '../client/store.ts';
 import { TokenBucket } from '../client/token_bucket.ts';
+import { mergePatchDiff } from './merge_diff.ts';
 import type { SimNode } from './node_object.ts';
 import { pickStage, renderStage, StageKind, type Stage } from './stage.ts';
 
@@ -122,6 +124,19 @@ export class PodLifecycle implements Disposable {
       return;
     }
     const action = renderStage(pick.stage, env);
+    // The stage is a strategic merge patch; applied here to our copy, it goes out as a plain merge
+    // patch (about twice as cheap for the API server) guarded by the resourceVersion it was built on.
+    let patch: Record<string, unknown> | undefined;
+    if (!action.delete) {
+      const before = { status: pod.status ?? {} };
+      const after = strategicMergePatch(before, { status: action.status ?? {} }, 'io.k8s.api.core.v1.Pod');
+      patch = mergePatchDiff(before, after);
+      if (!patch) {
+        this.#actedOn.set(key, meta.resourceVersion ?? '');
+        return;
+      }
+      patch['metadata'] = { uid, resourceVersion: meta.resourceVersion };
+    }
     if (this.#limiter) {
       const wait = this.#limiter.reserve();
       if (wait > 0) await sleep(this.#clock, wait);
@@ -132,12 +147,12 @@ export class PodLifecycle implements Disposable {
         await pods.delete(meta.name, { gracePeriodSeconds: 0, preconditions: { uid } });
         this.stats.deletes++;
       } else {
-        await pods.patchStatus(meta.name, 'strategic', { status: action.status });
+        await pods.patchStatus(meta.name, 'merge', patch);
         this.stats.patches++;
       }
     } catch (err) {
-      // Gone, or replaced by a pod of the same name: the informer will tell us about the new one.
-      if (isNotFound(err) || (action.delete && isConflict(err))) return;
+      // Gone, replaced by a pod of the same name, or changed since our copy: the informer brings the news.
+      if (isNotFound(err) || isConflict(err)) return;
       throw err;
     }
     this.#actedOn.set(key, meta.resourceVersion ?? '');

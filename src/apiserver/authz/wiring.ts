@@ -144,7 +144,8 @@ export async function reconcileBootstrapPolicy(storeFor: (info: ResourceInfo) =>
   let changed = 0;
   for (const [resource, objects, what] of groups) {
     const store = storeFor(resourceFor(RBAC_GROUP, 'v1', resource)!);
-    for (const expected of objects) {
+    // All objects of a kind at once: independent writes, which the store commits in groups.
+    await Promise.all(objects.map(async (expected) => {
       const m = (expected['metadata'] ?? {}) as Record<string, string>;
       const ns = m['namespace'] ?? '';
       let existing: KObject | undefined;
@@ -154,19 +155,20 @@ export async function reconcileBootstrapPolicy(storeFor: (info: ResourceInfo) =>
         if (!(err instanceof ApiError && err.code === 404)) throw err;
       }
       const result = what === 'role' ? reconcileRole(existing as never, expected as never) : reconcileBinding(existing as never, expected as never);
-      if (result.protected || result.operation === 'none') continue;
+      if (result.protected || result.operation === 'none') return;
       const obj = structuredClone(result.object) as unknown as KObject;
       obj['apiVersion'] = `${RBAC_GROUP}/v1`;
       obj['kind'] = resource === 'clusterroles' ? 'ClusterRole' : resource === 'clusterrolebindings' ? 'ClusterRoleBinding' : resource === 'roles' ? 'Role' : 'RoleBinding';
       if (result.operation === 'create') {
         await store.create(ns, obj);
+      } else if (result.operation === 'recreate') {
+        await store.delete(ns, m['name'] ?? '');
+        await store.create(ns, obj);
       } else {
-        if (result.operation === 'recreate') await store.delete(ns, m['name'] ?? '');
-        if (result.operation === 'recreate') await store.create(ns, obj);
-        else await store.update(ns, m['name'] ?? '', () => obj);
+        await store.update(ns, m['name'] ?? '', () => obj);
       }
       changed++;
-    }
+    }));
   }
   if (changed > 0) log.debug('bootstrap RBAC policy reconciled', { changed });
 }

@@ -7,7 +7,7 @@ import { computeHash } from '../deep_hash.ts';
 import { NamespaceTerminatingCause, errMessage, newControllerRef } from '../controller_utils.ts';
 import type { DeploymentController } from './deployment_controller.ts';
 import {
-  DefaultDeploymentUniqueLabelKey, Reason, byCreationTimestamp, byRevision, bySizeNewer, bySizeOlder, equalIgnoreHash,
+  DefaultDeploymentUniqueLabelKey, Reason, byRevision, bySizeNewer, bySizeOlder, equalIgnoreHash,
   filterActiveReplicaSets, findActiveOrLatest, findNewReplicaSet, findOldReplicaSets, getDeploymentCondition,
   getDesiredReplicasAnnotation, getProportion, hasProgressDeadline, hasRevisionHistoryLimit, isRollingUpdate, isSaturated,
   maxRevision, maxSurge, maxUnavailable, newDeploymentCondition, newRSNewReplicas, replicasAnnotationsNeedUpdate,
@@ -34,10 +34,9 @@ export async function sync(dc: DeploymentController, d: Deployment, rsList: Repl
 /** The revision a deprecated rollback annotation asks for, if any. */
 export function getRollbackTo(d: Deployment): { revision: number } | undefined {
   const v = d.metadata?.annotations?.['deprecated.deployment.rollback.to'];
-  if (v === undefined) return undefined;
-  const n = /^\d+$/.test(v) ? Number(v) : NaN;
-  // An unparsable revision rolls back to the last one, as upstream does.
-  return { revision: Number.isNaN(n) ? 0 : n };
+  // Missing, empty or unparsable: no rollback requested (upstream ignores invalid values).
+  if (!v || !/^[+-]?\d+$/.test(v)) return undefined;
+  return { revision: Number(v) };
 }
 
 /** Adds the Unknown Progressing condition on pause/resume so a paused rollout never times out. */
@@ -294,4 +293,3 @@ export async function isScalingEvent(dc: DeploymentController, d: Deployment, rs
   return false;
 }
 
-export { byCreationTimestamp };

@@ -5,7 +5,7 @@
 
 import type { Node, Pod } from '../../api/types/core_v1.ts';
 import { realClock, type Clock } from '../framework/clock.ts';
-import { NodeInfo, type ImageStateSummary } from '../framework/node_info.ts';
+import { NodeInfo, noImageStates, type ImageStateSummary } from '../framework/node_info.ts';
 import { PodInfo } from '../framework/pod_info.ts';
 import { NodeTree } from './node_tree.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -298,7 +298,7 @@ export class Cache {
         if (!sums.has(imageName)) sums.set(imageName, st);
       }
     }
-    info.imageStates = sums;
+    info.imageStates = sums.size === 0 ? noImageStates : sums;
   }
 
   private removeNodeImageStates(node: Node): void {

@@ -73,6 +73,8 @@ export class HostPortInfo {
 }
 
 const noLabels: Readonly<Record<string, string>> = Object.freeze({});
+/** The image map of nodes without images; image maps are replaced, never changed, so one is shared. */
+export const noImageStates: ReadonlyMap<string, ImageStateSummary> = new Map();
 const noTaints: readonly Taint[] = Object.freeze([]) as readonly Taint[];
 
 /** One node and the pods on it, as the scheduler accounts for them. */
@@ -99,8 +101,8 @@ export class NodeInfo {
   /** Sum of the pods' requests with the scoring defaults for missing cpu/memory. */
   nonZeroRequested = new Resource();
   allocatable = new Resource();
-  /** Images on the node by normalized name. */
-  imageStates = new Map<string, ImageStateSummary>();
+  /** Images on the node by name (replaced as a whole when the node's images change). */
+  imageStates: ReadonlyMap<string, ImageStateSummary> = noImageStates;
   /** "<namespace>/<claim>" -> number of pods on the node using it. */
   pvcRefCounts = new Map<string, number>();
   generation = nextGeneration();
@@ -191,7 +193,7 @@ export class NodeInfo {
     this.allocatable.copyFrom(other.allocatable);
     // Image maps are replaced, never changed in place, so they can be shared.
     this.imageStates = other.imageStates;
-    this.pvcRefCounts = other.pvcRefCounts.size === 0 ? new Map() : new Map(other.pvcRefCounts);
+    if (other.pvcRefCounts.size > 0 || this.pvcRefCounts.size > 0) this.pvcRefCounts = new Map(other.pvcRefCounts);
     this.generation = other.generation;
   }
 }

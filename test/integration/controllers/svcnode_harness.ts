@@ -21,7 +21,10 @@ export interface RunningControllers {
 }
 
 /** Builds the named registered controllers over `s`, starts their informers, waits, runs them. */
-export async function startControllers(s: TestServer, names: readonly string[], options: Partial<ControllerOptions> = {}): Promise<RunningControllers> {
+export async function startControllers(
+  s: TestServer, names: readonly string[], options: Partial<ControllerOptions> = {},
+  build: (ctx: ControllerContext) => Controller[] = () => [],
+): Promise<RunningControllers> {
   const client = await RestClient.fromKubeconfig(s.kubeconfig);
   const informers = new SharedInformerFactory(client);
   const broadcaster = new EventBroadcaster({ client });
@@ -32,7 +35,7 @@ export async function startControllers(s: TestServer, names: readonly string[], 
   };
   const entries = registeredControllers().filter((e) => names.includes(e.name));
   assert.equal(entries.length, names.length, `unknown controller among ${names.join(', ')}`);
-  const controllers = entries.map((e) => e.factory(ctx));
+  const controllers = [...entries.map((e) => e.factory(ctx)), ...build(ctx)];
   informers.start();
   assert.ok(await informers.waitForCacheSync(10_000), 'informers did not sync');
   for (const c of controllers) await c.run(2);
@@ -111,4 +114,59 @@ export async function freshNamespace(s: TestServer, prefix: string): Promise<str
   const ns = `${prefix}${++nsCounter}-${process.pid}`;
   await kubectlOk(s, ['create', 'namespace', ns]);
   return ns;
+}
+
+/** A fake node: a Node with a Ready condition and a Lease in kube-node-lease renewed until stopped. */
+export interface FakeNode {
+  readonly name: string;
+  /** Stops renewing the Lease (the kubelet "dies"). */
+  stopHeartbeat(): void;
+}
+
+/** Registers node `name` with Ready=True and renews its Lease every `renewMs` until stopped. */
+export async function startFakeNode(client: RestClient, name: string, opts: { labels?: Record<string, string>; renewMs?: number } = {}): Promise<FakeNode> {
+  const nodes = client.resource<any>(resourceDescriptor('v1', 'nodes'));
+  const leases = client.resource<any>(resourceDescriptor('coordination.k8s.io/v1', 'leases'), 'kube-node-lease');
+  await nodes.create({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name, ...opts.labels } } });
+  const now = formatTime(Date.now());
+  const status = {
+    conditions: [
+      { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now },
+      { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available', lastHeartbeatTime: now, lastTransitionTime: now },
+    ],
+    addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+  };
+  // Controllers may write the node between our reads: retry on conflicts.
+  for (let attempt = 0; ; attempt++) {
+    const node = await nodes.get(name);
+    node.status = status;
+    try {
+      await nodes.updateStatus(node);
+      break;
+    } catch (err) {
+      if (attempt < 5 && (err as { code?: number }).code === 409) continue;
+      throw err;
+    }
+  }
+  const micro = (): string => new Date().toISOString().replace(/Z$/, '000Z');
+  await leases.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name }, spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: micro() } });
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const renew = async (): Promise<void> => {
+    if (stopped) return;
+    try {
+      const l = await leases.get(name);
+      l.spec.renewTime = micro();
+      await leases.update(l);
+    } catch { /* the next tick retries */ }
+    if (!stopped) timer = setTimeout(() => void renew(), opts.renewMs ?? 300);
+  };
+  timer = setTimeout(() => void renew(), opts.renewMs ?? 300);
+  return {
+    name,
+    stopHeartbeat() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
