@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   storage: () => import('./storage.ts'),
   apiserver: () => import('./apiserver.ts'),
   dns: () => import('./dns.ts'),
+  'scheduler-core': () => import('./scheduler_core.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<void> {

@@ -16,7 +16,7 @@ import {
   type Path,
 } from '../api/field_errors.ts';
 import type { TopologySpreadConstraint } from '../api/types/core_v1.ts';
-import { extensionPoints, type PluginRef, type PluginSet, type Plugins, type ProfileSpec } from './framework/framework.ts';
+import { extensionPoints, type PluginRef, type PluginSet, type Plugins, type ProfileSpec } from './framework/profile.ts';
 
 /** The API group/version of the file format. */
 export const SchedulerConfigAPIVersion = 'kubescheduler.config.k8s.io/v1';

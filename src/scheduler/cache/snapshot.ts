@@ -37,7 +37,7 @@ export class Snapshot implements SharedLister, NodeInfoLister {
       ni.setNode(n);
       const own = new Map<string, { size: number; numNodes: number }>();
       for (const img of n.status?.images ?? []) for (const name of img.names ?? []) own.set(name, images.get(name)!);
-      ni.imageStates = own;
+      if (own.size > 0) ni.imageStates = own;
       byName.set(ni.name, ni);
     }
     for (const p of pods) {

@@ -4,7 +4,7 @@
 
 import { logger as baseLogger, type Logger } from '../../base/log.ts';
 import type { Pod } from '../../api/types/core_v1.ts';
-import { realClock, type Clock, type TimerHandle } from './clock.ts';
+import { realClock, type Clock } from './clock.ts';
 import { CycleState } from './cycle_state.ts';
 import {
   ActionType,
@@ -45,91 +45,9 @@ import {
 import { MemoryListers, type ClusterListers } from './listers.ts';
 import type { NodeInfo } from './node_info.ts';
 import { podPriority, type PodInfo, type QueuedPodInfo } from './pod_info.ts';
+import { expandPlugins, extensionPoints, pointMethods, type ProfileSpec } from './profile.ts';
 import type { Registry } from './registry.ts';
-
-/** A plugin named in a profile (config v1 Plugin); weight only matters for Score and MultiPoint. */
-export interface PluginRef {
-  name: string;
-  weight?: number;
-}
-
-/** Enabled and disabled plugins of one extension point (config v1 PluginSet). */
-export interface PluginSet {
-  enabled?: PluginRef[];
-  disabled?: PluginRef[];
-}
-
-/** The extension points a profile configures, in the order the framework runs them. */
-export const extensionPoints = [
-  'preEnqueue', 'queueSort', 'preFilter', 'filter', 'postFilter', 'preScore', 'score', 'reserve', 'permit', 'preBind', 'bind', 'postBind',
-] as const;
-export type ExtensionPoint = (typeof extensionPoints)[number];
-
-/** The plugins of a profile (config v1 Plugins); multiPoint enables a plugin at every point it implements. */
-export type Plugins = { [P in ExtensionPoint | 'multiPoint']?: PluginSet };
-
-/** The method that marks a plugin as implementing each extension point. */
-const pointMethods: Readonly<Record<ExtensionPoint, string>> = {
-  preEnqueue: 'preEnqueue', queueSort: 'less', preFilter: 'preFilter', filter: 'filter', postFilter: 'postFilter', preScore: 'preScore',
-  score: 'score', reserve: 'reserve', permit: 'permit', preBind: 'preBind', bind: 'bind', postBind: 'postBind',
-};
-
-const pointTypeNames: Readonly<Record<ExtensionPoint, string>> = {
-  preEnqueue: 'PreEnqueuePlugin', queueSort: 'QueueSortPlugin', preFilter: 'PreFilterPlugin', filter: 'FilterPlugin',
-  postFilter: 'PostFilterPlugin', preScore: 'PreScorePlugin', score: 'ScorePlugin', reserve: 'ReservePlugin',
-  permit: 'PermitPlugin', preBind: 'PreBindPlugin', bind: 'BindPlugin', postBind: 'PostBindPlugin',
-};
-
-/** One scheduling profile, ready to run. */
-export interface ProfileSpec {
-  readonly schedulerName: string;
-  /** Already merged with the defaults (config.ts); multiPoint is expanded here. */
-  readonly plugins: Plugins;
-  /** Plugin name -> args (defaulted and validated by config.ts). */
-  readonly pluginArgs: ReadonlyMap<string, unknown>;
-  /** The profile's percentageOfNodesToScore, or null to use the scheduler-wide value. */
-  readonly percentageOfNodesToScore: number | null;
-}
-
-/**
- * The plugin names per extension point after MultiPoint expansion (expandMultiPointPlugins):
- * plugins configured at a point explicitly and also in multiPoint come first in their explicit
- * order, then multiPoint plugins, then the remaining explicit ones. Plus the score weights.
- */
-export function expandPlugins(plugins: Plugins, implementsPoint: (name: string, point: ExtensionPoint) => boolean): { byPoint: Record<ExtensionPoint, string[]>; weights: Map<string, number> } {
-  const byPoint = {} as Record<ExtensionPoint, string[]>;
-  const multi = plugins.multiPoint?.enabled ?? [];
-  for (const point of extensionPoints) {
-    const set = plugins[point] ?? {};
-    const enabled: string[] = [];
-    for (const e of set.enabled ?? []) {
-      if (enabled.includes(e.name)) throw new Error(`plugin ${JSON.stringify(e.name)} already registered as ${JSON.stringify(pointTypeNames[point])}`);
-      enabled.push(e.name);
-    }
-    const disabled = new Set((set.disabled ?? []).map((d) => d.name));
-    if (disabled.has('*')) {
-      byPoint[point] = enabled;
-      continue;
-    }
-    const multiEnabled: string[] = [];
-    const overrides = new Set<string>();
-    for (const e of multi) {
-      if (!implementsPoint(e.name, point)) continue;
-      if (disabled.has(e.name)) continue;
-      if (enabled.includes(e.name)) {
-        overrides.add(e.name);
-        continue;
-      }
-      if (multiEnabled.includes(e.name)) throw new Error(`plugin ${JSON.stringify(e.name)} already registered as ${JSON.stringify(pointTypeNames[point])}`);
-      multiEnabled.push(e.name);
-    }
-    byPoint[point] = [...enabled.filter((n) => overrides.has(n)), ...multiEnabled, ...enabled.filter((n) => !overrides.has(n))];
-  }
-  const weights = new Map<string, number>();
-  for (const e of plugins.score?.enabled ?? []) weights.set(e.name, e.weight || 1);
-  for (const e of multi) if (!weights.has(e.name)) weights.set(e.name, e.weight || 1);
-  return { byPoint, weights };
-}
+import { WaitingPodImpl } from './waiting_pod.ts';
 
 /** What a framework needs from its surroundings. */
 export interface FrameworkOptions {
@@ -169,51 +87,6 @@ export interface PreFilterOutcome {
   readonly status: PluginStatus;
   /** Plugins whose PreFilterResult narrowed the nodes. */
   readonly pluginsWithNodes: readonly string[];
-}
-
-/** A pod held at Permit until every waiting plugin allows it, one rejects it, or time runs out. */
-class WaitingPodImpl implements WaitingPod {
-  readonly pod: Pod;
-  private readonly pending: Map<string, TimerHandle>;
-  private settle: ((s: PluginStatus) => void) | null = null;
-  private outcome: PluginStatus | undefined;
-
-  constructor(pod: Pod, waits: ReadonlyMap<string, number>, clock: Clock) {
-    this.pod = pod;
-    this.pending = new Map();
-    for (const [plugin, ms] of waits) {
-      this.pending.set(plugin, clock.setTimer(ms, () => {
-        this.reject(plugin, `rejected due to timeout after waiting ${ms / 1000}s at plugin ${plugin}`);
-      }));
-    }
-  }
-
-  allow(plugin: string): void {
-    const t = this.pending.get(plugin);
-    if (t === undefined) return;
-    t.cancel();
-    this.pending.delete(plugin);
-    if (this.pending.size === 0) this.finish(null);
-  }
-
-  reject(plugin: string, message: string): void {
-    this.finish(newStatus(Code.Unschedulable, message).withPlugin(plugin));
-  }
-
-  private finish(s: PluginStatus): void {
-    if (this.outcome !== undefined) return;
-    for (const t of this.pending.values()) t.cancel();
-    this.pending.clear();
-    this.outcome = s;
-    this.settle?.(s);
-  }
-
-  wait(): Promise<PluginStatus> {
-    if (this.outcome !== undefined) return Promise.resolve(this.outcome);
-    return new Promise((resolve) => {
-      this.settle = resolve;
-    });
-  }
 }
 
 /** One profile's plugins and how to run them (frameworkImpl). */

@@ -6,9 +6,12 @@ import assert from 'node:assert/strict';
 import type { Pod } from '../../api/types/core_v1.ts';
 import { FakeClock } from './clock.ts';
 import { CycleState } from './cycle_state.ts';
-import { Framework, expandPlugins, type ExtensionPoint } from './framework.ts';
+import { Framework } from './framework.ts';
+import { expandPlugins, type ExtensionPoint } from './profile.ts';
 import { Code, newStatus, type FilterPlugin, type PermitPlugin, type Plugin, type PluginFactory, type PreFilterPlugin, type ScorePlugin } from './interface.ts';
+import { PodInfo } from './pod_info.ts';
 import { makeNode, makePod, multiPoint, newTestFramework } from './testing/wrappers.ts';
+import { newNodeResourcesFit } from '../plugins/node_resources_fit/node_resources_fit.ts';
 
 function filterPlugin(name: string, verdict: (nodeName: string) => string | null, skip = false): PluginFactory {
   return () => ({
@@ -118,6 +121,25 @@ describe('Framework', () => {
     clock.step(5000);
     const s = await waitB;
     assert.deepEqual({ code: s?.code, msg: s?.message(), plugin: s?.plugin }, { code: Code.Unschedulable, msg: 'rejected due to timeout after waiting 5s at plugin Gate', plugin: 'Gate' });
+  });
+
+  test('pods nominated to a node keep lower-priority pods from taking their room', () => {
+    const nominated = new PodInfo(makePod().name('nominated').namespace('d').priority(100).req({ cpu: '2' }).nominatedNodeName('n1').obj());
+    const nominator = { nominatedPodsForNode: (n: string) => (n === 'n1' ? [nominated] : []) };
+    const { fwk, snapshot } = newTestFramework({
+      registry: new Map([['NodeResourcesFit', newNodeResourcesFit]]), plugins: multiPoint('NodeResourcesFit'),
+      nodes: [makeNode().name('n1').capacity({ cpu: '3', memory: '1Gi' }).obj()], nominator,
+    });
+    const verdict = (priority: number): string | null => {
+      const pod = makePod().name('p').namespace('d').priority(priority).req({ cpu: '2' }).obj();
+      const state = new CycleState();
+      fwk.runPreFilterPlugins(state, pod);
+      const s = fwk.runFilterPluginsWithNominatedPods(state, pod, snapshot.nodeInfoList[0]!);
+      return s === null ? null : s.message();
+    };
+    assert.equal(verdict(50), 'Insufficient cpu');
+    assert.equal(verdict(100), 'Insufficient cpu', 'equal priority yields too');
+    assert.equal(verdict(200), null);
   });
 
   test('plugins are built once and shared between extension points', () => {

@@ -119,8 +119,6 @@ export function isRejected(s: Status | null | undefined): boolean {
 export const MaxNodeScore = 100;
 /** The lowest score. */
 export const MinNodeScore = 0;
-/** The largest total score (MaxTotalScore). */
-export const MaxTotalScore = Number.MAX_SAFE_INTEGER;
 
 // ---- Cluster events -----------------------------------------------------------------------------
 

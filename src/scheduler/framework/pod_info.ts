@@ -234,9 +234,3 @@ export class QueuedPodInfo {
 export function podPriority(pod: Pod): number {
   return pod.spec?.priority ?? 0;
 }
-
-/** "<namespace>/<name>" of an object. */
-export function objectKey(obj: { metadata?: { namespace?: string; name?: string } }): string {
-  const ns = obj.metadata?.namespace ?? '';
-  return ns === '' ? obj.metadata?.name ?? '' : `${ns}/${obj.metadata?.name ?? ''}`;
-}

@@ -63,7 +63,7 @@ export class ResourceAllocationScorer {
       this.allocatable[i] = 0;
       this.requested[i] = 0;
       // A scalar resource the pod does not ask for is left out of the score.
-      if (podRequest === 0 && name !== 'cpu' && name !== 'memory' && name !== 'ephemeral-storage' && isScalarResourceName(name)) continue;
+      if (podRequest === 0 && isScalarResourceName(name)) continue;
       const requested = this.useRequested ? nodeInfo.requested : nodeInfo.nonZeroRequested;
       switch (name) {
         case 'cpu':

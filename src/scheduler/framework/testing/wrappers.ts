@@ -3,7 +3,8 @@
 
 import type { Node, Pod, PodAffinityTerm, Taint, Toleration, TopologySpreadConstraint } from '../../../api/types/core_v1.ts';
 import { Snapshot } from '../../cache/snapshot.ts';
-import { Framework, type Plugins } from '../framework.ts';
+import { Framework } from '../framework.ts';
+import type { Plugins } from '../profile.ts';
 import { CycleState } from '../cycle_state.ts';
 import type { Binder, PluginFactory, PodNominator, PreemptionApi, Status } from '../interface.ts';
 import { MemoryListers } from '../listers.ts';
