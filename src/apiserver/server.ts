@@ -129,6 +129,8 @@ export class ApiServer {
       requestCert: true,
       rejectUnauthorized: false,
       allowHTTP1: true,
+      // Big lists and watch fan-out share sessions with writes; the 10 MB default answers ENHANCE_YOUR_CALM.
+      maxSessionMemory: 256,
     });
     server.on('request', (req: Req, res: Res) => {
       this.#handle(req, res).catch((err: unknown) => {

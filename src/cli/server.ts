@@ -51,6 +51,14 @@ export async function runServer(flags: ServerFlags): Promise<number> {
     };
     await writeKubeconfig(join(flags.dataDir, 'kubeconfig.yaml'), kubeconfig);
     if (flags.writeKubeconfig) await writeKubeconfig(flags.writeKubeconfig, kubeconfig);
+    if (flags.simNodes > 0) {
+      const { startSimNodesForServer } = await import('../sim/sim_nodes.ts');
+      const { simNodesOptionsFromFlags } = await import('../sim/sim_flags.ts');
+      owner.add(await startSimNodesForServer(join(flags.dataDir, 'kubeconfig.yaml'), flags.simNodes, simNodesOptionsFromFlags({
+        capacity: flags.simCapacity, labels: flags.simLabels, taints: flags.simTaints, namePrefix: flags.simNamePrefix, zones: flags.simZones,
+      })));
+      log.info('simulated nodes registered', { count: flags.simNodes });
+    }
     log.info('API server listening', { address: `https://${flags.bindAddress}:${api.port}`, kubeconfig: join(flags.dataDir, 'kubeconfig.yaml') });
     for (const [flag, value] of notYetAvailable(flags)) {
       log.warn(`${flag}=${value}: accepted, but not available yet in this build`);
@@ -75,7 +83,6 @@ export async function runServer(flags: ServerFlags): Promise<number> {
 function notYetAvailable(flags: ServerFlags): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   if (!flags.disableAgent) out.push(['agent (node)', 'enabled; pass --disable-agent to silence']);
-  if (flags.simNodes > 0) out.push(['--sim-nodes', String(flags.simNodes)]);
   return out;
 }
 

@@ -12,6 +12,11 @@ export interface ServerFlags {
   nodeName: string;
   disableAgent: boolean;
   simNodes: number;
+  simCapacity?: string;
+  simLabels?: string;
+  simTaints?: string;
+  simNamePrefix?: string;
+  simZones?: string;
   datastoreEndpoint?: string;
   clusterCidr: string;
   serviceCidr: string;

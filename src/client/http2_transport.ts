@@ -102,6 +102,8 @@ export class Http2Transport implements Transport {
       ...(o.keyPem !== undefined ? { key: o.keyPem } : {}),
       rejectUnauthorized: o.insecureSkipTLSVerify !== true,
       settings: { enablePush: false },
+      // Large lists and many concurrent writes share one session; Node's 10 MB default refuses streams.
+      maxSessionMemory: 256,
     });
     this.#session = session;
     this.#sessions.add(session);

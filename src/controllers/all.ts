@@ -3,3 +3,5 @@
 import './replicaset/replica_set.ts';
 import './replicaset/replication_controller.ts';
 import './deployment/deployment_controller.ts';
+import './garbage_collector/garbage_collector.ts';
+import './namespace/namespace_controller.ts';

@@ -33,6 +33,11 @@ export class Backoff {
     this.#clock = opts.clock ?? realClock;
   }
 
+  /** The backoff's clock time, for callers computing event times. */
+  now(): number {
+    return this.#clock.now();
+  }
+
   /** The current delay of `key` (0 when unknown). */
   get(key: string): number {
     return this.#entries.get(key)?.backoffMs ?? 0;
@@ -73,9 +78,9 @@ export class Backoff {
     this.#entries.delete(key);
   }
 
-  /** Forgets every key starting with `prefix` (a pod that went away). */
-  resetPrefix(prefix: string): void {
-    for (const k of this.#entries.keys()) if (k.startsWith(prefix)) this.#entries.delete(k);
+  /** Forgets every key containing `part` (e.g. the UID of a pod that went away). */
+  resetContaining(part: string): void {
+    for (const k of this.#entries.keys()) if (k.includes(part)) this.#entries.delete(k);
   }
 
   /** Drops entries not updated for twice the maximum (upstream's GC). */

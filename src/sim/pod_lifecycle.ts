@@ -60,6 +60,9 @@ export class PodLifecycle implements Disposable {
   #actedOn = new Map<string, string>();
   // When each delayed stage (without `since`) was first found matching, by pod uid and stage name.
   #firstSeen = new Map<string, Map<string, number>>();
+  // When this simulator applied each stage, by pod uid: the `applied` variable of the stages, to
+  // time delays to the millisecond where the status only keeps seconds.
+  #applied = new Map<string, Record<string, number>>();
 
   constructor(nodes: ReadonlyMap<string, SimNode>, opts: PodLifecycleOptions) {
     this.#nodes = nodes;
@@ -111,6 +114,7 @@ export class PodLifecycle implements Disposable {
       now: formatTime(now),
       node: node.vars,
       options: this.#stageOptions,
+      applied: this.#applied.get(uid) ?? {},
       // Allocated only when a stage reads it (hostNetwork pods never do).
       get podIP(): string | undefined {
         return node.pods.allocate(uid);
@@ -156,6 +160,9 @@ export class PodLifecycle implements Disposable {
       throw err;
     }
     this.#actedOn.set(key, meta.resourceVersion ?? '');
+    let applied = this.#applied.get(uid);
+    if (!applied) this.#applied.set(uid, (applied = {}));
+    applied[pick.stage.name] = now;
   }
 
   #isOurs(pod: Pod): boolean {
@@ -181,6 +188,7 @@ export class PodLifecycle implements Disposable {
     if (!node || !uid) return;
     node.pods.release(uid);
     this.#firstSeen.delete(uid);
+    this.#applied.delete(uid);
     this.#actedOn.delete(keyOf(pod));
   }
 

@@ -168,9 +168,12 @@ export async function startSimNodes(options: SimNodesOptions): Promise<SimNodes>
   try {
     const clock = options.clock ?? realClock;
     let client = options.client;
+    let watchClient = client;
     if (!client) {
-      client = await RestClient.fromKubeconfig(options.kubeconfig!, { userAgent: 'tkube-sim-nodes', clock });
-      owner.add(client);
+      client = owner.add(await RestClient.fromKubeconfig(options.kubeconfig!, { userAgent: 'tkube-sim-nodes', clock }));
+      // Lists of every assigned pod can run to megabytes: on a connection of their own they never
+      // hold up (or, past the server's HTTP/2 session memory, get refused together with) the writes.
+      watchClient = owner.add(await RestClient.fromKubeconfig(options.kubeconfig!, { userAgent: 'tkube-sim-nodes', clock }));
     }
     const prefix = options.namePrefix ?? 'sim-';
     const capacity = options.capacity ?? DEFAULT_CAPACITY;
@@ -191,7 +194,7 @@ export async function startSimNodes(options: SimNodesOptions): Promise<SimNodes>
     const concurrency = options.heartbeatConcurrency ?? 16;
     const status = new NodeStatusReporter(nodes, { client, stages, clock, intervalMs: options.statusIntervalMs ?? 60_000, concurrency });
     const leases = new NodeLeaseRenewer(nodes, { client, clock, intervalMs: options.heartbeatIntervalMs ?? 10_000, concurrency });
-    const factory = new SharedInformerFactory(client, {
+    const factory = new SharedInformerFactory(watchClient!, {
       clock,
       // The simulator never reads managedFields; leaving them out halves the cache at scale.
       transform: (obj: KubeObject) => {

@@ -15,17 +15,20 @@ const NOW = '2024-01-01T00:00:00Z';
 const NOW_MS = Date.parse(NOW);
 const update = process.env['TKUBE_UPDATE_GOLDEN'] === '1';
 
-function varsFor(kind: string, options: Record<string, unknown>): Record<string, unknown> {
+/** The stage variables of the golden cases; an input's optional second document sets `options` and `applied` (ms before NOW). */
+function varsFor(kind: string, extra: Record<string, unknown>): Record<string, unknown> {
   if (kind === 'Node') {
     return { now: NOW, node: nodeVars({ name: 'sim-0', ip: '10.244.0.1', capacity: { cpu: '32', memory: '256Gi', pods: '110' } }) };
   }
-  return { now: NOW, node: { name: 'sim-0', ip: '10.244.0.1' }, podIP: '100.64.0.2', options };
+  const ago = (extra['appliedMsAgo'] ?? {}) as Record<string, number>;
+  const applied = Object.fromEntries(Object.entries(ago).map(([k, v]) => [k, NOW_MS - v]));
+  return { now: NOW, node: { name: 'sim-0', ip: '10.244.0.1' }, podIP: '100.64.0.2', options: extra['options'] ?? {}, applied };
 }
 
 /** The golden view of one object: the stage due first, how long until it is due, and what it does. */
-function outcome(obj: Record<string, unknown>, options: Record<string, unknown>): unknown {
+function outcome(obj: Record<string, unknown>, extra: Record<string, unknown>): unknown {
   const kind = obj['kind'] as StageKind;
-  const env = { root: obj, vars: varsFor(kind, options) };
+  const env = { root: obj, vars: varsFor(kind, extra) };
   const pick = pickStage(defaultStages(), kind, env, () => NOW_MS);
   if (!pick) return { stage: null };
   const action = renderStage(pick.stage, env);
@@ -38,7 +41,7 @@ describe('sim stages (golden files)', () => {
     const covered = new Set<string>();
     for (const f of inputs) {
       const docs = parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
-      const o = outcome(docs[0]!, (docs[1]?.['options'] ?? {}) as Record<string, unknown>) as { stage: string | null };
+      const o = outcome(docs[0]!, docs[1] ?? {}) as { stage: string | null };
       if (o.stage) covered.add(o.stage);
     }
     assert.deepEqual([...defaultStages().map((s) => s.name)].filter((n) => !covered.has(n)), []);
@@ -47,7 +50,7 @@ describe('sim stages (golden files)', () => {
     const name = f.replace(/\.input\.yaml$/, '');
     test(name, () => {
       const docs = parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
-      const got = outcome(docs[0]!, (docs[1]?.['options'] ?? {}) as Record<string, unknown>);
+      const got = outcome(docs[0]!, docs[1] ?? {});
       const outPath = join(dir, `${name}.output.yaml`);
       if (update) writeFileSync(outPath, stringify(got, { lineWidth: 0 }));
       const want: unknown = parseAllDocuments(readFileSync(outPath, 'utf8'))[0]!.toJS();

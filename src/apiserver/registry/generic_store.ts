@@ -265,6 +265,11 @@ export class GenericStore {
       const wantRV = m['resourceVersion'];
       const conditional = typeof wantRV === 'string' && wantRV !== '';
       if (conditional && wantRV !== String(current.kv.modRevision)) throw newConflict(this.gr, name);
+      const wantUid = m['uid'];
+      const haveUid = meta(old)['uid'];
+      if (typeof wantUid === 'string' && wantUid !== '' && wantUid !== haveUid) {
+        throw newConflict(this.gr, name, `Precondition failed: UID in precondition: ${wantUid}, UID in object meta: ${String(haveUid ?? '')}`);
+      }
       m['resourceVersion'] = String(current.kv.modRevision);
       this.#carryOverSystemFields(obj, old, sub);
       if (sub === '') this.#hooks.defaults?.(this.storageInfo, obj);

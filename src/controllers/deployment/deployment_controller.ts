@@ -6,6 +6,7 @@ import type { Deployment, ReplicaSet } from '../../api/types/apps_v1.ts';
 import type { Pod } from '../../api/types/core_v1.ts';
 import type { OwnerReference } from '../../api/types/meta_v1.ts';
 import { logger } from '../../base/log.ts';
+import { isConflict } from '../../client/api_errors.ts';
 import type { Clock } from '../../client/clock.ts';
 import type { EventRecorder } from '../../client/events.ts';
 import { CONTROLLER_UID_INDEX, controllerRefOf, controllerUidIndexFunc } from '../../client/indexer.ts';
@@ -75,7 +76,10 @@ export class DeploymentController implements Controller {
 
   run(workers: number): void {
     this.#running ??= runWorkers(this.queue, workers, (key) => this.syncHandler(key), (key, err) => {
-      this.#log.warn('sync failed', { key, err: errMessage(err) });
+      // Conflicts are stale caches catching up: retried, not worth a warning.
+      const fields = { key, err: errMessage(err) };
+      if (isConflict(err)) this.#log.debug('sync failed', fields);
+      else this.#log.warn('sync failed', fields);
     });
   }
 

@@ -78,6 +78,11 @@ class CachePodControl implements PodControl {
   }
 }
 
+/** Asserts an event was recorded (with a message: assert.ok's generated one can stall under tsx). */
+function hasEvent(rec: FakeRecorder, e: string): void {
+  assert.ok(rec.events.includes(e), `missing event ${JSON.stringify(e)}; got ${JSON.stringify(rec.events)}`);
+}
+
 function setup(opts: { podFailureBackoffMs?: number } = {}) {
   const clock = new FakeClock(Date.UTC(2024, 0, 1));
   const client = new RestClient({ server: 'https://127.0.0.1:1' });
@@ -153,7 +158,7 @@ describe('Job controller', () => {
       assert.equal(st.active, 2);
       assert.equal(st.ready, 0);
       assert.equal(st.terminating, 0);
-      assert.ok(st.startTime);
+      assert.ok(st.startTime, 'st.startTime');
       // Expectations hold the next sync back until the creations are observed.
       assert.equal(h.controller.expectations.satisfiedExpectations(KEY), false);
     } finally {
@@ -181,9 +186,9 @@ describe('Job controller', () => {
         ['SuccessCriteriaMet', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods'],
         ['Complete', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods'],
       ]);
-      assert.ok(final.completionTime);
+      assert.ok(final.completionTime, 'final.completionTime');
       assert.equal(h.pods.lister.get('default', name)?.metadata?.finalizers?.length, 0);
-      assert.ok(h.recorder.events.includes('Normal Completed Job completed'));
+      hasEvent(h.recorder, 'Normal Completed Job completed');
     } finally {
       await h.cleanup();
     }
@@ -210,7 +215,7 @@ describe('Job controller', () => {
       assert.equal(st.failed, 2);
       assert.deepEqual(st.conditions?.map((c) => [c.type, c.reason]), [['FailureTarget', 'BackoffLimitExceeded'], ['Failed', 'BackoffLimitExceeded']]);
       assert.equal(st.conditions?.[1]?.message, 'Job has reached the specified backoff limit');
-      assert.ok(h.recorder.events.includes('Warning BackoffLimitExceeded Job has reached the specified backoff limit'));
+      hasEvent(h.recorder, 'Warning BackoffLimitExceeded Job has reached the specified backoff limit');
     } finally {
       await h.cleanup();
     }
@@ -226,7 +231,7 @@ describe('Job controller', () => {
       const p0 = h.podControl.created.find((p) => p.metadata?.annotations?.['batch.kubernetes.io/job-completion-index'] === '0')!;
       assert.equal(p0.metadata?.labels?.['batch.kubernetes.io/job-completion-index'], '0');
       assert.equal(p0.spec?.hostname, 'pi-0');
-      assert.ok(p0.metadata?.name?.startsWith('pi-0-'));
+      assert.ok(p0.metadata?.name?.startsWith('pi-0-'), "p0.metadata?.name?.startsWith('pi-0-')");
       assert.equal(p0.spec?.containers[0]?.env?.[0]?.name, 'JOB_COMPLETION_INDEX');
       h.controller.expectations.creationObserved(KEY);
       h.controller.expectations.creationObserved(KEY);
@@ -329,7 +334,7 @@ describe('Job controller', () => {
       assert.equal(h.podControl.deleted.length, 2);
       const st = h.statuses.at(-1)!.status!;
       assert.deepEqual(st.conditions?.map((c) => [c.type, c.status, c.reason]), [['Suspended', 'True', 'JobSuspended']]);
-      assert.ok(h.recorder.events.includes('Normal Suspended Job suspended'));
+      hasEvent(h.recorder, 'Normal Suspended Job suspended');
       h.controller.expectations.deletionObserved(KEY);
       h.controller.expectations.deletionObserved(KEY);
       h.clock.step(5000);
@@ -340,7 +345,7 @@ describe('Job controller', () => {
       const st2 = h.statuses.at(-1)!.status!;
       assert.deepEqual(st2.conditions?.map((c) => [c.type, c.status, c.reason]), [['Suspended', 'False', 'JobResumed']]);
       assert.equal(st2.startTime, formatTime(h.clock.now()));
-      assert.ok(h.recorder.events.includes('Normal Resumed Job resumed'));
+      hasEvent(h.recorder, 'Normal Resumed Job resumed');
     } finally {
       await h.cleanup();
     }
@@ -376,7 +381,7 @@ describe('indexed job utils', () => {
     const long = 'x'.repeat(70);
     const g = podGenerateNameWithIndex(long, 12);
     assert.equal(g.length, 58);
-    assert.ok(g.endsWith('-12-'));
+    assert.ok(g.endsWith('-12-'), "g.endsWith('-12-')");
   });
 
   test('backoff doubles from 10 s up to 6 minutes', () => {

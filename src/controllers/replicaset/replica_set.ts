@@ -6,7 +6,7 @@ import type { ReplicaSet } from '../../api/types/apps_v1.ts';
 import type { Pod, ReplicationController } from '../../api/types/core_v1.ts';
 import type { OwnerReference } from '../../api/types/meta_v1.ts';
 import { logger } from '../../base/log.ts';
-import { hasStatusCause, isNotFound } from '../../client/api_errors.ts';
+import { hasStatusCause, isConflict, isNotFound } from '../../client/api_errors.ts';
 import type { EventRecorder } from '../../client/events.ts';
 import { UIDTrackingControllerExpectations } from '../../client/expectations.ts';
 import { CONTROLLER_UID_INDEX, controllerRefOf, controllerUidIndexFunc } from '../../client/indexer.ts';
@@ -123,7 +123,10 @@ export class ReplicaSetController implements Controller {
 
   run(workers: number): void {
     this.#running ??= runWorkers(this.queue, workers, (key) => this.syncHandler(key), (key, err) => {
-      this.#log.warn('sync failed', { kind: this.kind.gvk.kind, key, err: errMessage(err) });
+      // Conflicts are stale caches catching up: retried, not worth a warning.
+      const fields = { kind: this.kind.gvk.kind, key, err: errMessage(err) };
+      if (isConflict(err)) this.#log.debug('sync failed', fields);
+      else this.#log.warn('sync failed', fields);
     });
   }
 

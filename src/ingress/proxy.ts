@@ -1,0 +1,439 @@
+// The ingress data plane: HTTP and HTTPS listeners that route each request through the current
+// routing snapshot and stream it to an endpoint over keep-alive connections, retrying another
+// endpoint when a connection cannot be made; Upgrade (WebSocket) requests are spliced through.
+import { Agent, STATUS_CODES, createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
+import type { Disposable } from '../base/disposable.ts';
+import type { IssuedCertificate } from '../base/pki.ts';
+import { logger } from '../base/log.ts';
+import type { Upstream, UpstreamEndpoint } from './backends.ts';
+import { contextFor, type CertTable } from './certificates.ts';
+import { matchRoute, normalizeHost, requestPath, type RouteTable } from './routing.ts';
+
+const log = logger('ingress');
+
+/** What the proxy serves: routes and certificates, swapped together and never edited in place. */
+export interface ProxySnapshot {
+  readonly routes: RouteTable<Upstream>;
+  readonly certs: CertTable;
+}
+
+/** Options of the proxy. */
+export interface IngressProxyOptions {
+  /** 0 picks a free port (tests). */
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  /** Listen address; default every address. */
+  readonly bindAddress?: string;
+  /** Served to TLS clients whose SNI name no Ingress covers. */
+  readonly fallbackCertificate: IssuedCertificate;
+  /** Time allowed to connect to an endpoint before trying the next (ingress-nginx: 5 s). */
+  readonly connectTimeoutMs?: number;
+  /** Longest silence from an endpoint while a request is in flight (ingress-nginx: 60 s). */
+  readonly readTimeoutMs?: number;
+  /** Endpoints tried per request when connections fail (ingress-nginx: 3). */
+  readonly maxTries?: number;
+}
+
+/** Body of the reply when no rule and no default backend match, as ingress-nginx's default backend. */
+export const NOT_FOUND_BODY = 'default backend - 404';
+
+// Hop-by-hop headers (RFC 9110 7.6.1) end at the proxy. Transfer-Encoding is kept on requests so the
+// upstream request is framed like the client's; on responses Node frames for each client itself.
+const HOP_BY_HOP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'expect']);
+const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding', 'proxy-authenticate']);
+// Set afresh from the connection: values sent by clients are not trusted (ingress-nginx's default).
+const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-real-ip']);
+
+class ProxyError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** The listeners and the forwarding logic; setSnapshot() swaps routes atomically. */
+export class IngressProxy implements Disposable {
+  #snapshot: ProxySnapshot;
+  #opts: Required<Omit<IngressProxyOptions, 'bindAddress'>> & { bindAddress: string | undefined };
+  #agent: Agent;
+  #rr = new Map<string, number>();
+  #http: Server;
+  #https: HttpsServer;
+  #tunnels = new Set<Socket>();
+  #httpPort = 0;
+  #httpsPort = 0;
+
+  constructor(snapshot: ProxySnapshot, opts: IngressProxyOptions) {
+    for (const k of ['httpPort', 'httpsPort'] as const) {
+      const p = opts[k];
+      if (!Number.isInteger(p) || p < 0 || p > 65535) throw new Error(`ingress: ${k} must be an integer between 0 and 65535, got ${p}`);
+    }
+    for (const k of ['connectTimeoutMs', 'readTimeoutMs', 'maxTries'] as const) {
+      const v = opts[k];
+      if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new Error(`ingress: ${k} must be a positive number, got ${v}`);
+    }
+    this.#snapshot = snapshot;
+    this.#opts = {
+      httpPort: opts.httpPort, httpsPort: opts.httpsPort, bindAddress: opts.bindAddress,
+      fallbackCertificate: opts.fallbackCertificate,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
+      readTimeoutMs: opts.readTimeoutMs ?? 60_000,
+      maxTries: opts.maxTries ?? 3,
+    };
+    // The agent's timeout is the read timeout of busy sockets and the idle limit of free ones.
+    this.#agent = new Agent({ keepAlive: true, maxFreeSockets: 1024, scheduling: 'lifo', timeout: this.#opts.readTimeoutMs });
+    // Streams may run for hours: Node's whole-request deadline would cut long uploads.
+    this.#http = createServer({ requestTimeout: 0 }, (req, res) => this.#onRequest(req, res, 'http'));
+    this.#https = createHttpsServer({
+      requestTimeout: 0,
+      cert: opts.fallbackCertificate.certPem,
+      key: opts.fallbackCertificate.keyPem,
+      SNICallback: (servername, cb) => cb(null, this.#contextFor(servername)),
+    }, (req, res) => this.#onRequest(req, res, 'https'));
+    for (const s of [this.#http, this.#https]) {
+      s.keepAliveTimeout = 75_000;
+      s.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.#onUpgrade(req, socket, head, s === this.#https ? 'https' : 'http'));
+      s.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+        if (socket.writable && !socket.destroyed && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+        else socket.destroy();
+      });
+    }
+    this.#https.on('tlsClientError', (err: Error) => log.debug('TLS handshake failed', { err: err.message }));
+  }
+
+  /** The bound HTTP port (after listen). */
+  get httpPort(): number {
+    return this.#httpPort;
+  }
+
+  /** The bound HTTPS port (after listen). */
+  get httpsPort(): number {
+    return this.#httpsPort;
+  }
+
+  /** The snapshot requests are routed by. */
+  get snapshot(): ProxySnapshot {
+    return this.#snapshot;
+  }
+
+  /** Replaces routes and certificates; requests in flight finish on the snapshot they started with. */
+  setSnapshot(snapshot: ProxySnapshot): void {
+    this.#snapshot = snapshot;
+    const live = new Set<string>();
+    const collect = (u: Upstream | undefined): void => {
+      if (u) live.add(u.key);
+    };
+    const { routes } = snapshot;
+    collect(routes.defaultBackend);
+    for (const hr of [routes.anyHost, ...routes.hosts.values(), ...routes.wildcards.values()]) {
+      collect(hr.defaultBackend);
+      for (const p of hr.paths) collect(p.backend);
+    }
+    for (const k of this.#rr.keys()) if (!live.has(k)) this.#rr.delete(k);
+  }
+
+  /** Starts both listeners. */
+  async listen(): Promise<void> {
+    this.#httpPort = await listen(this.#http, this.#opts.httpPort, this.#opts.bindAddress);
+    try {
+      this.#httpsPort = await listen(this.#https, this.#opts.httpsPort, this.#opts.bindAddress);
+    } catch (err) {
+      await closeServer(this.#http);
+      throw err;
+    }
+  }
+
+  /** Closes the listeners and every connection, tunnels included. */
+  async dispose(): Promise<void> {
+    const closing = [closeServer(this.#http), closeServer(this.#https)];
+    for (const s of this.#tunnels) s.destroy();
+    this.#tunnels.clear();
+    await Promise.all(closing);
+    this.#agent.destroy();
+  }
+
+  #contextFor(servername: string): SecureContext | undefined {
+    // undefined makes Node use the server's own (fallback) certificate.
+    return contextFor(this.#snapshot.certs, servername);
+  }
+
+  #route(req: IncomingMessage): Upstream | number {
+    const m = matchRoute(this.#snapshot.routes, normalizeHost(req.headers.host), requestPath(req.url));
+    if (!m) return 404;
+    return m.backend.endpoints.length === 0 ? 503 : m.backend;
+  }
+
+  #start(up: Upstream): number {
+    const n = this.#rr.get(up.key) ?? 0;
+    this.#rr.set(up.key, n + 1 >= Number.MAX_SAFE_INTEGER ? 0 : n + 1);
+    return n;
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https'): void {
+    const up = this.#route(req);
+    if (typeof up === 'number') {
+      sendError(res, up);
+      // Nobody reads the body of a refused request; drain it so the connection stays usable.
+      req.resume();
+      return;
+    }
+    const headers = forwardedHeaders(req, proto, false);
+    const tries = Math.min(up.endpoints.length, this.#opts.maxTries);
+    this.#forward(req, res, up, headers, this.#start(up), 0, tries);
+  }
+
+  #forward(req: IncomingMessage, res: ServerResponse, up: Upstream, headers: string[], start: number, attempt: number, tries: number): void {
+    const ep = up.endpoints[(start + attempt) % up.endpoints.length]!;
+    const upReq = httpRequest({ host: ep.host, port: ep.port, method: req.method, path: req.url, headers, agent: this.#agent });
+    let connected = false;
+    let responded = false;
+    let failed = false;
+    const onConnected = (): void => {
+      connected = true;
+      req.pipe(upReq);
+    };
+    this.#watchConnect(upReq, ep, onConnected);
+    upReq.on('timeout', () => upReq.destroy(new ProxyError('ETIMEDOUT', `endpoint ${ep.host}:${ep.port} timed out`)));
+    upReq.on('response', (upRes: IncomingMessage) => {
+      responded = true;
+      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, responseHeaders(upRes.rawHeaders, upRes.headers.connection));
+      upRes.pipe(res);
+      // An endpoint that dies mid-body must not look like a complete reply.
+      upRes.on('aborted', () => res.destroy());
+      upRes.on('error', () => res.destroy());
+    });
+    upReq.on('error', (err: NodeJS.ErrnoException) => {
+      if (failed) return;
+      failed = true;
+      if (responded) {
+        res.destroy();
+        return;
+      }
+      if (res.headersSent || res.destroyed) return;
+      // Retry only while nothing of the body has left: before the connection was made, or on a
+      // stale keep-alive socket for a request that has no body.
+      const retriable = !connected || (upReq.reusedSocket && err.code === 'ECONNRESET' && bodyless(req));
+      if (retriable && attempt + 1 < tries && !req.destroyed) {
+        log.debug('endpoint failed, trying the next', { upstream: up.key, endpoint: `${ep.host}:${ep.port}`, err: err.message });
+        req.unpipe(upReq);
+        this.#forward(req, res, up, headers, start, attempt + 1, tries);
+        return;
+      }
+      log.warn('upstream request failed', { upstream: up.key, endpoint: `${ep.host}:${ep.port}`, err: err.message });
+      sendError(res, err.code === 'ETIMEDOUT' && connected ? 504 : 502);
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) upReq.destroy();
+    });
+  }
+
+  /** Calls `onConnected` once the request has a connected socket; fails it after the connect timeout. */
+  #watchConnect(upReq: ClientRequest, ep: UpstreamEndpoint, onConnected: () => void): void {
+    upReq.once('socket', (sock: Socket) => {
+      if (!sock.connecting) {
+        onConnected();
+        return;
+      }
+      sock.setNoDelay(true);
+      const timer = setTimeout(() => {
+        upReq.destroy(new ProxyError('ECONNTIMEOUT', `connect to ${ep.host}:${ep.port} timed out`));
+      }, this.#opts.connectTimeoutMs);
+      const cleanup = (): void => clearTimeout(timer);
+      sock.once('connect', () => {
+        cleanup();
+        onConnected();
+      });
+      sock.once('close', cleanup);
+    });
+  }
+
+  #onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, proto: 'http' | 'https'): void {
+    socket.on('error', () => socket.destroy());
+    const up = this.#route(req);
+    if (typeof up === 'number') {
+      rawError(socket, up);
+      return;
+    }
+    this.#tunnels.add(socket);
+    socket.once('close', () => this.#tunnels.delete(socket));
+    const headers = forwardedHeaders(req, proto, true);
+    const tries = Math.min(up.endpoints.length, this.#opts.maxTries);
+    this.#upgrade(req, socket, head, up, headers, this.#start(up), 0, tries);
+  }
+
+  #upgrade(req: IncomingMessage, socket: Socket, head: Buffer, up: Upstream, headers: string[], start: number, attempt: number, tries: number): void {
+    const ep = up.endpoints[(start + attempt) % up.endpoints.length]!;
+    // A connection of its own: once upgraded it belongs to this tunnel, never to the pool.
+    const upReq = httpRequest({ host: ep.host, port: ep.port, method: req.method, path: req.url, headers, agent: false });
+    let connected = false;
+    let answered = false;
+    this.#watchConnect(upReq, ep, () => {
+      connected = true;
+      upReq.end();
+    });
+    upReq.on('upgrade', (upRes: IncomingMessage, upSock: Socket, upHead: Buffer) => {
+      answered = true;
+      if (socket.destroyed) {
+        upSock.destroy();
+        return;
+      }
+      this.#tunnels.add(upSock);
+      socket.write(statusLine(upRes) + headerLines(upRes.rawHeaders, undefined) + '\r\n');
+      if (upHead.length > 0) socket.write(upHead);
+      if (head.length > 0) upSock.write(head);
+      splice(socket, upSock, () => this.#tunnels.delete(upSock));
+    });
+    upReq.on('response', (upRes: IncomingMessage) => {
+      // The endpoint declined the upgrade: relay its answer and close, as the tunnel never opened.
+      answered = true;
+      socket.write(statusLine(upRes) + headerLines(upRes.rawHeaders, upRes.headers.connection) + 'Connection: close\r\n\r\n');
+      upRes.pipe(socket);
+      upRes.on('error', () => socket.destroy());
+    });
+    upReq.on('error', (err: NodeJS.ErrnoException) => {
+      if (answered || socket.destroyed) {
+        socket.destroy();
+        return;
+      }
+      if (!connected && attempt + 1 < tries) {
+        this.#upgrade(req, socket, head, up, headers, start, attempt + 1, tries);
+        return;
+      }
+      log.warn('upstream upgrade failed', { upstream: up.key, endpoint: `${ep.host}:${ep.port}`, err: err.message });
+      rawError(socket, 502);
+    });
+    socket.once('close', () => {
+      if (!answered) upReq.destroy();
+    });
+  }
+}
+
+/** Headers for the upstream request: the client's minus hop-by-hop ones, plus X-Forwarded-*. */
+export function forwardedHeaders(req: IncomingMessage, proto: 'http' | 'https', upgrade: boolean): string[] {
+  const raw = req.rawHeaders;
+  const named = connectionTokens(req.headers.connection);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP_REQUEST.has(lower) || FORWARDED.has(lower) || (named !== undefined && named.has(lower))) continue;
+    out.push(raw[i]!, raw[i + 1]!);
+  }
+  if (upgrade) out.push('Connection', 'Upgrade', 'Upgrade', req.headers.upgrade ?? '');
+  let ip = req.socket.remoteAddress ?? '';
+  if (ip.startsWith('::ffff:')) ip = ip.slice(7);
+  const host = req.headers.host ?? '';
+  out.push(
+    'X-Real-IP', ip,
+    'X-Forwarded-For', ip,
+    'X-Forwarded-Host', host,
+    'X-Forwarded-Port', String(req.socket.localPort ?? ''),
+    'X-Forwarded-Proto', proto,
+  );
+  return out;
+}
+
+/** The endpoint's response headers minus hop-by-hop ones, as a raw [name, value, ...] list. */
+function responseHeaders(raw: readonly string[], connection: string | undefined): string[] {
+  const named = connectionTokens(connection);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP_RESPONSE.has(lower) || (named !== undefined && named.has(lower))) continue;
+    out.push(raw[i]!, raw[i + 1]!);
+  }
+  return out;
+}
+
+/** Header lines for a hand-written reply; with `connection` set, hop-by-hop headers are left out. */
+function headerLines(raw: readonly string[], connection: string | undefined): string {
+  const drop = connection === undefined ? undefined : connectionTokens(connection);
+  let s = '';
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (connection !== undefined && (HOP_BY_HOP_RESPONSE.has(lower) || drop?.has(lower))) continue;
+    s += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  }
+  return s;
+}
+
+function statusLine(res: IncomingMessage): string {
+  const code = res.statusCode ?? 502;
+  return `HTTP/1.1 ${code} ${res.statusMessage || STATUS_CODES[code] || ''}\r\n`;
+}
+
+/** Header names listed in a Connection header (besides keep-alive/close), or undefined. */
+function connectionTokens(value: string | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
+  let out: Set<string> | undefined;
+  for (const t of value.split(',')) {
+    const name = t.trim().toLowerCase();
+    if (name === '' || name === 'close' || name === 'keep-alive' || name === 'upgrade') continue;
+    (out ??= new Set()).add(name);
+  }
+  return out;
+}
+
+function bodyless(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return (len === undefined || len === '0') && req.headers['transfer-encoding'] === undefined;
+}
+
+function errorBody(status: number): string {
+  if (status === 404) return `${NOT_FOUND_BODY}\n`;
+  return `${status} ${status === 503 ? 'Service Unavailable' : STATUS_CODES[status] ?? 'Error'}\n`;
+}
+
+function sendError(res: ServerResponse, status: number): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = errorBody(status);
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function rawError(socket: Socket, status: number): void {
+  const body = errorBody(status);
+  const text = STATUS_CODES[status] ?? 'Error';
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** Pipes two sockets into each other; either closing or failing tears down both. */
+function splice(a: Socket, b: Socket, onClose: () => void): void {
+  let done = false;
+  const close = (): void => {
+    if (done) return;
+    done = true;
+    a.destroy();
+    b.destroy();
+    onClose();
+  };
+  for (const s of [a, b]) {
+    s.on('error', close);
+    s.on('close', close);
+  }
+  a.pipe(b);
+  b.pipe(a);
+}
+
+function listen(server: Server | HttpsServer, port: number, host: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen({ port, ...(host !== undefined ? { host } : {}) }, () => {
+      server.off('error', onError);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+}
+
+function closeServer(server: Server | HttpsServer): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

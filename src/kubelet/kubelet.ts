@@ -1,0 +1,363 @@
+// The kubelet: registers the node, keeps its status and Lease, watches the pods bound to it, and
+// makes containerd run them through per-pod workers (sync, graceful termination, removal), fed by
+// the pod informer, a 1 s runtime relist and a periodic resync; adopts what runs at start.
+import { readFileSync } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
+import type { ConfigMap, Node, Pod, Secret, Service, Taint } from '../api/types/core_v1.ts';
+import { DisposableStore, type Disposable } from '../base/disposable.ts';
+import { logger } from '../base/log.ts';
+import { KUBERNETES_VERSION } from '../base/version.ts';
+import { podDnsConfig } from '../dns/resolv_conf.ts';
+import { isNotFound } from '../client/api_errors.ts';
+import { realClock, type Clock } from '../client/clock.ts';
+import { EventBroadcaster, EventType, type EventRecorder } from '../client/events.ts';
+import { SharedInformerFactory } from '../client/informer_factory.ts';
+import { resourceDescriptor } from '../client/resource_descriptor.ts';
+import type { RestClient } from '../client/rest_client.ts';
+import type { SharedIndexInformer } from '../client/shared_informer.ts';
+import type { DNSConfig } from './cri/messages.ts';
+import { isNotFound as isCriNotFound, type ImageService, type RuntimeService } from './cri/types.ts';
+import { Backoff } from './backoff.ts';
+import { garbageCollect } from './container_gc.ts';
+import type { EnvObjectSource } from './env.ts';
+import { machineInfo, type MachineInfo } from './machine_info.ts';
+import { NodeLease } from './node_lease.ts';
+import { nodeResources, NodeStatusReporter } from './node_status.ts';
+import { Pleg } from './pleg.ts';
+import { KubeletPodLocator } from './pod_locator.ts';
+import { PodManager } from './pod_manager.ts';
+import { generatePodStatus, type StartFailure } from './pod_status.ts';
+import { PodWorkers, type WorkerResult } from './pod_workers.ts';
+import { ImageManager } from './pull.ts';
+import { RuntimeStateReader } from './runtime_state.ts';
+import type { PodLocator } from './server/types.ts';
+import { StatusManager } from './status_manager.ts';
+import { killPod, podRef, syncPod, type SyncContext } from './sync_pod.ts';
+import { rm } from 'node:fs/promises';
+import { podDirs } from './container_config.ts';
+
+const log = logger('kubelet');
+
+/** What the kubelet reports as its version. */
+export const KUBELET_VERSION = `${KUBERNETES_VERSION}+tkube`;
+
+/** Options of Kubelet. */
+export interface KubeletOptions {
+  /** The API server, as this node's identity. */
+  readonly client: RestClient;
+  readonly runtime: RuntimeService & ImageService;
+  readonly nodeName: string;
+  /** The kubelet's own files: pods/<uid> and logs/<ns>_<name>_<uid> (e.g. DATA/agent/kubelet). */
+  readonly rootDir: string;
+  /** InternalIP of the node (status.hostIP of its pods). */
+  readonly nodeIP: string;
+  /** The Hostname address (default: the machine's host name). */
+  readonly hostname?: string;
+  readonly nodeLabels?: Readonly<Record<string, string>>;
+  /** Taints registered with the node (--node-taints). */
+  readonly nodeTaints?: readonly Taint[];
+  /** The port the kubelet API listens on, as published in the node's daemonEndpoints. */
+  readonly kubeletPort: number;
+  /** Default ["10.43.0.10"]. */
+  readonly clusterDNS?: readonly string[];
+  /** Default "cluster.local". */
+  readonly clusterDomain?: string;
+  /** The resolv.conf "Default" DNS comes from (default /etc/resolv.conf; "" for none). */
+  readonly resolvConf?: string;
+  readonly clock?: Clock;
+  /** Crash-loop backoff (default 10 s doubling to 5 min). */
+  readonly crashBackoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Image pull backoff (default 10 s doubling to 5 min). */
+  readonly imageBackoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Runtime relist period (default 1 s). */
+  readonly relistMs?: number;
+  /** Per-pod resync period (default 60 s). */
+  readonly resyncMs?: number;
+  /** Container GC period (default 30 s). */
+  readonly gcMs?: number;
+  /** Node status computation period (default 10 s) and forced report period (default 60 s). */
+  readonly nodeStatusUpdateMs?: number;
+  readonly nodeStatusReportMs?: number;
+  /** Node lease renewal (default 10 s). */
+  readonly leaseRenewMs?: number;
+  /** How long start() waits for the first pod list (default 60 s). */
+  readonly syncTimeoutMs?: number;
+}
+
+/** One node's kubelet. */
+export class Kubelet implements Disposable {
+  readonly #o: KubeletOptions;
+  readonly #clock: Clock;
+  readonly #owner = new DisposableStore();
+  readonly #machine: MachineInfo;
+  readonly #state: RuntimeStateReader;
+  readonly #failures = new Map<string, Map<string, StartFailure>>();
+  readonly #crashBackoff: Backoff;
+  readonly #imageBackoff: Backoff;
+  readonly #broadcaster: EventBroadcaster;
+  readonly #recorder: EventRecorder;
+  readonly #nodeStatus: NodeStatusReporter;
+  readonly #lease: NodeLease;
+  readonly #factory: SharedInformerFactory;
+  readonly #pods: PodManager;
+  readonly #services: SharedIndexInformer<Service>;
+  readonly #nodes: SharedIndexInformer<Node>;
+  readonly #statusManager: StatusManager;
+  readonly #workers: PodWorkers;
+  readonly #pleg: Pleg;
+  readonly #ctx: SyncContext;
+  /** The PodLocator of the kubelet API. */
+  readonly locator: PodLocator;
+  #gcTimer: NodeJS.Timeout | undefined;
+  #gcRunning: Promise<void> | undefined;
+  #started = false;
+
+  constructor(opts: KubeletOptions) {
+    if (!opts.nodeName) throw new Error('KubeletOptions.nodeName: required');
+    if (!opts.rootDir.startsWith('/')) throw new Error(`KubeletOptions.rootDir: want an absolute path, got ${JSON.stringify(opts.rootDir)}`);
+    this.#o = opts;
+    this.#clock = opts.clock ?? realClock;
+    this.#machine = machineInfo(opts.rootDir.replace(/\/[^/]*$/, '') || '/');
+    this.#state = new RuntimeStateReader(opts.runtime);
+    this.#crashBackoff = new Backoff({ ...opts.crashBackoff, clock: this.#clock });
+    this.#imageBackoff = new Backoff({ ...opts.imageBackoff, clock: this.#clock });
+    this.#broadcaster = new EventBroadcaster({ client: opts.client, clock: this.#clock });
+    this.#recorder = this.#broadcaster.newRecorder({ component: 'kubelet', host: opts.nodeName });
+
+    this.#nodeStatus = new NodeStatusReporter({
+      client: opts.client, runtime: opts.runtime, nodeName: opts.nodeName,
+      hostname: opts.hostname ?? osHostname().toLowerCase(), nodeIP: opts.nodeIP,
+      ...(opts.nodeLabels ? { labels: opts.nodeLabels } : {}),
+      ...(opts.nodeTaints ? { taints: opts.nodeTaints } : {}),
+      kubeletPort: opts.kubeletPort, kubeletVersion: KUBELET_VERSION, machine: this.#machine, clock: this.#clock,
+      ...(opts.nodeStatusUpdateMs !== undefined ? { updateMs: opts.nodeStatusUpdateMs } : {}),
+      ...(opts.nodeStatusReportMs !== undefined ? { reportMs: opts.nodeStatusReportMs } : {}),
+    });
+    this.#lease = new NodeLease({
+      client: opts.client, nodeName: opts.nodeName, clock: this.#clock,
+      nodeUid: () => this.#nodeStatus.node?.metadata?.uid,
+      ...(opts.leaseRenewMs !== undefined ? { renewMs: opts.leaseRenewMs } : {}),
+    });
+
+    this.#factory = new SharedInformerFactory(opts.client, { clock: this.#clock });
+    this.#workers = new PodWorkers((uid) => this.#syncUid(uid), { clock: this.#clock, ...(opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {}) });
+    this.#pods = new PodManager(this.#factory, opts.nodeName, (uid) => this.#workers.update(uid));
+    this.#services = this.#factory.informerFor<Service>(resourceDescriptor('v1', 'services'));
+    this.#nodes = this.#factory.informerFor<Node>(resourceDescriptor('v1', 'nodes'), { fieldSelector: `metadata.name=${opts.nodeName}` });
+    this.#statusManager = new StatusManager({ pods: opts.client.resource<Pod>(resourceDescriptor('v1', 'pods')), clock: this.#clock });
+    this.#pleg = new Pleg({
+      runtime: opts.runtime, clock: this.#clock, onChange: (uid) => this.#workers.update(uid),
+      ...(opts.relistMs !== undefined ? { periodMs: opts.relistMs } : {}),
+    });
+
+    const configMaps = opts.client.resource<ConfigMap>(resourceDescriptor('v1', 'configmaps'));
+    const secrets = opts.client.resource<Secret>(resourceDescriptor('v1', 'secrets'));
+    const getOrUndefined = async <T>(get: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await get();
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    };
+    const objects: EnvObjectSource = {
+      configMap: (ns, name) => getOrUndefined(() => configMaps.inNamespace(ns).get(name)),
+      secret: (ns, name) => getOrUndefined(() => secrets.inNamespace(ns).get(name)),
+    };
+    const images = new ImageManager({ images: opts.runtime, recorder: this.#recorder, backoff: this.#imageBackoff });
+    const { allocatable } = nodeResources(this.#machine);
+    this.#ctx = {
+      runtime: opts.runtime,
+      images,
+      state: this.#state,
+      recorder: this.#recorder,
+      crashBackoff: this.#crashBackoff,
+      failures: this.#failures,
+      root: opts.rootDir,
+      clusterDomain: opts.clusterDomain ?? 'cluster.local',
+      dnsConfig: (pod) => this.#dnsConfig(pod),
+      hostIPs: () => [opts.nodeIP],
+      services: () => this.#services.lister.list(),
+      nodeAllocatable: () => allocatable,
+      objects,
+      memoryCapacity: this.#machine.memoryBytes,
+    };
+    this.locator = new KubeletPodLocator({
+      getByName: (ns, name) => this.#pods.getByName(ns, name),
+      status: (uid) => this.#statusManager.latest(uid),
+      state: this.#state,
+    });
+  }
+
+  /** The Node as last written or read. */
+  get node(): Node | undefined {
+    return this.#nodes.lister.get('', this.#o.nodeName) ?? this.#nodeStatus.node;
+  }
+
+  /** Calls `fn` whenever the Node object changes (e.g. node IPAM setting spec.podCIDR). */
+  onNodeChange(fn: (node: Node) => void): Disposable {
+    const reg = this.#nodes.addEventHandler({ onAdd: (n) => fn(n), onUpdate: (_o, n) => fn(n) });
+    const reg2 = this.#nodeStatus.onNode(fn);
+    return { dispose: () => { reg.dispose(); reg2.dispose(); } };
+  }
+
+  /** Registers the node, starts watching pods, and adopts what the runtime already runs. */
+  async start(): Promise<void> {
+    if (this.#started) throw new Error('Kubelet: already started');
+    this.#started = true;
+    await this.#nodeStatus.register();
+    this.#owner.add(this.#broadcaster);
+    this.#owner.add(this.#factory);
+    this.#owner.add(this.#pods);
+    this.#owner.add(this.#statusManager);
+    this.#owner.add(this.#nodeStatus);
+    this.#owner.add(this.#lease);
+    this.#owner.add(this.#workers);
+    this.#owner.add(this.#pleg);
+    this.#owner.defer(async () => {
+      if (this.#gcTimer) clearTimeout(this.#gcTimer);
+      this.#gcTimer = undefined;
+      await this.#gcRunning;
+    });
+    this.#factory.start();
+    if (!(await this.#factory.waitForCacheSync(this.#o.syncTimeoutMs ?? 60_000))) {
+      log.warn('pods did not sync in time; running pods are adopted once they do');
+    }
+    this.#nodeStatus.start();
+    this.#lease.start();
+    this.#pleg.start();
+    this.#scheduleGc();
+    log.info('kubelet started', { node: this.#o.nodeName, pods: this.#pods.all().length });
+  }
+
+  #scheduleGc(): void {
+    if (this.#owner.disposed) return;
+    this.#gcTimer = setTimeout(() => {
+      this.#gcRunning = this.collectGarbage().catch((err: unknown) => {
+        log.warn('container garbage collection failed', { err: err instanceof Error ? err.message : String(err) });
+      }).finally(() => {
+        this.#gcRunning = undefined;
+        this.#scheduleGc();
+      });
+    }, this.#o.gcMs ?? 30_000);
+  }
+
+  /** One garbage collection pass (dead containers, old sandboxes, orphans, stale directories). */
+  collectGarbage(): Promise<void> {
+    return garbageCollect({
+      runtime: this.#o.runtime,
+      root: this.#o.rootDir,
+      isKnownPod: (uid) => this.#pods.get(uid) !== undefined,
+      podsSynced: () => this.#pods.hasSynced(),
+      onOrphan: (uid) => this.#workers.update(uid),
+      forgetContainer: (id) => this.#state.forget(id),
+    });
+  }
+
+  /** Resolves when no pod sync is running (tests). */
+  idle(): Promise<void> {
+    return this.#workers.idle();
+  }
+
+  #dnsConfig(pod: Pod): DNSConfig {
+    const path = this.#o.resolvConf ?? '/etc/resolv.conf';
+    let hostResolvConf: string | undefined;
+    if (path !== '') {
+      try {
+        hostResolvConf = readFileSync(path, 'utf8');
+      } catch {
+        hostResolvConf = '';
+      }
+    }
+    const { config, events } = podDnsConfig(pod, {
+      clusterDNS: this.#o.clusterDNS ?? ['10.43.0.10'],
+      clusterDomain: this.#o.clusterDomain ?? 'cluster.local',
+      hostResolvConf,
+      nodeIPs: [this.#o.nodeIP],
+    });
+    for (const e of events) {
+      const ref = e.on === 'pod' ? podRef(pod) : { kind: 'Node', apiVersion: 'v1', name: this.#o.nodeName, uid: this.#o.nodeName };
+      this.#recorder.event(ref, EventType.Warning, e.reason, e.message);
+    }
+    return { servers: [...config.servers], searches: [...config.searches], options: [...config.options] };
+  }
+
+  /** One sync of the pod with this UID, whatever state it is in. */
+  async #syncUid(uid: string): Promise<WorkerResult> {
+    const pod = this.#pods.get(uid);
+    if (!pod) {
+      // never call a pod gone before the API server said which pods are here
+      if (!this.#pods.hasSynced()) return { requeueAfterMs: 1000 };
+      return this.#removePod(uid);
+    }
+    const withStatus: Pod = { ...pod, status: this.#statusManager.latest(uid) ?? pod.status ?? {} };
+    const failures = this.#failures.get(uid) ?? new Map<string, StartFailure>();
+    const hostIPs = [this.#o.nodeIP];
+
+    if (pod.metadata?.deletionTimestamp) {
+      const before = await this.#state.podStatus(uid, pod.metadata.name, pod.metadata.namespace);
+      await killPod(this.#ctx, pod, before);
+      const after = await this.#state.podStatus(uid, pod.metadata.name, pod.metadata.namespace);
+      const status = generatePodStatus({ pod: withStatus, runtime: after, failures, hostIPs, podIsTerminal: true });
+      await this.#statusManager.setPodStatus(pod, status);
+      await this.#statusManager.deletePod(pod);
+      // the informer's delete event ends this pod's life; look again if it does not come
+      return { requeueAfterMs: 5000 };
+    }
+
+    const phase = withStatus.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      const rt = await this.#state.podStatus(uid, pod.metadata?.name, pod.metadata?.namespace);
+      if (rt.containers.some((c) => c.state === 'CONTAINER_RUNNING') || rt.sandboxes.some((s) => s.state === 'SANDBOX_READY')) {
+        await killPod(this.#ctx, pod, rt);
+      }
+      const after = await this.#state.podStatus(uid, pod.metadata?.name, pod.metadata?.namespace);
+      void this.#statusManager.setPodStatus(pod, generatePodStatus({ pod: withStatus, runtime: after, failures, hostIPs, podIsTerminal: true }));
+      return {};
+    }
+
+    const result = await syncPod(this.#ctx, withStatus);
+    const status = generatePodStatus({ pod: withStatus, runtime: result.runtime, failures: this.#failures.get(uid) ?? failures, hostIPs, podIsTerminal: false });
+    void this.#statusManager.setPodStatus(pod, status);
+    return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};
+  }
+
+  /** A pod no longer bound here: stop and remove whatever the runtime still has of it. */
+  async #removePod(uid: string): Promise<WorkerResult> {
+    const rt = await this.#state.podStatus(uid);
+    if (rt.containers.length > 0 || rt.sandboxes.length > 0) {
+      log.info('removing a pod that is no longer bound here', { uid, pod: `${rt.namespace}/${rt.name}` });
+      await killPod(this.#ctx, undefined, rt);
+      for (const c of rt.containers) {
+        try {
+          await this.#o.runtime.removeContainer(c.id);
+        } catch (err) {
+          if (!isCriNotFound(err)) throw err;
+        }
+        this.#state.forget(c.id);
+      }
+      for (const sb of rt.sandboxes) {
+        try {
+          await this.#o.runtime.removePodSandbox(sb.id);
+        } catch (err) {
+          if (!isCriNotFound(err)) throw err;
+        }
+      }
+    }
+    if (rt.name) {
+      const dirs = podDirs(this.#o.rootDir, { metadata: { uid, name: rt.name, namespace: rt.namespace } });
+      await rm(dirs.podDir, { recursive: true, force: true });
+      await rm(dirs.logDir, { recursive: true, force: true });
+    }
+    this.#failures.delete(uid);
+    this.#crashBackoff.resetContaining(`_${uid}_`);
+    this.#imageBackoff.resetContaining(uid);
+    this.#statusManager.forget(uid);
+    return { done: true };
+  }
+
+  /** Stops the kubelet; containers keep running for the next start to adopt. */
+  async dispose(): Promise<void> {
+    await this.#owner.dispose();
+  }
+}
