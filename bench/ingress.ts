@@ -31,6 +31,8 @@ interface Ready {
 
 /** Runs in the child: the backend, or the proxy routing to the backend at `target`. */
 async function serve(kind: string, target: number): Promise<void> {
+  // Exit normally when the parent kills us, so --cpu-prof (via NODE_OPTIONS) can write its profile.
+  process.on('SIGTERM', () => process.exit(0));
   let port: number;
   if (kind === 'backend') {
     const server = createServer((req, res) => {
@@ -70,7 +72,7 @@ async function serve(kind: string, target: number): Promise<void> {
 
 function startChild(kind: 'backend' | 'proxy', target: number): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve', kind, String(target)], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(process.env['TMP_PROF'] && kind === 'proxy' ? ['--cpu-prof', `--cpu-prof-dir=${process.env['TMP_PROF']}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {

@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   dns: () => import('./dns.ts'),
   ingress: () => import('./ingress.ts'),
   'scheduler-core': () => import('./scheduler_core.ts'),
+  scheduler: () => import('./scheduler.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<void> {

@@ -8,6 +8,15 @@ import type { SharedInformerFactory } from '../client/informer_factory.ts';
 import { resourceDescriptor } from '../client/resource_descriptor.ts';
 import type { HandlerRegistration, SharedIndexInformer } from '../client/shared_informer.ts';
 
+/** Whether a pod changed in what the kubelet acts on (upstream's podsDifferSemantically), not just its status. */
+export function differsSemantically(a: Pod, b: Pod): boolean {
+  const pick = (p: Pod): unknown => [
+    p.spec, p.metadata?.labels, p.metadata?.annotations, p.metadata?.deletionTimestamp,
+    p.metadata?.deletionGracePeriodSeconds, p.metadata?.uid,
+  ];
+  return JSON.stringify(pick(a)) !== JSON.stringify(pick(b));
+}
+
 /** The node's pods. */
 export class PodManager implements Disposable {
   readonly informer: SharedIndexInformer<Pod>;
@@ -31,7 +40,9 @@ export class PodManager implements Disposable {
           this.#byUid.delete(oldUid);
           onChange(oldUid);
         }
-        set(pod);
+        this.#byUid.set(pod.metadata?.uid ?? '', pod);
+        // the kubelet's own status writes come back as updates: only other changes need a sync
+        if (differsSemantically(old, pod)) onChange(pod.metadata?.uid ?? '');
       },
       onDelete: (obj) => {
         const pod = obj instanceof DeletedFinalStateUnknown ? obj.obj : obj;

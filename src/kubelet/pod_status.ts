@@ -60,8 +60,9 @@ function toApiState(c: RuntimeContainer, old: ContainerStatus | undefined): Cont
           exitCode: c.exitCode,
           ...(c.reason ? { reason: c.reason } : {}),
           ...(c.message ? { message: c.message } : {}),
-          ...(c.startedAt ? { startedAt: formatTime(c.startedAt) } : {}),
-          ...(c.finishedAt ? { finishedAt: formatTime(c.finishedAt) } : {}),
+          // a container that never started reports the Unix epoch, as upstream's time.Unix(0, 0)
+          startedAt: formatTime(c.startedAt),
+          finishedAt: formatTime(c.finishedAt),
           containerID: cid,
         },
       };

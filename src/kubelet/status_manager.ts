@@ -37,7 +37,7 @@ export function mergePodStatus(old: PodStatus | undefined, next: PodStatus, now:
     if (!KUBELET_CONDITIONS.has(c.type)) return c;
     const o = oldConds.get(c.type);
     const lastTransitionTime = o && o.status === c.status && o.lastTransitionTime ? o.lastTransitionTime : ts;
-    return { ...c, lastProbeTime: null as unknown as string, lastTransitionTime };
+    return { ...c, lastTransitionTime };
   });
   return {
     ...next,

@@ -123,6 +123,8 @@ describe('kubelet: real pods through containerd (root)', { timeout: 400_000 }, (
   after(async () => {
     try {
       if (agent) {
+        // stop the kubelet first, or it would recreate what we remove
+        await agent.kubelet.dispose();
         for (const s of await agent.cri.listPodSandbox()) {
           await agent.cri.stopPodSandbox(s.id).catch(() => undefined);
           await agent.cri.removePodSandbox(s.id).catch(() => undefined);

@@ -346,13 +346,19 @@ export class GenericStore {
     if (m['generateName'] === undefined && om['generateName'] !== undefined) m['generateName'] = om['generateName'];
     const hasStatus = this.info.subresources.some((s) => s.name === 'status');
     if (sub === 'status') {
-      // Status writes change only status (and nothing in metadata but what status writers own).
+      // Status writes change status and annotations (upstream's status strategies copy spec,
+      // labels and ownerReferences from the stored object; controllers record revisions in
+      // annotations through /status).
       const status = obj['status'];
+      const annotations = m['annotations'];
       for (const k of Object.keys(obj)) delete obj[k];
       Object.assign(obj, structuredClone(old));
       if (status === undefined) delete obj['status'];
       else obj['status'] = status;
-      meta(obj)['resourceVersion'] = m['resourceVersion'];
+      const nm = meta(obj);
+      if (annotations === undefined) delete nm['annotations'];
+      else nm['annotations'] = annotations;
+      nm['resourceVersion'] = m['resourceVersion'];
     } else if (hasStatus && sub === '') {
       if (old['status'] === undefined) delete obj['status'];
       else obj['status'] = structuredClone(old['status']);

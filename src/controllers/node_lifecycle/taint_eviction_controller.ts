@@ -190,6 +190,11 @@ export class TaintEvictionController implements Controller {
     }
   }
 
+  /** Resolves when the evictions already firing have finished (for tests). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#deleting]);
+  }
+
   async dispose(): Promise<void> {
     for (const h of this.#handlers.splice(0)) h.dispose();
     for (const s of this.#scheduled.values()) s.timer.dispose();

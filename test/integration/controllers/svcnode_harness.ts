@@ -79,11 +79,11 @@ export async function getJson(s: TestServer, args: string[]): Promise<any> {
 }
 
 /** The fake kubelet: sets a pod Running with `ip` and the given readiness through /status. */
-export async function setPodStatus(client: RestClient, namespace: string, name: string, opts: { ip?: string; ready: boolean; phase?: string }): Promise<Pod> {
+export async function setPodStatus(client: RestClient, namespace: string, name: string, opts: { ip?: string; ready: boolean; phase?: string; sinceMs?: number }): Promise<Pod> {
   const pods = client.resource<Pod>(resourceDescriptor('v1', 'pods'), namespace);
   for (let attempt = 0; ; attempt++) {
     const pod = await pods.get(name);
-    const now = formatTime(Date.now());
+    const now = formatTime(opts.sinceMs ?? Date.now());
     const ready = opts.ready ? 'True' : 'False';
     const prev = pod.status?.conditions?.find((c) => c.type === 'Ready');
     const ip = opts.ip ?? pod.status?.podIP;

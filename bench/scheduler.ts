@@ -1,0 +1,270 @@
+// Scheduler benchmark in the manner of upstream's scheduler_perf, end to end: for each workload a
+// fresh API server on SQLite (temp dir), simulated nodes, the node lifecycle controller and the
+// scheduler, all in this process as in `tkube server`. Pods are created through the API; a pod
+// watch records when each is bound. Prints pods/s, p50/p99 latency (create call -> bound seen on
+// the watch) and the process RSS, against upstream's floors.
+// Usage: npm run bench -- scheduler [--workloads basic,anti-affinity,spread,preemption] [--nodes N]
+//   [--init-pods N] [--pods N] [--sim-pods on|off] [--heartbeat-ms MS] [--concurrency N] [--endpoint URL]
+// --nodes/--init-pods/--pods override every workload's counts (upstream's 5000Nodes sizes by default).
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import type { Node, Pod } from '../src/api/types/core_v1.ts';
+import { SharedInformerFactory } from '../src/client/informer_factory.ts';
+import type { KubeObject } from '../src/client/resource_client.ts';
+import { resourceDescriptor } from '../src/client/resource_descriptor.ts';
+import { RestClient } from '../src/client/rest_client.ts';
+import { startControllerManager } from '../src/controllers/manager.ts';
+import '../src/controllers/node_lifecycle/node_lifecycle_controller.ts';
+import { startScheduler } from '../src/scheduler/wiring/start_scheduler.ts';
+import { startSimNodes } from '../src/sim/sim_nodes.ts';
+import { defaultStages, StageKind } from '../src/sim/stage.ts';
+import { startTestServer } from '../src/testing/test_server.ts';
+
+/** One scheduler_perf workload (5000Nodes sizes). */
+interface Workload {
+  readonly name: string;
+  readonly nodes: number;
+  readonly zones?: number;
+  readonly initPods: number;
+  readonly measurePods: number;
+  /** Upstream's floor for this workload, pods/s. */
+  readonly floor: number;
+  readonly target: number;
+  readonly init: (i: number) => Pod;
+  readonly measure: (i: number) => Pod;
+  readonly priorityClasses?: readonly { name: string; value: number }[];
+}
+
+function pod(name: string, ns: string, cpu: string, extra: { labels?: Record<string, string>; spec?: Partial<NonNullable<Pod['spec']>> } = {}): Pod {
+  return {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name, namespace: ns, ...(extra.labels ? { labels: extra.labels } : {}) },
+    spec: {
+      ...extra.spec,
+      containers: [{
+        name: 'pause', image: 'registry.k8s.io/pause:3.10', ports: [{ containerPort: 80 }],
+        resources: { limits: { cpu, memory: '500Mi' }, requests: { cpu, memory: '500Mi' } },
+      }],
+    },
+  };
+}
+
+const WORKLOADS: readonly Workload[] = [
+  {
+    name: 'SchedulingBasic', nodes: 5000, initPods: 1000, measurePods: 10_000, floor: 270, target: 1000,
+    init: (i) => pod(`init-${i}`, 'sched-0', '100m'),
+    measure: (i) => pod(`pod-${i}`, 'sched-1', '100m'),
+  },
+  {
+    name: 'SchedulingPodAntiAffinity', nodes: 5000, initPods: 1000, measurePods: 1000, floor: 0, target: 0,
+    init: (i) => pod(`init-${i}`, 'sched-0', '100m', { labels: { color: 'green' }, spec: antiAffinity() }),
+    measure: (i) => pod(`pod-${i}`, 'sched-1', '100m', { labels: { color: 'green' }, spec: antiAffinity() }),
+  },
+  {
+    name: 'TopologySpreading', nodes: 5000, zones: 3, initPods: 5000, measurePods: 2000, floor: 85, target: 85,
+    init: (i) => pod(`init-${i}`, 'sched-0', '100m'),
+    measure: (i) => pod(`pod-${i}`, 'sched-1', '100m', {
+      labels: { color: 'blue' },
+      spec: { topologySpreadConstraints: [{ maxSkew: 5, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { color: 'blue' } } }] },
+    }),
+  },
+  {
+    // Upstream's PreemptionBasic/500Nodes: four 900m pods fill each 4-CPU node; each 3-CPU pod evicts three.
+    name: 'PreemptionBasic', nodes: 500, initPods: 2000, measurePods: 500, floor: 160, target: 160,
+    priorityClasses: [{ name: 'bench-low', value: 0 }, { name: 'bench-high', value: 10 }],
+    init: (i) => pod(`init-${i}`, 'sched-0', '900m', { spec: { priorityClassName: 'bench-low', terminationGracePeriodSeconds: 0 } }),
+    measure: (i) => pod(`pod-${i}`, 'sched-1', '3000m', { spec: { priorityClassName: 'bench-high' } }),
+  },
+];
+
+function antiAffinity(): Partial<NonNullable<Pod['spec']>> {
+  return { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { color: 'green' } }, topologyKey: 'kubernetes.io/hostname' }] } } };
+}
+
+const ALIASES: Readonly<Record<string, string>> = {
+  basic: 'SchedulingBasic', 'anti-affinity': 'SchedulingPodAntiAffinity', spread: 'TopologySpreading', preemption: 'PreemptionBasic',
+};
+
+function pct(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Runs `fn(i)` for i in [0, n) with at most `limit` in flight. */
+async function forEachLimited(n: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, n) }, async () => {
+    while (next < n) await fn(next++);
+  }));
+}
+
+function stripManagedFields(obj: KubeObject): KubeObject {
+  if (obj.metadata?.managedFields === undefined) return obj;
+  const { managedFields: _, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
+interface Options {
+  /** Datastore endpoint; default SQLite in a temp dir. */
+  readonly endpoint: string | undefined;
+  readonly simPods: boolean;
+  readonly heartbeatMs: number;
+  readonly concurrency: number;
+}
+
+interface Result {
+  readonly name: string;
+  readonly nodes: number;
+  readonly measured: number;
+  readonly bound: number;
+  readonly seconds: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly rssMiB: number;
+  readonly setupSeconds: number;
+  readonly floor: number;
+  readonly target: number;
+}
+
+async function runWorkload(w: Workload, o: Options): Promise<Result> {
+  const setupStart = performance.now();
+  const dir = await mkdtemp(join(tmpdir(), 'tkube-bench-sched-'));
+  const s = await startTestServer({ endpoint: o.endpoint ?? `sqlite://${join(dir, 'state.db')}` });
+  const client = await RestClient.fromKubeconfig(s.kubeconfig, { userAgent: 'bench-scheduler' });
+  const factory = new SharedInformerFactory(client, { transform: stripManagedFields });
+  const cleanups: (() => Promise<unknown>)[] = [];
+  try {
+    const stages = o.simPods ? defaultStages() : defaultStages().filter((st) => st.kind === StageKind.Node);
+    const sim = await startSimNodes({
+      kubeconfig: s.kubeconfig, count: w.nodes, capacity: { cpu: '4', memory: '32Gi', pods: '110' },
+      ...(w.zones ? { zones: w.zones } : {}), heartbeatIntervalMs: o.heartbeatMs, stages, registerConcurrency: 64,
+    });
+    cleanups.push(() => sim.dispose());
+    const cm = await startControllerManager({
+      kubeconfig: s.kubeconfig, controllers: ['nodelifecycle'], leaderElection: false, identity: 'bench-cm',
+      options: { clusterCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16', rootCaPem: 'bench' },
+    });
+    cleanups.push(() => cm.dispose());
+
+    // Bound times by pod name, from one watch of every pod.
+    const boundAt = new Map<string, number>();
+    let onBound: (() => void) | undefined;
+    const pods = factory.informerFor<Pod>(resourceDescriptor('v1', 'pods'));
+    const nodes = factory.informerFor<Node>(resourceDescriptor('v1', 'nodes'));
+    const seen = (p: Pod): void => {
+      if ((p.spec?.nodeName ?? '') === '') return;
+      const key = `${p.metadata?.namespace}/${p.metadata?.name}`;
+      if (boundAt.has(key)) return;
+      boundAt.set(key, performance.now());
+      onBound?.();
+    };
+    pods.addEventHandler({ onAdd: seen, onUpdate: (_, p) => seen(p) });
+    factory.start();
+    await factory.waitForCacheSync(60_000);
+    cleanups.push(() => factory.dispose());
+    const schedulable = (): number => nodes.indexer.list().filter((n) => !(n.spec?.taints ?? []).some((t) => t.key === 'node.kubernetes.io/not-ready')).length;
+    for (let deadline = Date.now() + 120_000; schedulable() < w.nodes;) {
+      if (Date.now() > deadline) throw new Error(`only ${schedulable()} of ${w.nodes} nodes lost the not-ready taint`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    const sched = await startScheduler({ kubeconfig: s.kubeconfig, leaderElection: false, identity: 'bench-scheduler' });
+    cleanups.push(() => sched.dispose());
+    await sched.started;
+
+    for (const ns of ['sched-0', 'sched-1']) await client.resource(resourceDescriptor('v1', 'namespaces')).create({ metadata: { name: ns } });
+    for (const pc of w.priorityClasses ?? []) {
+      await client.resource(resourceDescriptor('scheduling.k8s.io/v1', 'priorityclasses')).create({ metadata: { name: pc.name }, value: pc.value } as KubeObject);
+    }
+    const podClient = client.resource<Pod>(resourceDescriptor('v1', 'pods'));
+    const waitBound = (keys: readonly string[], timeoutMs: number): Promise<number> => new Promise((resolve) => {
+      const count = (): number => keys.reduce((n, k) => n + (boundAt.has(k) ? 1 : 0), 0);
+      const timer = setTimeout(() => { onBound = undefined; resolve(count()); }, timeoutMs);
+      const check = (): void => {
+        if (keys.every((k) => boundAt.has(k))) {
+          clearTimeout(timer);
+          onBound = undefined;
+          resolve(keys.length);
+        }
+      };
+      onBound = check;
+      check();
+    });
+
+    const initKeys = Array.from({ length: w.initPods }, (_, i) => `sched-0/init-${i}`);
+    await forEachLimited(w.initPods, o.concurrency, async (i) => { await podClient.create(w.init(i)); });
+    const initBound = await waitBound(initKeys, 120_000);
+    if (initBound < w.initPods) throw new Error(`only ${initBound} of ${w.initPods} init pods were scheduled`);
+    const setupSeconds = (performance.now() - setupStart) / 1000;
+
+    const createdAt = new Map<string, number>();
+    const keys = Array.from({ length: w.measurePods }, (_, i) => `sched-1/pod-${i}`);
+    const t0 = performance.now();
+    const creating = forEachLimited(w.measurePods, o.concurrency, async (i) => {
+      createdAt.set(keys[i]!, performance.now());
+      await podClient.create(w.measure(i));
+    });
+    const bound = await waitBound(keys, Math.max(60_000, w.measurePods * 20));
+    await creating;
+    const last = Math.max(...keys.map((k) => boundAt.get(k) ?? 0));
+    const lat = keys.filter((k) => boundAt.has(k)).map((k) => boundAt.get(k)! - createdAt.get(k)!).sort((a, b) => a - b);
+    return {
+      name: w.name, nodes: w.nodes, measured: w.measurePods, bound, seconds: (last - t0) / 1000,
+      p50: pct(lat, 50), p99: pct(lat, 99), rssMiB: process.memoryUsage().rss / 1048576, setupSeconds, floor: w.floor, target: w.target,
+    };
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    await client.dispose();
+    await s.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the selected workloads and prints one line each. */
+export async function run(args: readonly string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      workloads: { type: 'string', default: 'basic,anti-affinity,spread,preemption' },
+      nodes: { type: 'string' },
+      'init-pods': { type: 'string' },
+      pods: { type: 'string' },
+      'sim-pods': { type: 'string', default: 'on' },
+      'heartbeat-ms': { type: 'string', default: '10000' },
+      concurrency: { type: 'string', default: '64' },
+      endpoint: { type: 'string' },
+    },
+  });
+  const num = (name: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const names = values.workloads.split(',').map((n) => ALIASES[n.trim()] ?? n.trim());
+  const selected = names.map((n) => {
+    const w = WORKLOADS.find((x) => x.name === n);
+    if (!w) throw new Error(`unknown workload ${JSON.stringify(n)}; known: ${Object.keys(ALIASES).join(', ')}`);
+    const nodes = num('nodes', values.nodes);
+    const init = num('init-pods', values['init-pods']);
+    const pods = num('pods', values.pods);
+    return { ...w, ...(nodes !== undefined ? { nodes } : {}), ...(init !== undefined ? { initPods: init } : {}), ...(pods !== undefined ? { measurePods: pods } : {}) };
+  });
+  if (values['sim-pods'] !== 'on' && values['sim-pods'] !== 'off') throw new Error(`--sim-pods must be on or off, got ${JSON.stringify(values['sim-pods'])}`);
+  const o: Options = { endpoint: values.endpoint, simPods: values['sim-pods'] === 'on', heartbeatMs: num('heartbeat-ms', values['heartbeat-ms'])!, concurrency: num('concurrency', values.concurrency)! };
+  console.log(`scheduler_perf-style workloads on SQLite, everything in one process; simulated pods ${o.simPods ? 'turn Running' : 'stay bound only'}, lease renewals every ${o.heartbeatMs} ms`);
+  for (const w of selected) {
+    const r = await runWorkload(w, o);
+    const rate = r.bound / r.seconds;
+    const verdict = r.target > 0 ? `${rate >= r.target ? 'meets' : 'below'} target ${r.target}${r.floor > 0 ? ` (upstream floor ${r.floor})` : ''}` : '';
+    console.log(`${`${r.name} (${r.nodes} nodes, ${r.measured} pods)`.padEnd(46)} ${rate.toFixed(0).padStart(6)} pods/s  p50 ${r.p50.toFixed(0)} ms  p99 ${r.p99.toFixed(0)} ms  rss ${r.rssMiB.toFixed(0)} MiB  ${r.bound < r.measured ? `ONLY ${r.bound} BOUND  ` : ''}${verdict}  [setup ${r.setupSeconds.toFixed(0)} s]`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await run(process.argv.slice(2));
+}
