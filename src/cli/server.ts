@@ -5,6 +5,7 @@ import { DisposableStore } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
 import { join } from 'node:path';
 import { hostname, networkInterfaces } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { ensureClientCertificate, ensureClusterPki } from '../base/pki.ts';
 import { writeKubeconfig } from '../base/kubeconfig.ts';
 import { ApiServer } from '../apiserver/server.ts';
@@ -51,6 +52,23 @@ export async function runServer(flags: ServerFlags): Promise<number> {
     };
     await writeKubeconfig(join(flags.dataDir, 'kubeconfig.yaml'), kubeconfig);
     if (flags.writeKubeconfig) await writeKubeconfig(flags.writeKubeconfig, kubeconfig);
+    // The control-plane components reach the API server like remote ones: HTTPS with their own
+    // client certificates. (Least privilege comes with per-controller service accounts; for now
+    // the controller manager holds system:masters, the scheduler its upstream RBAC role.)
+    const componentKubeconfig = async (file: string, commonName: string, organizations: string[]): Promise<string> => {
+      const cert = await ensureClientCertificate({ dir: join(flags.dataDir, 'tls'), file, ca: pki.ca, commonName, organizations });
+      const path = join(flags.dataDir, 'components', `${file}.kubeconfig`);
+      await writeKubeconfig(path, { server: `https://127.0.0.1:${api.port}`, caPem: pki.ca.certPem, clientCertPem: cert.certPem, clientKeyPem: cert.keyPem });
+      return path;
+    };
+    const identity = `${hostname().toLowerCase()}_${randomUUID()}`;
+    const { startControllerManager } = await import('../controllers/manager.ts');
+    const controllerManager = await startControllerManager({
+      kubeconfig: await componentKubeconfig('kube-controller-manager', 'system:kube-controller-manager', ['system:masters']),
+      options: { clusterCidr: flags.clusterCidr, serviceCidr: flags.serviceCidr, rootCaPem: pki.ca.certPem },
+      leaderElection: true, identity,
+    });
+    owner.add(controllerManager);
     if (flags.simNodes > 0) {
       const { startSimNodesForServer } = await import('../sim/sim_nodes.ts');
       const { simNodesOptionsFromFlags } = await import('../sim/sim_flags.ts');

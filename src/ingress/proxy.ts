@@ -1,7 +1,7 @@
 // The ingress data plane: HTTP and HTTPS listeners that route each request through the current
 // routing snapshot and stream it to an endpoint over keep-alive connections, retrying another
 // endpoint when a connection cannot be made; Upgrade (WebSocket) requests are spliced through.
-import { Agent, STATUS_CODES, createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
@@ -11,6 +11,7 @@ import { logger } from '../base/log.ts';
 import type { Upstream, UpstreamEndpoint } from './backends.ts';
 import { contextFor, type CertTable } from './certificates.ts';
 import { matchRoute, normalizeHost, requestPath, type RouteTable } from './routing.ts';
+import { FailPhase, UpstreamPool, type Exchange, type ExchangeRequest } from './upstream.ts';
 
 const log = logger('ingress');
 
@@ -40,8 +41,8 @@ export interface IngressProxyOptions {
 /** Body of the reply when no rule and no default backend match, as ingress-nginx's default backend. */
 export const NOT_FOUND_BODY = 'default backend - 404';
 
-// Hop-by-hop headers (RFC 9110 7.6.1) end at the proxy. Transfer-Encoding is kept on requests so the
-// upstream request is framed like the client's; on responses Node frames for each client itself.
+// Hop-by-hop headers (RFC 9110 7.6.1) end at the proxy. Transfer-Encoding is kept on requests, whose
+// bodies are re-chunked as they came; on responses Node frames the body for each client itself.
 const HOP_BY_HOP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'expect']);
 const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding', 'proxy-authenticate']);
 // Set afresh from the connection: values sent by clients are not trusted (ingress-nginx's default).
@@ -59,7 +60,7 @@ class ProxyError extends Error {
 export class IngressProxy implements Disposable {
   #snapshot: ProxySnapshot;
   #opts: Required<Omit<IngressProxyOptions, 'bindAddress'>> & { bindAddress: string | undefined };
-  #agent: Agent;
+  #pool: UpstreamPool;
   #rr = new Map<string, number>();
   #http: Server;
   #https: HttpsServer;
@@ -84,8 +85,7 @@ export class IngressProxy implements Disposable {
       readTimeoutMs: opts.readTimeoutMs ?? 60_000,
       maxTries: opts.maxTries ?? 3,
     };
-    // The agent's timeout is the read timeout of busy sockets and the idle limit of free ones.
-    this.#agent = new Agent({ keepAlive: true, maxFreeSockets: 1024, scheduling: 'lifo', timeout: this.#opts.readTimeoutMs });
+    this.#pool = new UpstreamPool({ connectTimeoutMs: this.#opts.connectTimeoutMs, readTimeoutMs: this.#opts.readTimeoutMs });
     // Streams may run for hours: Node's whole-request deadline would cut long uploads.
     this.#http = createServer({ requestTimeout: 0 }, (req, res) => this.#onRequest(req, res, 'http'));
     this.#https = createHttpsServer({
@@ -153,7 +153,7 @@ export class IngressProxy implements Disposable {
     for (const s of this.#tunnels) s.destroy();
     this.#tunnels.clear();
     await Promise.all(closing);
-    this.#agent.destroy();
+    this.#pool.close();
   }
 
   #contextFor(servername: string): SecureContext | undefined {
@@ -182,53 +182,66 @@ export class IngressProxy implements Disposable {
       return;
     }
     const headers = forwardedHeaders(req, proto, false);
+    let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
+    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    if (req.headers.host === undefined) head += `Host: ${up.endpoints[0]!.host}\r\n`;
+    head += '\r\n';
+    const body = req.headers['transfer-encoding'] !== undefined ? 'chunked' : req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' ? 'length' : 'none';
     const tries = Math.min(up.endpoints.length, this.#opts.maxTries);
-    this.#forward(req, res, up, headers, this.#start(up), 0, tries);
+    this.#forward(req, res, up, head, body, this.#start(up), 0, tries);
   }
 
-  #forward(req: IncomingMessage, res: ServerResponse, up: Upstream, headers: string[], start: number, attempt: number, tries: number): void {
+  #forward(req: IncomingMessage, res: ServerResponse, up: Upstream, head: string, body: ExchangeRequest['body'], start: number, attempt: number, tries: number): void {
     const ep = up.endpoints[(start + attempt) % up.endpoints.length]!;
-    const upReq = httpRequest({ host: ep.host, port: ep.port, method: req.method, path: req.url, headers, agent: this.#agent });
-    let connected = false;
-    let responded = false;
-    let failed = false;
-    const onConnected = (): void => {
-      connected = true;
-      req.pipe(upReq);
+    let exchange: Exchange | undefined;
+    const sendBody = (): void => {
+      if (body === 'none' || !exchange) return;
+      const ex = exchange;
+      ex.onDrain(() => req.resume());
+      req.on('data', (c: Buffer) => {
+        if (!ex.write(c)) req.pause();
+      });
+      req.on('end', () => ex.end());
     };
-    this.#watchConnect(upReq, ep, onConnected);
-    upReq.on('timeout', () => upReq.destroy(new ProxyError('ETIMEDOUT', `endpoint ${ep.host}:${ep.port} timed out`)));
-    upReq.on('response', (upRes: IncomingMessage) => {
-      responded = true;
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, responseHeaders(upRes.rawHeaders, upRes.headers.connection));
-      upRes.pipe(res);
-      // An endpoint that dies mid-body must not look like a complete reply.
-      upRes.on('aborted', () => res.destroy());
-      upRes.on('error', () => res.destroy());
+    const onDrain = (): void => exchange?.resume();
+    exchange = this.#pool.exchange({ host: ep.host, port: ep.port, method: req.method ?? 'GET', head, body }, {
+      onConnect: sendBody,
+      onHead: (h) => {
+        res.writeHead(h.status, h.reason, responseHeaders(h.rawHeaders, h.connection));
+      },
+      onBody: (chunk) => {
+        if (res.write(chunk)) return true;
+        res.once('drain', onDrain);
+        return false;
+      },
+      onEnd: () => {
+        res.end();
+      },
+      onError: (err) => {
+        if (res.headersSent) {
+          // An endpoint that dies mid-body must not look like a complete reply.
+          res.destroy();
+          return;
+        }
+        if (res.destroyed) return;
+        // Retry only while nothing of the body has left: before the connection was made, or on a
+        // stale keep-alive socket for a request that has no body.
+        const retriable = err.phase === FailPhase.connect || (err.phase === FailPhase.request && err.reused && body === 'none');
+        if (retriable && attempt + 1 < tries && !req.destroyed) {
+          log.debug('endpoint failed, trying the next', { upstream: up.key, endpoint: `${ep.host}:${ep.port}`, err: err.message });
+          this.#forward(req, res, up, head, body, start, attempt + 1, tries);
+          return;
+        }
+        log.warn('upstream request failed', { upstream: up.key, endpoint: `${ep.host}:${ep.port}`, err: err.message });
+        sendError(res, err.code === 'ETIMEDOUT' && err.phase !== FailPhase.connect ? 504 : 502);
+      },
     });
-    upReq.on('error', (err: NodeJS.ErrnoException) => {
-      if (failed) return;
-      failed = true;
-      if (responded) {
-        res.destroy();
-        return;
-      }
-      if (res.headersSent || res.destroyed) return;
-      // Retry only while nothing of the body has left: before the connection was made, or on a
-      // stale keep-alive socket for a request that has no body.
-      const retriable = !connected || (upReq.reusedSocket && err.code === 'ECONNRESET' && bodyless(req));
-      if (retriable && attempt + 1 < tries && !req.destroyed) {
-        log.debug('endpoint failed, trying the next', { upstream: up.key, endpoint: `${ep.host}:${ep.port}`, err: err.message });
-        req.unpipe(upReq);
-        this.#forward(req, res, up, headers, start, attempt + 1, tries);
-        return;
-      }
-      log.warn('upstream request failed', { upstream: up.key, endpoint: `${ep.host}:${ep.port}`, err: err.message });
-      sendError(res, err.code === 'ETIMEDOUT' && connected ? 504 : 502);
-    });
-    res.on('close', () => {
-      if (!res.writableFinished) upReq.destroy();
-    });
+    if (exchange.connected) sendBody();
+    if (attempt === 0) {
+      res.on('close', () => {
+        if (!res.writableFinished) exchange?.abort();
+      });
+    }
   }
 
   /** Calls `onConnected` once the request has a connected socket; fails it after the connect timeout. */
@@ -375,11 +388,6 @@ function connectionTokens(value: string | undefined): Set<string> | undefined {
     (out ??= new Set()).add(name);
   }
   return out;
-}
-
-function bodyless(req: IncomingMessage): boolean {
-  const len = req.headers['content-length'];
-  return (len === undefined || len === '0') && req.headers['transfer-encoding'] === undefined;
 }
 
 function errorBody(status: number): string {

@@ -325,9 +325,12 @@ export class Kubelet implements Disposable {
   /** A pod no longer bound here: stop and remove whatever the runtime still has of it. */
   async #removePod(uid: string): Promise<WorkerResult> {
     const rt = await this.#state.podStatus(uid);
+    const last = this.#pods.removed(uid);
     if (rt.containers.length > 0 || rt.sandboxes.length > 0) {
       log.info('removing a pod that is no longer bound here', { uid, pod: `${rt.namespace}/${rt.name}` });
-      await killPod(this.#ctx, undefined, rt);
+      // a force-deleted pod (grace 0) is killed at once, as upstream's grace period of 1
+      const grace = last ? Math.max(last.metadata?.deletionGracePeriodSeconds ?? last.spec?.terminationGracePeriodSeconds ?? 30, 1) : undefined;
+      await killPod(this.#ctx, last, rt, grace);
       for (const c of rt.containers) {
         try {
           await this.#o.runtime.removeContainer(c.id);
@@ -349,6 +352,7 @@ export class Kubelet implements Disposable {
       await rm(dirs.podDir, { recursive: true, force: true });
       await rm(dirs.logDir, { recursive: true, force: true });
     }
+    this.#pods.forgetRemoved(uid);
     this.#failures.delete(uid);
     this.#crashBackoff.resetContaining(`_${uid}_`);
     this.#imageBackoff.resetContaining(uid);

@@ -21,6 +21,8 @@ export function differsSemantically(a: Pod, b: Pod): boolean {
 export class PodManager implements Disposable {
   readonly informer: SharedIndexInformer<Pod>;
   readonly #byUid = new Map<string, Pod>();
+  /** The last state of pods deleted from the API server, until their removal is done. */
+  readonly #removed = new Map<string, Pod>();
   readonly #registration: HandlerRegistration;
 
   /** `onChange` hears the UID of every pod added, updated or deleted. */
@@ -38,6 +40,7 @@ export class PodManager implements Disposable {
         // the same name with another UID is another pod: the old one is gone
         if (oldUid !== (pod.metadata?.uid ?? '')) {
           this.#byUid.delete(oldUid);
+          this.#removed.set(oldUid, old);
           onChange(oldUid);
         }
         this.#byUid.set(pod.metadata?.uid ?? '', pod);
@@ -48,6 +51,7 @@ export class PodManager implements Disposable {
         const pod = obj instanceof DeletedFinalStateUnknown ? obj.obj : obj;
         const uid = pod.metadata?.uid ?? '';
         this.#byUid.delete(uid);
+        this.#removed.set(uid, pod);
         onChange(uid);
       },
     });
@@ -60,6 +64,16 @@ export class PodManager implements Disposable {
 
   get(uid: string): Pod | undefined {
     return this.#byUid.get(uid);
+  }
+
+  /** The last state of a pod deleted from the API server whose removal is not done. */
+  removed(uid: string): Pod | undefined {
+    return this.#removed.get(uid);
+  }
+
+  /** Done removing a deleted pod. */
+  forgetRemoved(uid: string): void {
+    this.#removed.delete(uid);
   }
 
   getByName(namespace: string, name: string): Pod | undefined {
