@@ -93,7 +93,7 @@ async function load(port: number, ms: number, concurrency: number): Promise<{ co
   const end = performance.now() + ms;
   const conns = Array.from({ length: concurrency }, () => new Promise<void>((resolve) => {
     const sock = connect({ host: '127.0.0.1', port, noDelay: true });
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     let sentAt = 0;
     const send = (): void => {
       if (performance.now() >= end) {

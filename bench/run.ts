@@ -13,6 +13,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   ingress: () => import('./ingress.ts'),
   'scheduler-core': () => import('./scheduler_core.ts'),
   scheduler: () => import('./scheduler.ts'),
+  podstartup: () => import('./podstartup.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<void> {

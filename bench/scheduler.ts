@@ -5,9 +5,11 @@
 // the watch) and the process RSS, against upstream's floors.
 // Usage: npm run bench -- scheduler [--workloads basic,anti-affinity,spread,preemption] [--nodes N]
 //   [--init-pods N] [--pods N] [--sim-pods on|off] [--heartbeat-ms MS] [--concurrency N] [--endpoint URL]
+//   [--cpu-prof PREFIX] (profile of the measured phase only, PREFIX.<workload>.cpuprofile)
 // --nodes/--init-pods/--pods override every workload's counts (upstream's 5000Nodes sizes by default).
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -114,6 +116,8 @@ interface Options {
   readonly simPods: boolean;
   readonly heartbeatMs: number;
   readonly concurrency: number;
+  /** Write a CPU profile of the measured phase here (like node --cpu-prof, without the setup). */
+  readonly cpuProf: string | undefined;
 }
 
 interface Result {
@@ -125,6 +129,8 @@ interface Result {
   readonly p50: number;
   readonly p99: number;
   readonly rssMiB: number;
+  /** CPU time of the whole process per measured pod (load-independent cost). */
+  readonly cpuMsPerPod: number;
   readonly setupSeconds: number;
   readonly floor: number;
   readonly target: number;
@@ -152,7 +158,7 @@ async function runWorkload(w: Workload, o: Options): Promise<Result> {
 
     // Bound times by pod name, from one watch of every pod.
     const boundAt = new Map<string, number>();
-    let onBound: (() => void) | undefined;
+    let onBound: ((key: string) => void) | undefined;
     const pods = factory.informerFor<Pod>(resourceDescriptor('v1', 'pods'));
     const nodes = factory.informerFor<Node>(resourceDescriptor('v1', 'nodes'));
     const seen = (p: Pod): void => {
@@ -160,7 +166,7 @@ async function runWorkload(w: Workload, o: Options): Promise<Result> {
       const key = `${p.metadata?.namespace}/${p.metadata?.name}`;
       if (boundAt.has(key)) return;
       boundAt.set(key, performance.now());
-      onBound?.();
+      onBound?.(key);
     };
     pods.addEventHandler({ onAdd: seen, onUpdate: (_, p) => seen(p) });
     factory.start();
@@ -182,17 +188,18 @@ async function runWorkload(w: Workload, o: Options): Promise<Result> {
     }
     const podClient = client.resource<Pod>(resourceDescriptor('v1', 'pods'));
     const waitBound = (keys: readonly string[], timeoutMs: number): Promise<number> => new Promise((resolve) => {
-      const count = (): number => keys.reduce((n, k) => n + (boundAt.has(k) ? 1 : 0), 0);
-      const timer = setTimeout(() => { onBound = undefined; resolve(count()); }, timeoutMs);
-      const check = (): void => {
-        if (keys.every((k) => boundAt.has(k))) {
-          clearTimeout(timer);
-          onBound = undefined;
-          resolve(keys.length);
-        }
+      const wanted = new Set(keys.filter((k) => !boundAt.has(k)));
+      const done = (): void => {
+        clearTimeout(timer);
+        onBound = undefined;
+        resolve(keys.length - wanted.size);
       };
-      onBound = check;
-      check();
+      const timer = setTimeout(done, timeoutMs);
+      onBound = (key) => {
+        wanted.delete(key);
+        if (wanted.size === 0) done();
+      };
+      if (wanted.size === 0) done();
     });
 
     const initKeys = Array.from({ length: w.initPods }, (_, i) => `sched-0/init-${i}`);
@@ -203,6 +210,14 @@ async function runWorkload(w: Workload, o: Options): Promise<Result> {
 
     const createdAt = new Map<string, number>();
     const keys = Array.from({ length: w.measurePods }, (_, i) => `sched-1/pod-${i}`);
+    let profiler: Session | undefined;
+    if (o.cpuProf !== undefined) {
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const creating = forEachLimited(w.measurePods, o.concurrency, async (i) => {
       createdAt.set(keys[i]!, performance.now());
@@ -210,11 +225,18 @@ async function runWorkload(w: Workload, o: Options): Promise<Result> {
     });
     const bound = await waitBound(keys, Math.max(60_000, w.measurePods * 20));
     await creating;
+    const cpu = process.cpuUsage(cpu0);
+    if (profiler !== undefined) {
+      const { profile } = await profiler.post('Profiler.stop');
+      await writeFile(`${o.cpuProf}.${w.name}.cpuprofile`, JSON.stringify(profile));
+      profiler.disconnect();
+    }
     const last = Math.max(...keys.map((k) => boundAt.get(k) ?? 0));
     const lat = keys.filter((k) => boundAt.has(k)).map((k) => boundAt.get(k)! - createdAt.get(k)!).sort((a, b) => a - b);
     return {
       name: w.name, nodes: w.nodes, measured: w.measurePods, bound, seconds: (last - t0) / 1000,
-      p50: pct(lat, 50), p99: pct(lat, 99), rssMiB: process.memoryUsage().rss / 1048576, setupSeconds, floor: w.floor, target: w.target,
+      p50: pct(lat, 50), p99: pct(lat, 99), rssMiB: process.memoryUsage().rss / 1048576, setupSeconds,
+      cpuMsPerPod: (cpu.user + cpu.system) / 1000 / Math.max(1, bound), floor: w.floor, target: w.target,
     };
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
@@ -237,6 +259,7 @@ export async function run(args: readonly string[]): Promise<void> {
       'heartbeat-ms': { type: 'string', default: '10000' },
       concurrency: { type: 'string', default: '64' },
       endpoint: { type: 'string' },
+      'cpu-prof': { type: 'string' },
     },
   });
   const num = (name: string, v: string | undefined): number | undefined => {
@@ -255,13 +278,13 @@ export async function run(args: readonly string[]): Promise<void> {
     return { ...w, ...(nodes !== undefined ? { nodes } : {}), ...(init !== undefined ? { initPods: init } : {}), ...(pods !== undefined ? { measurePods: pods } : {}) };
   });
   if (values['sim-pods'] !== 'on' && values['sim-pods'] !== 'off') throw new Error(`--sim-pods must be on or off, got ${JSON.stringify(values['sim-pods'])}`);
-  const o: Options = { endpoint: values.endpoint, simPods: values['sim-pods'] === 'on', heartbeatMs: num('heartbeat-ms', values['heartbeat-ms'])!, concurrency: num('concurrency', values.concurrency)! };
+  const o: Options = { endpoint: values.endpoint, cpuProf: values['cpu-prof'], simPods: values['sim-pods'] === 'on', heartbeatMs: num('heartbeat-ms', values['heartbeat-ms'])!, concurrency: num('concurrency', values.concurrency)! };
   console.log(`scheduler_perf-style workloads on SQLite, everything in one process; simulated pods ${o.simPods ? 'turn Running' : 'stay bound only'}, lease renewals every ${o.heartbeatMs} ms`);
   for (const w of selected) {
     const r = await runWorkload(w, o);
     const rate = r.bound / r.seconds;
     const verdict = r.target > 0 ? `${rate >= r.target ? 'meets' : 'below'} target ${r.target}${r.floor > 0 ? ` (upstream floor ${r.floor})` : ''}` : '';
-    console.log(`${`${r.name} (${r.nodes} nodes, ${r.measured} pods)`.padEnd(46)} ${rate.toFixed(0).padStart(6)} pods/s  p50 ${r.p50.toFixed(0)} ms  p99 ${r.p99.toFixed(0)} ms  rss ${r.rssMiB.toFixed(0)} MiB  ${r.bound < r.measured ? `ONLY ${r.bound} BOUND  ` : ''}${verdict}  [setup ${r.setupSeconds.toFixed(0)} s]`);
+    console.log(`${`${r.name} (${r.nodes} nodes, ${r.measured} pods)`.padEnd(46)} ${rate.toFixed(0).padStart(6)} pods/s  p50 ${r.p50.toFixed(0)} ms  p99 ${r.p99.toFixed(0)} ms  rss ${r.rssMiB.toFixed(0)} MiB  cpu ${r.cpuMsPerPod.toFixed(2)} ms/pod  ${r.bound < r.measured ? `ONLY ${r.bound} BOUND  ` : ''}${verdict}  [setup ${r.setupSeconds.toFixed(0)} s]`);
   }
 }
 

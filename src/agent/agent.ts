@@ -93,7 +93,8 @@ export function firstSubnet(cidr: string, bits = 24): string {
   const prefix = Number(m[5]);
   const addr = m.slice(1, 5).reduce((a, o) => a * 256 + Number(o), 0);
   const len = Math.max(prefix, bits);
-  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+  // the network of the cluster CIDR itself, cut to the subnet's length
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
   const net = (addr & mask) >>> 0;
   return `${[24, 16, 8, 0].map((s) => (net >>> s) & 255).join('.')}/${len}`;
 }

@@ -66,5 +66,15 @@ export async function bootstrapCluster(opts: BootstrapOptions): Promise<void> {
     if (!current) return structuredClone(endpoints);
     return { ...current, subsets: endpoints.subsets };
   });
+  // The kubernetes EndpointSlice, which upstream's API server writes itself (no controller owns it).
+  const esStore = opts.storeFor(resourceFor('discovery.k8s.io', 'v1', 'endpointslices')!);
+  await esStore.update('default', 'kubernetes', (current) => ({
+    ...(current ?? {}),
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    metadata: { ...((current?.['metadata'] ?? {}) as object), name: 'kubernetes', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [opts.advertiseIP], conditions: { ready: true } }],
+    ports: [{ name: 'https', port: opts.advertisePort, protocol: 'TCP' }],
+  }));
   log.debug('bootstrap objects present', { kubernetesServiceIP: ip });
 }

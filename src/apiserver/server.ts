@@ -31,6 +31,13 @@ import { handleEviction, pdbInfo } from './handlers/eviction.ts';
 import { handleReview, isReview } from './handlers/reviews.ts';
 import { forbiddenReason, type Attributes, type Authorizer } from './authz/authorizer.ts';
 import { RbacWiring } from './authz/wiring.ts';
+import { ChainAuthorizer, NodeAuthorizer, WatchCacheNodeGraph } from './authz/node.ts';
+import { AuthenticationWiring } from './authn/wiring.ts';
+import { isOidcPath, serveOidc } from './handlers/oidc.ts';
+import { handleTokenRequest } from './handlers/token_request.ts';
+import { handleCsr, isCsrRoute } from './csr/handlers.ts';
+import { CsrController } from './csr/controller.ts';
+import type { CertificateAuthority } from '../base/pki.ts';
 import { createServices, type ServerServices } from './services.ts';
 import {
   handleProxySubresource, isProxySubresource, nodeKubeletDialer, type KubeletClientTLS, type KubeletDialer, type UpgradeConnection,
@@ -56,12 +63,24 @@ export interface ApiServerOptions {
   readonly advertiseAddress?: string;
   /** Service ClusterIP range (default 10.43.0.0/16). */
   readonly serviceCidr?: string;
+  /** Admission plugins to enable (default: all, in upstream's order). */
+  readonly admissionPlugins?: readonly string[];
   /** Events each watch cache keeps for resuming watches (default 100,000). */
   readonly watchCacheHistory?: number;
   /** Client certificate for kubelets (pods/log, exec, attach, portforward, nodes/proxy). */
   readonly kubeletClientTLS?: KubeletClientTLS;
   /** Overrides how node names resolve to kubelets (default: the Node's addresses and kubelet port). */
   readonly kubeletDialer?: KubeletDialer;
+  /** `--token-auth-file`: CSV of static bearer tokens (token,user,uid,"group1,group2"). */
+  readonly tokenAuthFile?: string;
+  /** PEM private key signing service-account tokens, generated when missing (e.g. DATA/tls/service-account.key); default an in-memory key. */
+  readonly serviceAccountKeyFile?: string;
+  /** `--service-account-issuer` (default https://kubernetes.default.svc.cluster.local), also the API audience. */
+  readonly issuer?: string;
+  /** `--anonymous-auth`: requests without credentials run as system:anonymous for RBAC to judge (default false: 401). */
+  readonly anonymousAuth?: boolean;
+  /** The cluster CA with its key, for signing approved CertificateSigningRequests (unsigned without it). */
+  readonly clusterSigningCA?: CertificateAuthority;
 }
 
 /** Subresources served by the generic handlers (others have their own handler, or are not served yet). */
@@ -80,7 +99,11 @@ export class ApiServer {
   #sockets = new Set<import('node:net').Socket>();
   #certUsers = new WeakMap<object, UserInfo>();
   #rbac = new RbacWiring();
-  #authorizer: Authorizer = this.#rbac;
+  #nodeGraph = new WatchCacheNodeGraph((info) => this.storeFor(info));
+  // system:masters and RBAC live in RbacWiring; the Node authorizer never denies, so its place is free.
+  #authorizer: Authorizer = new ChainAuthorizer([new NodeAuthorizer(this.#nodeGraph), this.#rbac]);
+  #authn: AuthenticationWiring;
+  #csr: CsrController;
   /** Connections of HTTP/1.1 upgrade requests (exec, attach, port-forward), by request. */
   #upgrades = new WeakMap<object, UpgradeConnection>();
   /** How node names resolve to kubelets; replaceable until requests need it. */
@@ -91,6 +114,15 @@ export class ApiServer {
     this.#services = createServices({
       storeFor: (info) => this.storeFor(info), serviceCidr: opts.serviceCidr ?? '10.43.0.0/16',
       checkWrite: (a) => this.#rbac.checkWrite(a),
+      admissionPlugins: opts.admissionPlugins,
+    });
+    this.#authn = new AuthenticationWiring({
+      tokenAuthFile: opts.tokenAuthFile, serviceAccountKeyFile: opts.serviceAccountKeyFile, issuer: opts.issuer,
+      anonymousAuth: opts.anonymousAuth, caPem: opts.tls.caPem,
+    });
+    this.#csr = new CsrController({
+      store: this.storeFor(resourceFor('certificates.k8s.io', 'v1', 'certificatesigningrequests')!),
+      ca: opts.clusterSigningCA, authorize: (a) => this.#authorizer.authorize(a),
     });
     const nodes = resourceFor('', 'v1', 'nodes')!;
     this.kubeletDialer = opts.kubeletDialer ?? nodeKubeletDialer((name) => this.storeFor(nodes).get('', name), opts.kubeletClientTLS);
@@ -122,6 +154,9 @@ export class ApiServer {
   async start(): Promise<void> {
     await Promise.all(RESOURCES.filter((r) => r.verbs.includes('watch')).map((r) => this.storeFor(r).cache.start()));
     await this.#rbac.start((info) => this.storeFor(info));
+    await this.#nodeGraph.start();
+    await this.#authn.start((info) => this.storeFor(info));
+    await this.#csr.start();
     const server = createSecureServer({
       cert: this.#opts.tls.certPem,
       key: this.#opts.tls.keyPem,
@@ -171,6 +206,9 @@ export class ApiServer {
     const server = this.#server;
     this.#server = undefined;
     this.#rbac.dispose();
+    this.#csr.dispose();
+    this.#authn.dispose();
+    this.#nodeGraph.dispose();
     for (const c of this.#caches.values()) c.dispose();
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -179,22 +217,21 @@ export class ApiServer {
     }
   }
 
-  #authenticate(req: Req): UserInfo | undefined {
+  async #authenticate(req: Req): Promise<UserInfo | undefined> {
     // A connection's client certificate never changes: parse it once per connection (the
-    // HTTP/2 session, or the HTTP/1.1 socket).
+    // HTTP/2 session, or the HTTP/1.1 socket). Tokens can differ per request.
     const conn: object = (req as { stream?: { session?: object } }).stream?.session ?? req.socket;
-    const cached = this.#certUsers.get(conn);
-    if (cached !== undefined) return cached;
-    const socket = req.socket as TLSSocket;
-    if (!socket.authorized) return undefined;
-    let user: UserInfo | undefined;
-    const cert = socket.getPeerCertificate?.();
-    if (cert && cert.raw) {
-      const id = parseCertificateIdentity(cert.raw);
-      user = { name: id.commonName, groups: [...id.organizations, 'system:authenticated'] };
-      this.#certUsers.set(conn, user);
+    let certUser = this.#certUsers.get(conn);
+    if (certUser === undefined) {
+      const socket = req.socket as TLSSocket;
+      const cert = socket.authorized ? socket.getPeerCertificate?.() : undefined;
+      if (cert && cert.raw) {
+        const id = parseCertificateIdentity(cert.raw);
+        certUser = { name: id.commonName, groups: [...id.organizations, 'system:authenticated'] };
+        this.#certUsers.set(conn, certUser);
+      }
     }
-    return user;
+    return this.#authn.authenticateRequest(req, certUser);
   }
 
   async #handle(req: Req, res: Res): Promise<void> {
@@ -207,7 +244,11 @@ export class ApiServer {
         else writeRaw(res, 200, 'ok', 'text/plain; charset=utf-8');
         return;
       }
-      const authenticated = this.#authenticate(req);
+      if (isOidcPath(path)) {
+        serveOidc(res, path, method, this.#authn, this.#opts.advertiseAddress ?? `127.0.0.1:${this.#port}`);
+        return;
+      }
+      const authenticated = await this.#authenticate(req);
       if (!authenticated) throw newUnauthorized();
       const user = await this.#impersonate(req, authenticated);
       const ri = parseRequestInfo(method, path, url.searchParams);
@@ -320,7 +361,9 @@ export class ApiServer {
     };
     const decision = await this.#authorizer.authorize(attrs);
     if (decision.decision !== 'allow') throw newForbidden({ group: ri.group, resource: ri.resource }, ri.name, forbiddenReason(attrs));
-    if (isReview(info.group, info.resource)) return handleReview(ctx, this.#authorizer);
+    if (isReview(info.group, info.resource)) return handleReview(ctx, this.#authorizer, this.#authn);
+    if (ri.subresource === 'token' && info.group === '' && info.resource === 'serviceaccounts') return handleTokenRequest(ctx, this.#authn);
+    if (isCsrRoute(info.group, info.resource, ri.subresource, ri.verb)) return handleCsr(ctx, this.#authorizer);
     if (ri.subresource === 'scale') return handleScale(ctx);
     if (ri.subresource === 'binding' && info.resource === 'pods') return handleBinding(ctx);
     if (info.group === '' && isProxySubresource(info.resource, ri.subresource)) return handleProxySubresource(ctx, this.kubeletDialer, this.#upgrades.get(req));

@@ -11,7 +11,7 @@ import { logger } from '../base/log.ts';
 import type { Upstream, UpstreamEndpoint } from './backends.ts';
 import { contextFor, type CertTable } from './certificates.ts';
 import { matchRoute, normalizeHost, requestPath, type RouteTable } from './routing.ts';
-import { FailPhase, UpstreamPool, type Exchange, type ExchangeRequest } from './upstream.ts';
+import { FailPhase, UpstreamPool, type Exchange, type ExchangeHandler, type ExchangeRequest, type ResponseHead, type UpstreamError } from './upstream.ts';
 
 const log = logger('ingress');
 
@@ -161,8 +161,8 @@ export class IngressProxy implements Disposable {
     return contextFor(this.#snapshot.certs, servername);
   }
 
-  #route(req: IncomingMessage): Upstream | number {
-    const m = matchRoute(this.#snapshot.routes, normalizeHost(req.headers.host), requestPath(req.url));
+  #route(req: IncomingMessage, host: string | undefined): Upstream | number {
+    const m = matchRoute(this.#snapshot.routes, normalizeHost(host), requestPath(req.url));
     if (!m) return 404;
     return m.backend.endpoints.length === 0 ? 503 : m.backend;
   }
@@ -174,74 +174,18 @@ export class IngressProxy implements Disposable {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https'): void {
-    const up = this.#route(req);
+    const host = headerValue(req.rawHeaders, 'host');
+    const up = this.#route(req, host);
     if (typeof up === 'number') {
       sendError(res, up);
       // Nobody reads the body of a refused request; drain it so the connection stays usable.
       req.resume();
       return;
     }
-    const headers = forwardedHeaders(req, proto, false);
-    let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
-    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    if (req.headers.host === undefined) head += `Host: ${up.endpoints[0]!.host}\r\n`;
-    head += '\r\n';
-    const body = req.headers['transfer-encoding'] !== undefined ? 'chunked' : req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' ? 'length' : 'none';
-    const tries = Math.min(up.endpoints.length, this.#opts.maxTries);
-    this.#forward(req, res, up, head, body, this.#start(up), 0, tries);
-  }
-
-  #forward(req: IncomingMessage, res: ServerResponse, up: Upstream, head: string, body: ExchangeRequest['body'], start: number, attempt: number, tries: number): void {
-    const ep = up.endpoints[(start + attempt) % up.endpoints.length]!;
-    let exchange: Exchange | undefined;
-    const sendBody = (): void => {
-      if (body === 'none' || !exchange) return;
-      const ex = exchange;
-      ex.onDrain(() => req.resume());
-      req.on('data', (c: Buffer) => {
-        if (!ex.write(c)) req.pause();
-      });
-      req.on('end', () => ex.end());
-    };
-    const onDrain = (): void => exchange?.resume();
-    exchange = this.#pool.exchange({ host: ep.host, port: ep.port, method: req.method ?? 'GET', head, body }, {
-      onConnect: sendBody,
-      onHead: (h) => {
-        res.writeHead(h.status, h.reason, responseHeaders(h.rawHeaders, h.connection));
-      },
-      onBody: (chunk) => {
-        if (res.write(chunk)) return true;
-        res.once('drain', onDrain);
-        return false;
-      },
-      onEnd: () => {
-        res.end();
-      },
-      onError: (err) => {
-        if (res.headersSent) {
-          // An endpoint that dies mid-body must not look like a complete reply.
-          res.destroy();
-          return;
-        }
-        if (res.destroyed) return;
-        // Retry only while nothing of the body has left: before the connection was made, or on a
-        // stale keep-alive socket for a request that has no body.
-        const retriable = err.phase === FailPhase.connect || (err.phase === FailPhase.request && err.reused && body === 'none');
-        if (retriable && attempt + 1 < tries && !req.destroyed) {
-          log.debug('endpoint failed, trying the next', { upstream: up.key, endpoint: `${ep.host}:${ep.port}`, err: err.message });
-          this.#forward(req, res, up, head, body, start, attempt + 1, tries);
-          return;
-        }
-        log.warn('upstream request failed', { upstream: up.key, endpoint: `${ep.host}:${ep.port}`, err: err.message });
-        sendError(res, err.code === 'ETIMEDOUT' && err.phase !== FailPhase.connect ? 504 : 502);
-      },
-    });
-    if (exchange.connected) sendBody();
-    if (attempt === 0) {
-      res.on('close', () => {
-        if (!res.writableFinished) exchange?.abort();
-      });
-    }
+    const f = new Forwarding(this.#pool, req, res, up, proto, host, this.#start(up), Math.min(up.endpoints.length, this.#opts.maxTries));
+    (res as TrackedResponse)[FORWARDING] = f;
+    res.on('close', onResponseClose);
+    f.attempt();
   }
 
   /** Calls `onConnected` once the request has a connected socket; fails it after the connect timeout. */
@@ -266,7 +210,7 @@ export class IngressProxy implements Disposable {
 
   #onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, proto: 'http' | 'https'): void {
     socket.on('error', () => socket.destroy());
-    const up = this.#route(req);
+    const up = this.#route(req, req.headers.host);
     if (typeof up === 'number') {
       rawError(socket, up);
       return;
@@ -303,7 +247,7 @@ export class IngressProxy implements Disposable {
     upReq.on('response', (upRes: IncomingMessage) => {
       // The endpoint declined the upgrade: relay its answer and close, as the tunnel never opened.
       answered = true;
-      socket.write(statusLine(upRes) + headerLines(upRes.rawHeaders, upRes.headers.connection) + 'Connection: close\r\n\r\n');
+      socket.write(statusLine(upRes) + headerLines(upRes.rawHeaders, upRes.headers.connection ?? '') + 'Connection: close\r\n\r\n');
       upRes.pipe(socket);
       upRes.on('error', () => socket.destroy());
     });
@@ -325,10 +269,142 @@ export class IngressProxy implements Disposable {
   }
 }
 
+const FORWARDING = Symbol('forwarding');
+type TrackedResponse = ServerResponse & { [FORWARDING]?: Forwarding };
+
+/** A client that goes away takes the endpoint request with it. */
+function onResponseClose(this: ServerResponse): void {
+  if (!this.writableFinished) (this as TrackedResponse)[FORWARDING]?.exchange?.abort();
+}
+
+/** One proxied request across its attempts; it is the handler of each attempt's exchange. */
+class Forwarding implements ExchangeHandler {
+  readonly pool: UpstreamPool;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly up: Upstream;
+  readonly text: string;
+  readonly body: ExchangeRequest['body'];
+  readonly start: number;
+  readonly tries: number;
+  tried = 0;
+  exchange: Exchange | undefined;
+
+  constructor(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse, up: Upstream, proto: 'http' | 'https', host: string | undefined, start: number, tries: number) {
+    this.pool = pool;
+    this.req = req;
+    this.res = res;
+    this.up = up;
+    this.start = start;
+    this.tries = tries;
+    const built = requestHead(req, proto, host, up.endpoints[0]!.host);
+    this.text = built.text;
+    this.body = built.body;
+  }
+
+  /** Sends the request to the next endpoint in turn. */
+  attempt(): void {
+    const ep = this.#endpoint();
+    this.tried++;
+    this.exchange = this.pool.exchange({ host: ep.host, port: ep.port, head: this.req.method === 'HEAD', text: this.text, body: this.body }, this);
+    if (this.exchange.connected) this.onConnect();
+  }
+
+  #endpoint(): UpstreamEndpoint {
+    return this.up.endpoints[(this.start + this.tried) % this.up.endpoints.length]!;
+  }
+
+  onConnect(): void {
+    const ex = this.exchange;
+    if (this.body === 'none' || !ex) return;
+    const req = this.req;
+    ex.onDrain(() => req.resume());
+    req.on('data', (c: Buffer) => {
+      if (!ex.write(c)) req.pause();
+    });
+    req.on('end', () => ex.end());
+  }
+
+  onHead(h: ResponseHead): void {
+    this.res.writeHead(h.status, h.reason, responseHeaders(h.rawHeaders, h.connection));
+  }
+
+  onBody(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    const ex = this.exchange;
+    this.res.once('drain', () => ex?.resume());
+    return false;
+  }
+
+  onEnd(): void {
+    this.res.end();
+  }
+
+  onError(err: UpstreamError): void {
+    const res = this.res;
+    if (res.headersSent) {
+      // An endpoint that dies mid-body must not look like a complete reply.
+      res.destroy();
+      return;
+    }
+    if (res.destroyed) return;
+    const failed = this.up.endpoints[(this.start + this.tried - 1) % this.up.endpoints.length]!;
+    const where = { upstream: this.up.key, endpoint: `${failed.host}:${failed.port}`, err: err.message };
+    // Retry only while nothing of the body has left: before the connection was made, or on a
+    // stale keep-alive connection for a request that has no body.
+    const retriable = err.phase === FailPhase.connect || (err.phase === FailPhase.request && err.reused && this.body === 'none');
+    if (retriable && this.tried < this.tries && !this.req.destroyed) {
+      log.debug('endpoint failed, trying the next', where);
+      this.attempt();
+      return;
+    }
+    log.warn('upstream request failed', where);
+    sendError(res, err.code === 'ETIMEDOUT' && err.phase !== FailPhase.connect ? 504 : 502);
+  }
+}
+
+/** The value of a request header (first occurrence, any case), from the raw list. */
+function headerValue(raw: readonly string[], lowerName: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) return raw[i + 1];
+  }
+  return undefined;
+}
+
+/** The upstream request head (request line, kept headers, X-Forwarded-*) and its body framing. */
+function requestHead(req: IncomingMessage, proto: 'http' | 'https', host: string | undefined, fallbackHost: string): { text: string; body: ExchangeRequest['body'] } {
+  const raw = req.rawHeaders;
+  let named: Set<string> | undefined;
+  let te = false;
+  let length = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (lower === 'connection') named = connectionTokens(raw[i + 1]!, named);
+    else if (lower === 'transfer-encoding') te = true;
+    else if (lower === 'content-length' && raw[i + 1] !== '0') length = true;
+  }
+  let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP_REQUEST.has(lower) || FORWARDED.has(lower) || (named !== undefined && named.has(lower))) continue;
+    text += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  }
+  if (host === undefined) text += `Host: ${fallbackHost}\r\n`;
+  const ip = clientIp(req);
+  text += `X-Real-IP: ${ip}\r\nX-Forwarded-For: ${ip}\r\nX-Forwarded-Host: ${host ?? ''}\r\nX-Forwarded-Port: ${req.socket.localPort ?? ''}\r\nX-Forwarded-Proto: ${proto}\r\n\r\n`;
+  return { text, body: te ? 'chunked' : length ? 'length' : 'none' };
+}
+
+function clientIp(req: IncomingMessage): string {
+  const ip = req.socket.remoteAddress ?? '';
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
+
 /** Headers for the upstream request: the client's minus hop-by-hop ones, plus X-Forwarded-*. */
 export function forwardedHeaders(req: IncomingMessage, proto: 'http' | 'https', upgrade: boolean): string[] {
   const raw = req.rawHeaders;
-  const named = connectionTokens(req.headers.connection);
+  const named = req.headers.connection === undefined ? undefined : connectionTokens(req.headers.connection, undefined);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
@@ -336,8 +412,7 @@ export function forwardedHeaders(req: IncomingMessage, proto: 'http' | 'https', 
     out.push(raw[i]!, raw[i + 1]!);
   }
   if (upgrade) out.push('Connection', 'Upgrade', 'Upgrade', req.headers.upgrade ?? '');
-  let ip = req.socket.remoteAddress ?? '';
-  if (ip.startsWith('::ffff:')) ip = ip.slice(7);
+  const ip = clientIp(req);
   const host = req.headers.host ?? '';
   out.push(
     'X-Real-IP', ip,
@@ -350,8 +425,8 @@ export function forwardedHeaders(req: IncomingMessage, proto: 'http' | 'https', 
 }
 
 /** The endpoint's response headers minus hop-by-hop ones, as a raw [name, value, ...] list. */
-function responseHeaders(raw: readonly string[], connection: string | undefined): string[] {
-  const named = connectionTokens(connection);
+function responseHeaders(raw: readonly string[], connection: string): string[] {
+  const named = connection === '' ? undefined : connectionTokens(connection, undefined);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
@@ -363,7 +438,7 @@ function responseHeaders(raw: readonly string[], connection: string | undefined)
 
 /** Header lines for a hand-written reply; with `connection` set, hop-by-hop headers are left out. */
 function headerLines(raw: readonly string[], connection: string | undefined): string {
-  const drop = connection === undefined ? undefined : connectionTokens(connection);
+  const drop = connection === undefined ? undefined : connectionTokens(connection, undefined);
   let s = '';
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
@@ -378,10 +453,8 @@ function statusLine(res: IncomingMessage): string {
   return `HTTP/1.1 ${code} ${res.statusMessage || STATUS_CODES[code] || ''}\r\n`;
 }
 
-/** Header names listed in a Connection header (besides keep-alive/close), or undefined. */
-function connectionTokens(value: string | undefined): Set<string> | undefined {
-  if (value === undefined) return undefined;
-  let out: Set<string> | undefined;
+/** Adds the header names a Connection header lists (besides keep-alive/close/upgrade) to `out`. */
+function connectionTokens(value: string, out: Set<string> | undefined): Set<string> | undefined {
   for (const t of value.split(',')) {
     const name = t.trim().toLowerCase();
     if (name === '' || name === 'close' || name === 'keep-alive' || name === 'upgrade') continue;

@@ -328,8 +328,8 @@ export class Kubelet implements Disposable {
     const last = this.#pods.removed(uid);
     if (rt.containers.length > 0 || rt.sandboxes.length > 0) {
       log.info('removing a pod that is no longer bound here', { uid, pod: `${rt.namespace}/${rt.name}` });
-      // a force-deleted pod (grace 0) is killed at once, as upstream's grace period of 1
-      const grace = last ? Math.max(last.metadata?.deletionGracePeriodSeconds ?? last.spec?.terminationGracePeriodSeconds ?? 30, 1) : undefined;
+      // upstream's calculateEffectiveGracePeriod: the deletion grace period, else the pod's own, at least 1 s
+      const grace = last ? Math.max(last.metadata?.deletionGracePeriodSeconds || (last.spec?.terminationGracePeriodSeconds ?? 30), 1) : undefined;
       await killPod(this.#ctx, last, rt, grace);
       for (const c of rt.containers) {
         try {

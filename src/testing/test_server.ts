@@ -9,6 +9,7 @@ import { ensureClusterPki } from '../base/pki.ts';
 import { writeKubeconfig } from '../base/kubeconfig.ts';
 import { ApiServer } from '../apiserver/server.ts';
 import { bootstrapCluster } from '../apiserver/bootstrap.ts';
+import { ORDERED_PLUGINS } from '../apiserver/admission/chain.ts';
 import { openStore } from '../storage/registry.ts';
 import type { Store } from '../storage/types.ts';
 import '../storage/drivers/all.ts';
@@ -48,6 +49,11 @@ export interface TestServerOptions {
   /** Datastore endpoint; default a fresh memory store. */
   readonly endpoint?: string;
   readonly compactionWindowMs?: number;
+  /**
+   * Admission plugins (default: all but ServiceAccount, which needs the default ServiceAccount that
+   * only the controller manager creates; tests that run controllers can enable it).
+   */
+  readonly admissionPlugins?: readonly string[];
   /** Events each watch cache keeps (small values make 410 Expired easy to provoke). */
   readonly watchCacheHistory?: number;
 }
@@ -59,6 +65,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const pki = await ensureClusterPki({ dir: join(dir, 'tls'), hostname: 'localhost', serviceIp: '10.43.0.1' });
   const api = new ApiServer({
     store, port: 0, bindAddress: '127.0.0.1', watchCacheHistory: opts.watchCacheHistory,
+    admissionPlugins: opts.admissionPlugins ?? ORDERED_PLUGINS.filter((p) => p !== 'ServiceAccount'),
     tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, caPem: pki.ca.certPem },
   });
   await api.start();

@@ -1,6 +1,7 @@
 // Imports every admission plugin so each registers itself with types.ts.
 import './namespace_lifecycle.ts';
 import './limit_ranger.ts';
+import './service_account.ts';
 import './node_restriction.ts';
 import './taint_nodes_by_condition.ts';
 import './pod_security.ts';

@@ -10,6 +10,11 @@ const REVIEWS = new Set(['authentication.k8s.io/selfsubjectreviews', 'authentica
   'authorization.k8s.io/selfsubjectaccessreviews', 'authorization.k8s.io/subjectaccessreviews',
   'authorization.k8s.io/localsubjectaccessreviews', 'authorization.k8s.io/selfsubjectrulesreviews']);
 
+/** Checks bearer tokens for TokenReview (the server's authenticator). */
+export interface TokenReviewer {
+  reviewToken(token: string, audiences: readonly string[]): Promise<Record<string, unknown> | object>;
+}
+
 /** Whether a resource is one of the review APIs. */
 export function isReview(group: string, resource: string): boolean {
   return REVIEWS.has(`${group}/${resource}`);
@@ -24,7 +29,7 @@ function userInfoOf(u: UserInfo): Record<string, unknown> {
 }
 
 /** POST of a review. */
-export async function handleReview(ctx: HandlerContext, authorizer: Authorizer): Promise<void> {
+export async function handleReview(ctx: HandlerContext, authorizer: Authorizer, tokens?: TokenReviewer): Promise<void> {
   const body = await readBody(ctx.req);
   const review = ctx.services.decodeBody(ctx.req, body, ctx.info);
   review['apiVersion'] = `${ctx.info.group}/${ctx.info.version}`;
@@ -36,10 +41,13 @@ export async function handleReview(ctx: HandlerContext, authorizer: Authorizer):
     case 'selfsubjectreviews':
       review['status'] = { userInfo: userInfoOf(ctx.user) };
       break;
-    case 'tokenreviews':
-      // No token authenticator is configured yet: every token is unknown.
-      review['status'] = { user: {}, authenticated: false, error: 'token is not recognized' };
+    case 'tokenreviews': {
+      const token = typeof spec['token'] === 'string' ? spec['token'] : '';
+      if (token === '') throw newBadRequest('token must be provided');
+      const audiences = Array.isArray(spec['audiences']) ? (spec['audiences'] as unknown[]).filter((a): a is string => typeof a === 'string') : [];
+      review['status'] = tokens ? await tokens.reviewToken(token, audiences) : { user: {} };
       break;
+    }
     case 'selfsubjectrulesreviews': {
       const ns = typeof spec['namespace'] === 'string' ? spec['namespace'] : '';
       const rules = await authorizer.rulesFor(ctx.user, ns);

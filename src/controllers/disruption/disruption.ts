@@ -27,6 +27,9 @@ const log = logger('disruption-controller');
 /** How long an eviction's disruptedPods entry is honoured before the pod should be gone (DeletionTimeout). */
 export const DELETION_TIMEOUT_MS = 2 * 60 * 1000;
 
+/** How long a DisruptionTarget condition may stay on a pod that is not being deleted (stalePodDisruptionTimeout). */
+export const STALE_POD_DISRUPTION_TIMEOUT_MS = 2 * 60 * 1000;
+
 /** Controller and replicas found for a pod's controllerRef. */
 interface ControllerAndScale {
   readonly uid: string;
@@ -36,6 +39,8 @@ interface ControllerAndScale {
 /** Keeps PodDisruptionBudget status in step with the pods it covers. */
 export class DisruptionController implements Controller {
   readonly queue: RateLimitingQueue<string>;
+  /** Pods whose DisruptionTarget condition may have gone stale. */
+  readonly stalePodQueue: RateLimitingQueue<string>;
   readonly pdbs: SharedIndexInformer<PodDisruptionBudget>;
   readonly pods: SharedIndexInformer<Pod>;
   readonly rcs: SharedIndexInformer<ReplicationController>;
@@ -43,6 +48,7 @@ export class DisruptionController implements Controller {
   readonly deployments: SharedIndexInformer<Deployment>;
   readonly statefulSets: SharedIndexInformer<StatefulSet>;
   #client: ResourceClient<PodDisruptionBudget>;
+  #podClient: ResourceClient<Pod>;
   #rest: RestClient;
   #recorder: EventRecorder;
   #clock: Clock;
@@ -52,6 +58,8 @@ export class DisruptionController implements Controller {
     this.#clock = ctx.clock;
     this.#rest = ctx.client;
     this.queue = new RateLimitingQueue<string>({ name: 'disruption', clock: ctx.clock });
+    this.stalePodQueue = new RateLimitingQueue<string>({ name: 'stale_pod_disruption', clock: ctx.clock });
+    this.#podClient = ctx.client.resource<Pod>(resourceDescriptor('v1', 'pods'));
     this.pdbs = ctx.informers.informerFor<PodDisruptionBudget>(resourceDescriptor('policy/v1', 'poddisruptionbudgets'));
     this.pods = ctx.informers.informerFor<Pod>(resourceDescriptor('v1', 'pods'));
     this.rcs = ctx.informers.informerFor<ReplicationController>(resourceDescriptor('v1', 'replicationcontrollers'));
@@ -67,9 +75,13 @@ export class DisruptionController implements Controller {
       onDelete: (o) => this.queue.add(metaNamespaceKey(unwrapTombstone(o))),
     }));
     this.#handlers.push(this.pods.addEventHandler({
-      onAdd: (p) => this.#enqueuePdbsOf(p),
+      onAdd: (p) => {
+        this.#enqueuePdbsOf(p);
+        this.#enqueueStale(p);
+      },
       onUpdate: (old, p) => {
         this.#enqueuePdbsOf(p);
+        this.#enqueueStale(p);
         if (!isDeepStrictEqual(old.metadata?.labels ?? {}, p.metadata?.labels ?? {})) this.#enqueuePdbsOf(old);
       },
       onDelete: (o) => this.#enqueuePdbsOf(unwrapTombstone(o)),
@@ -99,8 +111,63 @@ export class DisruptionController implements Controller {
     }
   }
 
+  #enqueueStale(pod: Pod): void {
+    const wait = this.#staleConditionWait(pod);
+    if (wait !== undefined) this.stalePodQueue.addAfter(metaNamespaceKey(pod), wait);
+  }
+
+  /** When a pod's DisruptionTarget condition goes stale (ms from now), if it can. */
+  #staleConditionWait(pod: Pod): number | undefined {
+    if (pod.metadata?.deletionTimestamp) return undefined;
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return undefined;
+    const cond = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget');
+    // The kubelet's own condition may legitimately stay long before the pod terminates.
+    if (!cond || cond.status !== 'True' || cond.reason === 'TerminationByKubelet') return undefined;
+    const since = parseTime(cond.lastTransitionTime) ?? this.#clock.now();
+    return Math.max(0, since + STALE_POD_DISRUPTION_TIMEOUT_MS - this.#clock.now());
+  }
+
   run(workers: number): void {
     for (let i = 0; i < workers; i++) void this.#worker();
+    void this.#staleWorker();
+  }
+
+  async #staleWorker(): Promise<void> {
+    for (;;) {
+      const key = await this.stalePodQueue.get();
+      if (key === undefined) return;
+      try {
+        await this.syncStalePodDisruption(key);
+        this.stalePodQueue.forget(key);
+      } catch (err) {
+        log.warn('stale DisruptionTarget cleanup failed, will retry', { pod: key, err });
+        this.stalePodQueue.addRateLimited(key);
+      } finally {
+        this.stalePodQueue.done(key);
+      }
+    }
+  }
+
+  /** Resets a DisruptionTarget condition nobody acted on within the timeout to False. */
+  async syncStalePodDisruption(key: string): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    const pod = this.pods.lister.get(namespace, name);
+    if (!pod) return;
+    const wait = this.#staleConditionWait(pod);
+    if (wait === undefined) return;
+    if (wait > 0) {
+      this.stalePodQueue.addAfter(key, wait);
+      return;
+    }
+    const next = structuredClone(pod);
+    next.status = {
+      ...next.status,
+      conditions: (next.status?.conditions ?? []).map((c) => (c.type === 'DisruptionTarget'
+        ? { type: 'DisruptionTarget', status: 'False', lastTransitionTime: formatTime(this.#clock.now()) }
+        : c)),
+    };
+    await this.#podClient.inNamespace(namespace).updateStatus(next);
   }
 
   async #worker(): Promise<void> {
@@ -295,6 +362,7 @@ export class DisruptionController implements Controller {
   async dispose(): Promise<void> {
     for (const h of this.#handlers.splice(0)) h.dispose();
     this.queue.shutDown();
+    this.stalePodQueue.shutDown();
   }
 }
 

@@ -86,4 +86,25 @@ describe('disruption controller', () => {
     assert.ok(recorder.events.includes('Warning CalculateExpectedPodCountFailed Failed to calculate the number of expected pods: found no controllers for pod "a"'));
     await c.dispose();
   });
+
+  test('a DisruptionTarget condition left on a live pod for two minutes is reset to False', async () => {
+    const api = new RecordingClient();
+    const clock = new FakeClock();
+    const ctx: ControllerContext = {
+      client: api, informers: new SharedInformerFactory(api), recorder: () => new FakeRecorder(), clock,
+      options: { clusterCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16', rootCaPem: '' },
+    };
+    const c = new DisruptionController(ctx);
+    const p = pod('a', true);
+    p.status!.conditions!.push({ type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', lastTransitionTime: formatTime(clock.now()) });
+    c.pods.indexer.add(p);
+    clock.step(60_000);
+    await c.syncStalePodDisruption('ns/a');
+    assert.equal(api.calls.length, 0);
+    clock.step(61_000);
+    await c.syncStalePodDisruption('ns/a');
+    const cond = api.calls[0]!.body.status.conditions.find((x: any) => x.type === 'DisruptionTarget');
+    assert.equal(cond.status, 'False');
+    await c.dispose();
+  });
 });

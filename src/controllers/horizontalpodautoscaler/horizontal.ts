@@ -25,6 +25,7 @@ const log = logger('horizontal-pod-autoscaler');
 
 const SCALE_UP_LIMIT_FACTOR = 2.0;
 const SCALE_UP_LIMIT_MINIMUM = 4.0;
+const DEFAULT_CPU_METRIC: MetricSpec = { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } };
 
 /** Tunables and seams. */
 export interface HorizontalControllerOptions extends ReplicaCalculatorOptions {
@@ -168,7 +169,9 @@ export class HorizontalController implements Controller {
       rescaleReason = 'Current number of replicas below Spec.MinReplicas';
       desiredReplicas = minReplicas;
     } else {
-      const computed = await this.computeReplicasForMetrics(hpa, scale, hpa.spec!.metrics ?? []);
+      // An HPA without metrics means 80% CPU, as API defaulting would have said.
+      const specs = hpa.spec!.metrics?.length ? hpa.spec!.metrics : [DEFAULT_CPU_METRIC];
+      const computed = await this.computeReplicasForMetrics(hpa, scale, specs);
       metricStatuses = computed.statuses;
       if (computed.error !== undefined && computed.replicas === -1) {
         this.#setStatus(hpa, currentReplicas, hpa.status?.desiredReplicas ?? 0, metricStatuses, false);

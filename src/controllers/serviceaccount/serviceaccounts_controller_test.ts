@@ -47,7 +47,7 @@ describe('ServiceAccounts controller', () => {
     c.namespaces.indexer.add({ metadata: { name: 'team' }, status: { phase: 'Active' } });
     c.serviceAccounts.indexer.add({ metadata: { name: 'default', namespace: 'team' } });
     await c.sync('team');
-    assert.deepEqual(api.calls, []);
+    assert.equal(api.calls.length, 0);
     await c.dispose();
   });
 
@@ -56,7 +56,7 @@ describe('ServiceAccounts controller', () => {
     c.namespaces.indexer.add({ metadata: { name: 'old' }, status: { phase: 'Terminating' } });
     await c.sync('old');
     await c.sync('missing');
-    assert.deepEqual(api.calls, []);
+    assert.equal(api.calls.length, 0);
     await c.dispose();
   });
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../../../src/testing/test_server.ts';
 // ServiceAccount admission is not enabled by default until a controller creates the "default"
 // accounts; registering it here turns it on for this server, whose namespaces get one by hand.
-import '../../../src/apiserver/admission/service_account.ts';
+import { ORDERED_PLUGINS } from '../../../src/apiserver/admission/chain.ts';
 
 let s: TestServer;
 let nsCounter = 0;
@@ -41,7 +41,7 @@ async function getJson(args: string[]): Promise<Record<string, any>> {
 }
 
 before(async () => {
-  s = await startTestServer();
+  s = await startTestServer({ admissionPlugins: ORDERED_PLUGINS });
 });
 
 after(async () => {

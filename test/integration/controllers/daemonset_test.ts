@@ -3,6 +3,9 @@
 // default daemon tolerations, status counts, and a RollingUpdate followed by `kubectl rollout status`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Pod } from '../../../src/api/types/core_v1.ts';
+import { SharedInformerFactory } from '../../../src/client/informer_factory.ts';
+import { resourceDescriptor } from '../../../src/client/resource_descriptor.ts';
 import { DaemonSetsController } from '../../../src/controllers/daemonset/daemon_controller.ts';
 import { startBatchHarness, type BatchHarness } from './batch_apps_harness.ts';
 import { eventually, getJson, kubectlOk } from './workload_harness.ts';
@@ -26,6 +29,15 @@ spec:
     spec: {containers: [{name: agent, image: ${image}}]}
 `;
 
+/**
+ * Creates a node as a kubelet that turned Ready would leave it: the NodeTaint admission plugin adds
+ * node.kubernetes.io/not-ready:NoSchedule on create and node lifecycle removes it once Ready.
+ */
+async function addReadyNode(h: BatchHarness, name: string, taint = ''): Promise<void> {
+  await kubectlOk(h.s, ['create', '-f', '-'], nodeYaml(name, taint));
+  await kubectlOk(h.s, ['taint', 'node', name, 'node.kubernetes.io/not-ready:NoSchedule-']);
+}
+
 interface PodJson {
   metadata: { name: string; labels: Record<string, string>; deletionTimestamp?: string };
   spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: { matchFields: { key: string; values: string[] }[] }[] } } }; tolerations: { key: string; effect: string }[] };
@@ -43,8 +55,8 @@ describe('DaemonSet controller', () => {
   after(async () => { await h.stop(); });
 
   test('runs one pod per eligible node, skips a tainted node and picks up nodes added later', async () => {
-    await kubectlOk(h.s, ['create', '-f', '-'], nodeYaml('node-a'));
-    await kubectlOk(h.s, ['create', '-f', '-'], nodeYaml('node-b', 'taints: [{key: dedicated, value: infra, effect: NoSchedule}]'));
+    await addReadyNode(h, 'node-a');
+    await addReadyNode(h, 'node-b', 'taints: [{key: dedicated, value: infra, effect: NoSchedule}]');
     await kubectlOk(h.s, ['create', 'namespace', 'd1']);
     await kubectlOk(h.s, ['apply', '-f', '-'], dsYaml('d1'));
     const ds1 = await eventually('1 pod ready', async () => {
@@ -64,7 +76,7 @@ describe('DaemonSet controller', () => {
       assert.ok(tolerations.includes(t), `missing toleration ${t}`);
     }
 
-    await kubectlOk(h.s, ['create', '-f', '-'], nodeYaml('node-c'));
+    await addReadyNode(h, 'node-c');
     const ds2 = await eventually('2 pods ready', async () => {
       const o = await getJson(h.s, ['ds', 'agent', '-n', 'd1']);
       return o.status?.numberReady === 2 && o.status?.numberAvailable === 2 ? o : undefined;
@@ -98,8 +110,25 @@ describe('DaemonSet controller', () => {
       return o.status?.numberReady === 3 ? o : undefined;
     });
     const before = (await getJson(h.s, ['pods', '-n', 'd2'])).items.map((p: PodJson) => p.metadata.name).sort();
-    await kubectlOk(h.s, ['set', 'image', 'ds/agent', '-n', 'd2', 'agent=busybox:1.37']);
-    const out = await kubectlOk(h.s, ['rollout', 'status', 'ds/agent', '-n', 'd2', '--timeout=60s']);
+    // Watch how many nodes keep a ready pod throughout the update: maxUnavailable 1 allows 2 of 3.
+    const watch = new SharedInformerFactory(h.client, { namespace: 'd2' });
+    const inf = watch.informerFor<Pod>(resourceDescriptor('v1', 'pods'));
+    let minReady = Infinity;
+    const count = (): void => {
+      const ready = inf.lister.list().filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      minReady = Math.min(minReady, ready.length);
+    };
+    inf.addEventHandler({ onAdd: count, onUpdate: count, onDelete: count });
+    watch.start();
+    assert.ok(await watch.waitForCacheSync(10_000), 'watch synced');
+    let out: string;
+    try {
+      await kubectlOk(h.s, ['set', 'image', 'ds/agent', '-n', 'd2', 'agent=busybox:1.37']);
+      out = await kubectlOk(h.s, ['rollout', 'status', 'ds/agent', '-n', 'd2', '--timeout=60s']);
+    } finally {
+      await watch.dispose();
+    }
+    assert.equal(minReady, 2, 'never more than maxUnavailable=1 node without a ready pod');
     assert.match(out, /daemon set "agent" successfully rolled out/);
     const ds = await getJson(h.s, ['ds', 'agent', '-n', 'd2']);
     assert.equal(ds.status.updatedNumberScheduled, 3);
