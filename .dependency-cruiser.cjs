@@ -4,16 +4,16 @@
 function forbid(name, from, to) {
   return { name, severity: 'error', from: { path: `^src/(${from})/` }, to: { path: `^src/(${to})/` } };
 }
-const upper = 'apiserver|client|controllers|scheduler|kubelet|proxy|dns|ingress|sim|cli'; // testing: see src-never-imports-testing
+const upper = 'apiserver|client|controllers|scheduler|kubelet|proxy|dns|ingress|netpol|sim|agent|cli'; // testing: see src-never-imports-testing
 module.exports = {
   forbidden: [
     forbid('base-imports-nothing', 'base', `api|storage|${upper}`),
     forbid('api-only-base', 'api', `storage|${upper}`),
     forbid('storage-only-base', 'storage', `api|${upper}`),
-    forbid('apiserver-below-clients', 'apiserver', 'client|controllers|scheduler|kubelet|proxy|dns|ingress|sim|cli'),
-    forbid('client-no-server', 'client', 'apiserver|storage|controllers|scheduler|kubelet|proxy|dns|ingress|sim|cli'),
-    forbid('components-over-api-only', 'controllers|scheduler|kubelet|proxy|dns|ingress|sim', 'apiserver|storage|cli'),
-    forbid('components-independent', 'scheduler|kubelet|proxy|dns|ingress|sim', 'controllers'),
+    forbid('apiserver-below-clients', 'apiserver', 'client|controllers|scheduler|kubelet|proxy|dns|ingress|netpol|sim|agent|cli'),
+    forbid('client-no-server', 'client', 'apiserver|storage|controllers|scheduler|kubelet|proxy|dns|ingress|netpol|sim|agent|cli'),
+    forbid('components-over-api-only', 'controllers|scheduler|kubelet|proxy|dns|ingress|netpol|sim|agent', 'apiserver|storage|cli'),
+    forbid('components-independent', 'scheduler|kubelet|proxy|dns|ingress|netpol|sim', 'controllers|agent'),
     forbid('nothing-imports-cli', '(?!cli/)[^/]+', 'cli'),
     {
       name: 'src-never-imports-testing', severity: 'error',
