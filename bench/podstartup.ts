@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import type { Pod } from '../src/api/types/core_v1.ts';
+import { setLogLevel } from '../src/base/log.ts';
 import { startTestServer, type TestServer } from '../src/testing/test_server.ts';
 import { ensureClusterPki, issueCertificate } from '../src/base/pki.ts';
 import { resourceFor } from '../src/api/resource_table.ts';
@@ -146,7 +147,7 @@ export async function run(args: readonly string[]): Promise<void> {
   const n = Number(values.pods);
   const concurrency = Number(values.concurrency);
   if (process.getuid?.() !== 0) throw new Error('podstartup runs containers: run it as root');
-  process.env['TKUBE_LOG'] ??= 'warn';
+  if (!process.env['TKUBE_LOG']) setLogLevel('warn');
   const dataDir = mkdtempSync('/tmp/tkube-bench-');
   const net = pickNetwork();
   const hostRunDirExisted = existsSync('/run/containerd');

@@ -15,8 +15,15 @@ export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 /** Subject of the fallback certificate, as ingress-nginx names its own. */
 export const FALLBACK_COMMON_NAME = 'Kubernetes Ingress Controller Fake Certificate';
 
-/** SNI name (exact or "*.foo.com") → context; consulted by the HTTPS server on each handshake. */
-export type CertTable = ReadonlyMap<string, SecureContext>;
+/** A certificate served for some SNI names; the PEMs travel to proxy worker processes. */
+export interface ServedCertificate {
+  readonly context: SecureContext;
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+/** SNI name (exact or "*.foo.com") → certificate; consulted by the HTTPS server on each handshake. */
+export type CertTable = ReadonlyMap<string, ServedCertificate>;
 
 /** Makes the fallback certificate: a throwaway CA and a leaf for ingress.local. */
 export async function selfSignedCertificate(): Promise<IssuedCertificate> {
@@ -28,14 +35,14 @@ export async function selfSignedCertificate(): Promise<IssuedCertificate> {
 export function contextFor(certs: CertTable, servername: string): SecureContext | undefined {
   const name = servername.toLowerCase();
   const exact = certs.get(name);
-  if (exact) return exact;
+  if (exact) return exact.context;
   const dot = name.indexOf('.');
-  return dot > 0 ? certs.get(`*${name.slice(dot)}`) : undefined;
+  return dot > 0 ? certs.get(`*${name.slice(dot)}`)?.context : undefined;
 }
 
 interface Parsed {
   readonly version: string;
-  readonly context: SecureContext | undefined;
+  readonly served: ServedCertificate | undefined;
   readonly cert: X509Certificate | undefined;
 }
 
@@ -48,7 +55,7 @@ export class CertificateCache {
 
   /** The certificates of `tls` (host → Secret) whose Secrets exist, are valid and cover the host. */
   build(tls: ReadonlyMap<string, SecretRef>, getSecret: (namespace: string, name: string) => Secret | undefined): CertTable {
-    const out = new Map<string, SecureContext>();
+    const out = new Map<string, ServedCertificate>();
     const used = new Set<string>();
     for (const [host, ref] of tls) {
       const id = `${ref.namespace}/${ref.name}`;
@@ -59,14 +66,14 @@ export class CertificateCache {
       }
       used.add(id);
       const parsed = this.#parse(id, secret);
-      if (!parsed.context || !parsed.cert) continue;
+      if (!parsed.served || !parsed.cert) continue;
       // A wildcard TLS host is checked with a sample name under it.
       const probe = host.startsWith('*.') ? `x${host.slice(1)}` : host;
       if (parsed.cert.checkHost(probe) === undefined) {
         log.warn('certificate does not cover the host; serving the fallback certificate', { host, secret: id });
         continue;
       }
-      out.set(host, parsed.context);
+      out.set(host, parsed.served);
     }
     for (const id of this.#parsed.keys()) if (!used.has(id)) this.#parsed.delete(id);
     return out;
@@ -76,7 +83,7 @@ export class CertificateCache {
     const version = `${secret.metadata?.uid ?? ''}/${secret.metadata?.resourceVersion ?? ''}`;
     const cached = this.#parsed.get(id);
     if (cached && cached.version === version) return cached;
-    let parsed: Parsed = { version, context: undefined, cert: undefined };
+    let parsed: Parsed = { version, served: undefined, cert: undefined };
     if ((secret.type ?? '') !== TLS_SECRET_TYPE) {
       log.warn('secret is not of type kubernetes.io/tls', { secret: id, type: secret.type });
     } else {
@@ -84,7 +91,7 @@ export class CertificateCache {
       const keyPem = decode(secret.data?.['tls.key']);
       try {
         if (!certPem || !keyPem) throw new Error('tls.crt or tls.key is missing');
-        parsed = { version, context: createSecureContext({ cert: certPem, key: keyPem }), cert: new X509Certificate(certPem) };
+        parsed = { version, served: { context: createSecureContext({ cert: certPem, key: keyPem }), certPem, keyPem }, cert: new X509Certificate(certPem) };
       } catch (err) {
         log.warn('invalid TLS secret; serving the fallback certificate', { secret: id, err: err instanceof Error ? err.message : String(err) });
       }
@@ -92,6 +99,32 @@ export class CertificateCache {
     this.#parsed.set(id, parsed);
     return parsed;
   }
+}
+
+/**
+ * Rebuilds a table from PEMs received from another process, reusing contexts of unchanged pairs
+ * from `cache` (which it updates).
+ */
+export function certTableFromPems(pems: ReadonlyMap<string, { readonly certPem: string; readonly keyPem: string }>, cache: Map<string, ServedCertificate>): CertTable {
+  const out = new Map<string, ServedCertificate>();
+  const used = new Set<string>();
+  for (const [host, p] of pems) {
+    const id = `${p.certPem}\n${p.keyPem}`;
+    let served = cache.get(id);
+    if (!served) {
+      try {
+        served = { context: createSecureContext({ cert: p.certPem, key: p.keyPem }), certPem: p.certPem, keyPem: p.keyPem };
+      } catch (err) {
+        log.warn('invalid certificate from the controller; serving the fallback certificate', { host, err: err instanceof Error ? err.message : String(err) });
+        continue;
+      }
+      cache.set(id, served);
+    }
+    used.add(id);
+    out.set(host, served);
+  }
+  for (const id of cache.keys()) if (!used.has(id)) cache.delete(id);
+  return out;
 }
 
 function decode(b64: string | undefined): string | undefined {

@@ -183,8 +183,10 @@ export class IngressProxy implements Disposable {
       return;
     }
     const f = new Forwarding(this.#pool, req, res, up, proto, host, this.#start(up), Math.min(up.endpoints.length, this.#opts.maxTries));
-    (res as TrackedResponse)[FORWARDING] = f;
-    res.on('close', onResponseClose);
+    res.on('close', () => {
+      // A client that goes away takes the endpoint request with it.
+      if (!res.writableFinished) f.exchange?.abort();
+    });
     f.attempt();
   }
 
@@ -267,14 +269,6 @@ export class IngressProxy implements Disposable {
       if (!answered) upReq.destroy();
     });
   }
-}
-
-const FORWARDING = Symbol('forwarding');
-type TrackedResponse = ServerResponse & { [FORWARDING]?: Forwarding };
-
-/** A client that goes away takes the endpoint request with it. */
-function onResponseClose(this: ServerResponse): void {
-  if (!this.writableFinished) (this as TrackedResponse)[FORWARDING]?.exchange?.abort();
 }
 
 /** One proxied request across its attempts; it is the handler of each attempt's exchange. */

@@ -1,6 +1,7 @@
 // The kubelet's status manager: keeps the latest status computed for each pod (with condition
 // transition times and startTime carried over), writes it to pods/status as a merge patch when it
 // changed, one write per pod at a time, retrying failures; and deletes finished pods (grace 0, UID).
+import { setMaxListeners } from 'node:events';
 import type { Pod, PodCondition, PodStatus } from '../api/types/core_v1.ts';
 import type { Disposable } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
@@ -59,6 +60,8 @@ export class StatusManager implements Disposable {
     this.#pods = opts.pods;
     this.#clock = opts.clock ?? realClock;
     this.#retryMs = opts.retryMs ?? 1000;
+    // every write in flight listens on this one signal
+    setMaxListeners(0, this.#abort.signal);
   }
 
   /** The latest status computed for the pod, if any. */

@@ -117,12 +117,6 @@ export class CronJobController implements Controller {
   }
 
   #enqueueJobOwner(job: Job): void {
-    if (job.metadata?.deletionTimestamp) {
-      // Treat a deleting Job like a deleted one: the CronJob may drop it from active now.
-      const cj = this.#cronJobOf(job);
-      if (cj) this.queue.add(metaNamespaceKey(cj));
-      return;
-    }
     const cj = this.#cronJobOf(job);
     if (cj) this.queue.add(metaNamespaceKey(cj));
   }

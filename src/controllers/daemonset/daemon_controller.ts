@@ -590,7 +590,10 @@ export class DaemonSetsController implements Controller {
   }
 }
 
-/** Node updates that cannot change where daemon pods belong: only status conditions or heartbeats (shouldIgnoreNodeUpdate). */
+/**
+ * Node updates that cannot change where daemon pods belong (shouldIgnoreNodeUpdate). Upstream
+ * compares the whole node minus heartbeats; eligibility here reads only labels, name and spec.
+ */
 function shouldIgnoreNodeUpdate(oldNode: Node, cur: Node): boolean {
   if (JSON.stringify(oldNode.spec ?? {}) !== JSON.stringify(cur.spec ?? {})) return false;
   if (JSON.stringify(oldNode.metadata?.labels ?? {}) !== JSON.stringify(cur.metadata?.labels ?? {})) return false;
