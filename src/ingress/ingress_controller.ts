@@ -21,6 +21,7 @@ import { splitKey, unwrapTombstone, type DeletedFinalStateUnknown } from '../cli
 import { resolveBackend, SERVICE_NAME_LABEL, type Upstream } from './backends.ts';
 import { CertificateCache, selfSignedCertificate, TLS_SECRET_TYPE } from './certificates.ts';
 import { IngressProxy, type ProxySnapshot } from './proxy.ts';
+import { ProxyWorkers } from './proxy_workers.ts';
 import { buildRouteTable } from './routing.ts';
 
 const log = logger('ingress');
@@ -67,6 +68,8 @@ export interface IngressControllerOptions {
   readonly connectTimeoutMs?: number;
   readonly readTimeoutMs?: number;
   readonly maxTries?: number;
+  /** Proxy processes: 1 (default) serves in this process, more fork cluster workers sharing the ports. */
+  readonly workers?: number;
 }
 
 /** A running controller. */
@@ -101,7 +104,7 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
     const fallbackCertificate = await selfSignedCertificate();
     controller.start();
     await controller.factory.waitForCacheSync(opts.cacheSyncTimeoutMs ?? 30_000);
-    const proxy = owned.add(new IngressProxy(controller.buildSnapshot(), {
+    const proxyOptions = {
       httpPort: opts.httpPort ?? 80,
       httpsPort: opts.httpsPort ?? 443,
       fallbackCertificate,
@@ -109,9 +112,17 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
       ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
       ...(opts.readTimeoutMs !== undefined ? { readTimeoutMs: opts.readTimeoutMs } : {}),
       ...(opts.maxTries !== undefined ? { maxTries: opts.maxTries } : {}),
-    }));
+    };
+    const workers = opts.workers ?? 1;
+    let proxy: ProxyRuntime;
+    if (workers === 1) {
+      const inProcess = owned.add(new IngressProxy(controller.buildSnapshot(), proxyOptions));
+      await inProcess.listen();
+      proxy = inProcess;
+    } else {
+      proxy = owned.add(await ProxyWorkers.start(workers, proxyOptions, controller.buildSnapshot()));
+    }
     controller.attach(proxy);
-    await proxy.listen();
     controller.run(2);
     log.info('ingress controller serving', { className, http: proxy.httpPort, https: proxy.httpsPort });
     return {
@@ -125,6 +136,14 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
     await owned.dispose();
     throw err;
   }
+}
+
+/** The data plane, in this process or in workers. */
+interface ProxyRuntime extends Disposable {
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  readonly snapshot: ProxySnapshot;
+  setSnapshot(snapshot: ProxySnapshot): void;
 }
 
 interface SyncerOptions {
@@ -148,7 +167,7 @@ export class IngressSyncer implements Disposable {
   #broadcaster: EventBroadcaster;
   #recorder: EventRecorder;
   #certs = new CertificateCache();
-  #proxy: IngressProxy | undefined;
+  #proxy: Pick<ProxyRuntime, 'setSnapshot'> | undefined;
   /** "namespace/name" of Services and Secrets the current routes use; other changes are ignored. */
   #usedServices = new Set<string>();
   #usedSecrets = new Set<string>();
@@ -196,7 +215,7 @@ export class IngressSyncer implements Disposable {
   }
 
   /** Gives the syncer the proxy whose snapshot it maintains. */
-  attach(proxy: IngressProxy): void {
+  attach(proxy: Pick<ProxyRuntime, 'setSnapshot'>): void {
     this.#proxy = proxy;
   }
 

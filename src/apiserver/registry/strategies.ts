@@ -101,3 +101,21 @@ register('/namespaces', {
     return 'delete';
   },
 });
+
+// DaemonSets: the template generation lives in an annotation the controller labels pods with
+// (`pod-template-generation`), "1" on create and bumped on every template change, as upstream.
+const DS_TEMPLATE_GENERATION = 'deprecated.daemonset.template.generation';
+register('apps/daemonsets', {
+  prepareForCreate(obj: KObject): void {
+    delete obj['status'];
+    const m = meta(obj);
+    m['annotations'] = { ...((m['annotations'] ?? {}) as Record<string, string>), [DS_TEMPLATE_GENERATION]: '1' };
+  },
+  prepareForUpdate(obj: KObject, old: KObject, ctx: StrategyContext): void {
+    if (ctx.subresource !== '') return;
+    const oldGen = Number(((meta(old)['annotations'] ?? {}) as Record<string, string>)[DS_TEMPLATE_GENERATION] ?? '0');
+    const templateChanged = JSON.stringify((obj['spec'] as Record<string, unknown> | undefined)?.['template']) !== JSON.stringify((old['spec'] as Record<string, unknown> | undefined)?.['template']);
+    const m = meta(obj);
+    m['annotations'] = { ...((m['annotations'] ?? {}) as Record<string, string>), [DS_TEMPLATE_GENERATION]: String(templateChanged ? oldGen + 1 : oldGen) };
+  },
+});
