@@ -1,10 +1,13 @@
 // Ingress benchmark: requests per second through the ingress proxy (host and path routing over a
 // table of 100 Ingresses, keep-alive to the endpoint) beside the same backend hit directly, in the
-// same run. Backend and proxy each run in their own process; the load generator is a lean
-// keep-alive HTTP/1.1 client so that its own cost is the same small constant for both targets.
-// Usage: npm run bench -- ingress [seconds-per-slice] [concurrency]   (defaults 5 and 32)
+// same run: the proxy in one process, and in one worker process per core. Backend and proxy run in
+// processes of their own; the load generator is a lean keep-alive HTTP/1.1 client so that its own
+// cost is the same small constant for every target.
+// Usage: npm run bench -- ingress [seconds-per-target] [concurrency] [workers]
+//        (defaults 5, 32 and the number of cores)
 
 import { fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
@@ -15,6 +18,7 @@ import type { Ingress } from '../src/api/types/networking_v1.ts';
 import type { Upstream } from '../src/ingress/backends.ts';
 import { selfSignedCertificate } from '../src/ingress/certificates.ts';
 import { IngressProxy } from '../src/ingress/proxy.ts';
+import { ProxyWorkers } from '../src/ingress/proxy_workers.ts';
 import { buildRouteTable } from '../src/ingress/routing.ts';
 
 const INGRESSES = 100;
@@ -29,10 +33,9 @@ interface Ready {
   readonly port: number;
 }
 
-/** Runs in the child: the backend, or the proxy routing to the backend at `target`. */
-async function serve(kind: string, target: number): Promise<void> {
-  // Exit normally when the parent kills us, so --cpu-prof (via NODE_OPTIONS) can write its profile.
-  process.on('SIGTERM', () => process.exit(0));
+/** Runs in the child: the backend, or the proxy (in `workers` processes) routing to the backend at `target`. */
+async function serve(kind: string, target: number, workers: number): Promise<void> {
+  if (workers <= 1) process.on('SIGTERM', () => process.exit(0));
   let port: number;
   if (kind === 'backend') {
     const server = createServer((req, res) => {
@@ -63,16 +66,23 @@ async function serve(kind: string, target: number): Promise<void> {
       },
     }));
     const routes = buildRouteTable<Upstream>(ingresses, (_ns, b) => (b.service?.name === 'api' ? upstream : other));
-    const proxy = new IngressProxy({ routes, certs: new Map() }, { httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1', fallbackCertificate: await selfSignedCertificate() });
-    await proxy.listen();
-    port = proxy.httpPort;
+    const options = { httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1', fallbackCertificate: await selfSignedCertificate() };
+    if (workers > 1) {
+      const pw = await ProxyWorkers.start(workers, options, { routes, certs: new Map() });
+      process.on('SIGTERM', () => void pw.dispose().finally(() => process.exit(0)));
+      port = pw.httpPort;
+    } else {
+      const proxy = new IngressProxy({ routes, certs: new Map() }, options);
+      await proxy.listen();
+      port = proxy.httpPort;
+    }
   }
   process.send?.({ port } satisfies Ready);
 }
 
-function startChild(kind: 'backend' | 'proxy', target: number): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', kind, String(target)], {
-    execArgv: ['--import', 'tsx', ...(process.env['TMP_PROF'] && kind === 'proxy' ? ['--cpu-prof', `--cpu-prof-dir=${process.env['TMP_PROF']}`] : [])],
+function startChild(kind: 'backend' | 'proxy', target: number, workers = 1): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', kind, String(target), String(workers)], {
+    execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -141,49 +151,56 @@ function percentile(sorted: readonly number[], p: number): number {
 export async function run(args: readonly string[]): Promise<void> {
   const seconds = Number(args[0] ?? 5);
   const concurrency = Number(args[1] ?? 32);
-  if (!(seconds > 0)) throw new Error(`seconds-per-slice: must be a positive number, got ${JSON.stringify(args[0])}`);
+  const workers = Number(args[2] ?? availableParallelism());
+  if (!(seconds > 0)) throw new Error(`seconds-per-target: must be a positive number, got ${JSON.stringify(args[0])}`);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency: must be a positive integer, got ${JSON.stringify(args[1])}`);
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers: must be a positive integer, got ${JSON.stringify(args[2])}`);
 
-  const backend = await startChild('backend', 0);
+  const children: ChildProcess[] = [];
   try {
-    const proxy = await startChild('proxy', backend.port);
-    try {
-      process.stderr.write(`bench ingress: GET ${HOST}${PATH} (${BODY.length} B reply), ${INGRESSES} Ingresses, ${ROUNDS} x ${seconds}s slices each, ${concurrency} keep-alive connections\n`);
-      await load(backend.port, 500, concurrency); // warm-up
-      await load(proxy.port, 500, concurrency);
-      const results = { direct: { count: 0, errors: 0, latencies: [] as number[] }, ingress: { count: 0, errors: 0, latencies: [] as number[] } };
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const [name, port] of [['direct', backend.port], ['ingress', proxy.port]] as const) {
-          const r = await load(port, (seconds * 1000) / ROUNDS, concurrency);
-          results[name].count += r.count;
-          results[name].errors += r.errors;
-          for (const l of r.latencies) results[name].latencies.push(l);
-        }
-      }
-      const row = (name: 'direct' | 'ingress') => {
-        const r = results[name];
-        const sorted = [...r.latencies].sort((a, b) => a - b);
-        return { rps: r.count / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), errors: r.errors };
-      };
-      const d = row('direct');
-      const i = row('ingress');
-      console.log('target          requests/s    p50 ms    p99 ms    errors');
-      for (const [name, r] of [['backend direct', d], ['through ingress', i]] as const) {
-        console.log(`${name.padEnd(15)} ${r.rps.toFixed(0).padStart(10)} ${r.p50.toFixed(3).padStart(9)} ${r.p99.toFixed(3).padStart(9)} ${String(r.errors).padStart(9)}`);
-      }
-      console.log('');
-      const ratio = i.rps / d.rps;
-      console.log(`ratio ingress/direct: ${(ratio * 100).toFixed(0)}% of direct throughput (target >= 50%: ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
-      console.log('backend and proxy are separate processes on 127.0.0.1; the proxy routes by host and path and keeps');
-      console.log('keep-alive connections to the backend; the same load generator drives both targets.');
-    } finally {
-      proxy.child.kill();
+    const backend = await startChild('backend', 0);
+    children.push(backend.child);
+    const single = await startChild('proxy', backend.port, 1);
+    children.push(single.child);
+    const targets: [string, number][] = [['backend direct', backend.port], ['ingress, 1 process', single.port]];
+    if (workers > 1) {
+      const multi = await startChild('proxy', backend.port, workers);
+      children.push(multi.child);
+      targets.push([`ingress, ${workers} workers`, multi.port]);
     }
+    process.stderr.write(`bench ingress: GET ${HOST}${PATH} (${BODY.length} B reply), ${INGRESSES} Ingresses, ${seconds}s per target in ${ROUNDS} slices, ${concurrency} keep-alive connections\n`);
+    for (const [, port] of targets) await load(port, 500, concurrency); // warm-up
+    const results = new Map(targets.map(([name]) => [name, { count: 0, errors: 0, latencies: [] as number[] }]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, port] of targets) {
+        const r = await load(port, (seconds * 1000) / ROUNDS, concurrency);
+        const acc = results.get(name)!;
+        acc.count += r.count;
+        acc.errors += r.errors;
+        for (const l of r.latencies) acc.latencies.push(l);
+      }
+    }
+    console.log('target                 requests/s    p50 ms    p99 ms    errors');
+    const rps = new Map<string, number>();
+    for (const [name] of targets) {
+      const r = results.get(name)!;
+      const sorted = [...r.latencies].sort((a, b) => a - b);
+      rps.set(name, r.count / seconds);
+      console.log(`${name.padEnd(22)} ${(r.count / seconds).toFixed(0).padStart(10)} ${percentile(sorted, 50).toFixed(3).padStart(9)} ${percentile(sorted, 99).toFixed(3).padStart(9)} ${String(r.errors).padStart(9)}`);
+    }
+    console.log('');
+    const direct = rps.get('backend direct')!;
+    for (const [name] of targets.slice(1)) {
+      const ratio = rps.get(name)! / direct;
+      console.log(`ratio ${name} / direct: ${(ratio * 100).toFixed(0)}% (target >= 50%: ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
+    }
+    console.log('backend and proxies are separate processes on 127.0.0.1; the proxy routes by host and path and');
+    console.log('keeps keep-alive connections to the backend; the same load generator drives every target.');
   } finally {
-    backend.child.kill();
+    for (const c of children) c.kill();
   }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === '--serve') {
-  await serve(process.argv[3] ?? 'backend', Number(process.argv[4] ?? 0));
+  await serve(process.argv[3] ?? 'backend', Number(process.argv[4] ?? 0), Number(process.argv[5] ?? 1));
 }

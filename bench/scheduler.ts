@@ -5,8 +5,10 @@
 // the watch) and the process RSS, against upstream's floors.
 // Usage: npm run bench -- scheduler [--workloads basic,anti-affinity,spread,preemption] [--nodes N]
 //   [--init-pods N] [--pods N] [--sim-pods on|off] [--heartbeat-ms MS] [--concurrency N] [--endpoint URL]
-//   [--cpu-prof PREFIX] (profile of the measured phase only, PREFIX.<workload>.cpuprofile)
+//   [--cpu-prof PREFIX] (profile of the measured phase only, PREFIX.<workload>.cpuprofile) [--threads]
 // --nodes/--init-pods/--pods override every workload's counts (upstream's 5000Nodes sizes by default).
+// Node heartbeats default to every 5 minutes, i.e. off during a run: scheduler_perf has no kubelets,
+// and 5,000 nodes renewing Leases every 10 s (--heartbeat-ms 10000) are 500 writes/s by themselves.
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -14,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import type { Node, Pod } from '../src/api/types/core_v1.ts';
 import { SharedInformerFactory } from '../src/client/informer_factory.ts';
 import type { KubeObject } from '../src/client/resource_client.ts';
@@ -23,6 +26,7 @@ import { startScheduler } from '../src/scheduler/wiring/start_scheduler.ts';
 import { startSimNodes } from '../src/sim/sim_nodes.ts';
 import { defaultStages, StageKind } from '../src/sim/stage.ts';
 import { startTestServer } from '../src/testing/test_server.ts';
+import type { WorkerJob } from './scheduler_worker.ts';
 
 /** One scheduler_perf workload (5000Nodes sizes). */
 interface Workload {
@@ -108,12 +112,33 @@ function stripManagedFields(obj: KubeObject): KubeObject {
   return { ...obj, metadata };
 }
 
+/** Starts a component in a worker thread; resolves to its stop function once it is ready. */
+function startWorker(job: WorkerJob): Promise<() => Promise<void>> {
+  const worker = new Worker(new URL('./scheduler_worker.ts', import.meta.url), { workerData: job });
+  return new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (m: unknown) => {
+      if (m !== 'ready') {
+        void worker.terminate();
+        reject(new Error(`${job.kind} worker failed: ${JSON.stringify(m)}`));
+        return;
+      }
+      resolve(() => new Promise<void>((done) => {
+        worker.once('message', () => void worker.terminate().then(() => done()));
+        worker.postMessage('stop');
+      }));
+    });
+  });
+}
+
 interface Options {
   /** Datastore endpoint; default SQLite in a temp dir. */
   readonly endpoint: string | undefined;
   readonly simPods: boolean;
   readonly heartbeatMs: number;
   readonly concurrency: number;
+  /** Run the scheduler and the simulated nodes in worker threads (the API server keeps the main thread). */
+  readonly threads: boolean;
   /** Write a CPU profile of the measured phase here (like node --cpu-prof, without the setup). */
   readonly cpuProf: string | undefined;
 }
@@ -142,12 +167,18 @@ async function runWorkload(w: Workload, o: Options): Promise<Result> {
   const factory = new SharedInformerFactory(client, { transform: stripManagedFields });
   const cleanups: (() => Promise<unknown>)[] = [];
   try {
-    const stages = o.simPods ? defaultStages() : defaultStages().filter((st) => st.kind === StageKind.Node);
-    const sim = await startSimNodes({
-      kubeconfig: s.kubeconfig, count: w.nodes, capacity: { cpu: '4', memory: '32Gi', pods: '110' },
-      ...(w.zones ? { zones: w.zones } : {}), heartbeatIntervalMs: o.heartbeatMs, stages, registerConcurrency: 64,
-    });
-    cleanups.push(() => sim.dispose());
+    const simOptions = {
+      count: w.nodes, capacity: { cpu: '4', memory: '32Gi', pods: '110' }, ...(w.zones ? { zones: w.zones } : {}),
+      heartbeatIntervalMs: o.heartbeatMs, statusIntervalMs: Math.max(o.heartbeatMs, 60_000), registerConcurrency: 64,
+    };
+    if (o.threads) {
+      const stop = await startWorker({ kind: 'sim', kubeconfig: s.kubeconfig, simPods: o.simPods, options: simOptions });
+      cleanups.push(stop);
+    } else {
+      const stages = o.simPods ? defaultStages() : defaultStages().filter((st) => st.kind === StageKind.Node);
+      const sim = await startSimNodes({ ...simOptions, kubeconfig: s.kubeconfig, stages });
+      cleanups.push(() => sim.dispose());
+    }
     // Bound times by pod name, from one watch of every pod.
     const boundAt = new Map<string, number>();
     let onBound: ((key: string) => void) | undefined;
@@ -178,9 +209,13 @@ async function runWorkload(w: Workload, o: Options): Promise<Result> {
       ]);
     });
 
-    const sched = await startScheduler({ kubeconfig: s.kubeconfig, leaderElection: false, identity: 'bench-scheduler' });
-    cleanups.push(() => sched.dispose());
-    await sched.started;
+    if (o.threads) {
+      cleanups.push(await startWorker({ kind: 'scheduler', kubeconfig: s.kubeconfig }));
+    } else {
+      const sched = await startScheduler({ kubeconfig: s.kubeconfig, leaderElection: false, identity: 'bench-scheduler' });
+      cleanups.push(() => sched.dispose());
+      await sched.started;
+    }
 
     for (const ns of ['sched-0', 'sched-1']) await client.resource(resourceDescriptor('v1', 'namespaces')).create({ metadata: { name: ns } });
     for (const pc of w.priorityClasses ?? []) {
@@ -256,10 +291,11 @@ export async function run(args: readonly string[]): Promise<void> {
       'init-pods': { type: 'string' },
       pods: { type: 'string' },
       'sim-pods': { type: 'string', default: 'on' },
-      'heartbeat-ms': { type: 'string', default: '10000' },
+      'heartbeat-ms': { type: 'string', default: '300000' },
       concurrency: { type: 'string', default: '64' },
       endpoint: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      threads: { type: 'boolean', default: false },
     },
   });
   const num = (name: string, v: string | undefined): number | undefined => {
@@ -278,8 +314,8 @@ export async function run(args: readonly string[]): Promise<void> {
     return { ...w, ...(nodes !== undefined ? { nodes } : {}), ...(init !== undefined ? { initPods: init } : {}), ...(pods !== undefined ? { measurePods: pods } : {}) };
   });
   if (values['sim-pods'] !== 'on' && values['sim-pods'] !== 'off') throw new Error(`--sim-pods must be on or off, got ${JSON.stringify(values['sim-pods'])}`);
-  const o: Options = { endpoint: values.endpoint, cpuProf: values['cpu-prof'], simPods: values['sim-pods'] === 'on', heartbeatMs: num('heartbeat-ms', values['heartbeat-ms'])!, concurrency: num('concurrency', values.concurrency)! };
-  console.log(`scheduler_perf-style workloads on SQLite, everything in one process; simulated pods ${o.simPods ? 'turn Running' : 'stay bound only'}, lease renewals every ${o.heartbeatMs} ms`);
+  const o: Options = { endpoint: values.endpoint, cpuProf: values['cpu-prof'], threads: values.threads, simPods: values['sim-pods'] === 'on', heartbeatMs: num('heartbeat-ms', values['heartbeat-ms'])!, concurrency: num('concurrency', values.concurrency)! };
+  console.log(`scheduler_perf-style workloads on SQLite, ${o.threads ? 'scheduler and simulated nodes in worker threads' : 'everything in one thread'}; simulated pods ${o.simPods ? 'turn Running' : 'stay bound only'}, lease renewals every ${o.heartbeatMs / 1000} s`);
   for (const w of selected) {
     const r = await runWorkload(w, o);
     const rate = r.bound / r.seconds;

@@ -222,16 +222,19 @@ export class ApiServer {
     // HTTP/2 session, or the HTTP/1.1 socket). Tokens can differ per request.
     const conn: object = (req as { stream?: { session?: object } }).stream?.session ?? req.socket;
     let certUser = this.#certUsers.get(conn);
+    let certRejected = false;
     if (certUser === undefined) {
       const socket = req.socket as TLSSocket;
-      const cert = socket.authorized ? socket.getPeerCertificate?.() : undefined;
-      if (cert && cert.raw) {
+      const cert = socket.getPeerCertificate?.();
+      if (cert && cert.raw && socket.authorized) {
         const id = parseCertificateIdentity(cert.raw);
         certUser = { name: id.commonName, groups: [...id.organizations, 'system:authenticated'] };
         this.#certUsers.set(conn, certUser);
+      } else if (cert && cert.raw) {
+        certRejected = true; // presented, but not from our CA
       }
     }
-    return this.#authn.authenticateRequest(req, certUser);
+    return this.#authn.authenticateRequest(req, certUser, certRejected);
   }
 
   async #handle(req: Req, res: Res): Promise<void> {
@@ -360,7 +363,10 @@ export class ApiServer {
       resource: ri.resource, subresource: ri.subresource, name: ri.name, path: ri.path,
     };
     const decision = await this.#authorizer.authorize(attrs);
-    if (decision.decision !== 'allow') throw newForbidden({ group: ri.group, resource: ri.resource }, ri.name, forbiddenReason(attrs));
+    if (decision.decision !== 'allow') {
+      const why = forbiddenReason(attrs) + (decision.reason ? `: ${decision.reason}` : '');
+      throw newForbidden({ group: ri.group, resource: ri.resource }, ri.name, why);
+    }
     if (isReview(info.group, info.resource)) return handleReview(ctx, this.#authorizer, this.#authn);
     if (ri.subresource === 'token' && info.group === '' && info.resource === 'serviceaccounts') return handleTokenRequest(ctx, this.#authn);
     if (isCsrRoute(info.group, info.resource, ri.subresource, ri.verb)) return handleCsr(ctx, this.#authorizer);

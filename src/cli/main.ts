@@ -63,10 +63,29 @@ function main(argv: string[]): void {
     .option('--cluster-dns <ip>', 'cluster DNS Service IP', d.clusterDns)
     .option('--cluster-domain <domain>', 'cluster DNS domain', d.clusterDomain)
     .option('--write-kubeconfig <path>', 'also write the admin kubeconfig here')
+    .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid,"group1,group2"')
+    .option('--anonymous-auth', 'let requests without credentials through as system:anonymous (RBAC decides)', false)
     .addOption(new Option('--compaction-window <seconds>', 'keep this much storage history for watches').argParser(positiveInt('--compaction-window')).default(300))
     .action(async (flags: ServerFlags) => {
       const { runServer } = await import('./server.ts');
       process.exitCode = await runServer(flags);
+    });
+
+  program.command('agent')
+    .description('run a node agent (containerd + kubelet) joining a cluster')
+    .option('--server <url>', 'API server URL (overrides the kubeconfig\'s)')
+    .option('--kubeconfig <path>', 'kubeconfig with the node\'s credentials')
+    .option('--data-dir <dir>', 'directory for containerd, images and kubelet state', d.dataDir)
+    .option('--node-name <name>', 'name of this node', d.nodeName)
+    .option('--node-ip <ip>', 'IP address this node advertises')
+    .option('--node-labels <k=v...>', 'labels of the Node (repeatable, comma lists allowed)')
+    .option('--node-taints <key=value:Effect...>', 'taints of the Node (repeatable, comma lists allowed)')
+    .option('--cluster-cidr <cidr>', 'pod network', d.clusterCidr)
+    .option('--cluster-dns <ip>', 'cluster DNS Service IP', d.clusterDns)
+    .option('--cluster-domain <domain>', 'cluster DNS domain', d.clusterDomain)
+    .action(async (flags: import('./agent_command.ts').AgentFlags) => {
+      const { runAgent } = await import('./agent_command.ts');
+      process.exitCode = await runAgent(flags);
     });
 
   const image = program.command('image').description("manage the node's container images (as root)");

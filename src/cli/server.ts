@@ -12,6 +12,7 @@ import { ApiServer } from '../apiserver/server.ts';
 import { bootstrapCluster } from '../apiserver/bootstrap.ts';
 import { nthAddress } from '../apiserver/registry/service_alloc.ts';
 import { openStore } from '../storage/registry.ts';
+import { ensurePackages, NODE_PACKAGES } from './prereqs.ts';
 import '../storage/drivers/all.ts';
 import { datastoreEndpoint, type ServerFlags } from './server_flags.ts';
 
@@ -42,6 +43,10 @@ export async function runServer(flags: ServerFlags): Promise<number> {
       port: flags.httpsPort, bindAddress: flags.bindAddress, serviceCidr: flags.serviceCidr,
       advertiseAddress: `${nodeIp}:${flags.httpsPort}`,
       kubeletClientTLS: { certPem: kubeletClient.certPem, keyPem: kubeletClient.keyPem, caPem: pki.ca.certPem },
+      serviceAccountKeyFile: join(flags.dataDir, 'tls', 'service-account.key'),
+      clusterSigningCA: pki.ca,
+      tokenAuthFile: flags.tokenAuthFile,
+      anonymousAuth: flags.anonymousAuth,
     });
     await api.start();
     owner.add(api);
@@ -69,6 +74,16 @@ export async function runServer(flags: ServerFlags): Promise<number> {
       leaderElection: true, identity,
     });
     owner.add(controllerManager);
+    if (!flags.disableAgent) {
+      const missing = ensurePackages(NODE_PACKAGES);
+      if (missing.length > 0) throw new Error(`the node agent needs ${missing.join(', ')}; install them or run with --disable-agent`);
+      const { startAgent } = await import('../agent/agent.ts');
+      owner.add(await startAgent({
+        dataDir: flags.dataDir, nodeName: flags.nodeName, nodeIP: nodeIp, server: `https://127.0.0.1:${api.port}`,
+        clusterCa: pki.ca, clusterCIDR: flags.clusterCidr, clusterDNS: [flags.clusterDns], clusterDomain: flags.clusterDomain,
+      }));
+      log.info('node agent running', { node: flags.nodeName });
+    }
     if (flags.simNodes > 0) {
       const { startSimNodesForServer } = await import('../sim/sim_nodes.ts');
       const { simNodesOptionsFromFlags } = await import('../sim/sim_flags.ts');
@@ -100,7 +115,6 @@ export async function runServer(flags: ServerFlags): Promise<number> {
 /** Flags whose feature has not landed yet, so the server can say so instead of silently ignoring them. */
 function notYetAvailable(flags: ServerFlags): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  if (!flags.disableAgent) out.push(['agent (node)', 'enabled; pass --disable-agent to silence']);
   return out;
 }
 

@@ -12,6 +12,8 @@ export interface ServerFlags {
   nodeName: string;
   disableAgent: boolean;
   simNodes: number;
+  tokenAuthFile?: string;
+  anonymousAuth: boolean;
   simCapacity?: string;
   simLabels?: string;
   simTaints?: string;

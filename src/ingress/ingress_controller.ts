@@ -89,6 +89,7 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
   if ((opts.client === undefined) === (opts.kubeconfig === undefined)) throw new Error('startIngressController: give exactly one of client and kubeconfig');
   const className = opts.className ?? 'tkube';
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(className)) throw new Error(`startIngressController: className must be a DNS subdomain, got ${JSON.stringify(className)}`);
+  if (opts.workers !== undefined && !(Number.isInteger(opts.workers) && opts.workers >= 1)) throw new Error(`startIngressController: workers must be a positive integer, got ${opts.workers}`);
   for (const ip of opts.nodeIPs ?? []) {
     if (isIP(ip) === 0) throw new Error(`startIngressController: nodeIPs must be IP addresses, got ${JSON.stringify(ip)}`);
   }
@@ -399,7 +400,7 @@ function dropManagedFields(obj: KubeObject): KubeObject {
 
 function sameAddresses(a: readonly IngressLoadBalancerIngress[], b: readonly IngressLoadBalancerIngress[]): boolean {
   if (a.length !== b.length) return false;
-  return a.every((x, i) => x.ip === b[i]!.ip && (x.hostname ?? '') === (b[i]!.hostname ?? '') && (x.ports ?? []).length === 0);
+  return a.every((x, i) => (x.ip ?? '') === (b[i]!.ip ?? '') && (x.hostname ?? '') === (b[i]!.hostname ?? ''));
 }
 
 function replaceSet(target: Set<string>, source: Set<string>): void {

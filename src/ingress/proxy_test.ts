@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { IssuedCertificate } from '../base/pki.ts';
 import type { Upstream } from './backends.ts';
@@ -152,6 +152,38 @@ describe('IngressProxy', () => {
       assert.equal(names.filter((n) => n === 'b').length, 4);
     } finally {
       await proxy.dispose();
+    }
+  });
+
+  test('a pooled connection the endpoint dropped is retried on a new one, even with one endpoint', async () => {
+    let connections = 0;
+    let dropped = 0;
+    const flaky = createNetServer((socket) => {
+      connections++;
+      let n = 0;
+      socket.on('data', () => {
+        // The first request of each connection is answered; later ones find it "closed".
+        if (n++ === 0) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+        else {
+          dropped++;
+          socket.destroy();
+        }
+      });
+    });
+    flaky.listen(0, '127.0.0.1');
+    await once(flaky, 'listening');
+    const proxy = await startProxy(snapshot({ '/': [(flaky.address() as AddressInfo).port] }));
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = await get(proxy.httpPort, '/');
+        assert.equal(r.status, 200);
+        assert.equal(r.body, 'ok');
+      }
+      assert.equal(connections, 3);
+      assert.equal(dropped, 2, 'requests 2 and 3 first went out on the pooled connection');
+    } finally {
+      await proxy.dispose();
+      await new Promise((r) => flaky.close(r));
     }
   });
 

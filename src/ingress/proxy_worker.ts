@@ -33,6 +33,7 @@ function main(): void {
         break;
     }
   });
+  send({ type: 'hello' });
   // Losing the primary means nobody will send routes or stop us: leave.
   process.on('disconnect', () => {
     void (proxy?.dispose() ?? Promise.resolve()).finally(() => process.exit(0));

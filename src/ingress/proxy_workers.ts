@@ -37,6 +37,7 @@ export type ToWorker =
 
 /** Messages from a worker. */
 export type FromWorker =
+  | { readonly type: 'hello' }
   | { readonly type: 'ready'; readonly httpPort: number; readonly httpsPort: number }
   | { readonly type: 'failed'; readonly error: string };
 
@@ -109,7 +110,10 @@ export class ProxyWorkers implements Disposable {
     return new Promise((resolve, reject) => {
       let ready = false;
       worker.on('message', (m: FromWorker) => {
-        if (m.type === 'ready' && !ready) {
+        if (m.type === 'hello') {
+          // Sent once the worker listens for messages: anything sent earlier would be lost.
+          worker.send({ type: 'init', options: this.#options, snapshot: toWire(this.#snapshot) } satisfies ToWorker);
+        } else if (m.type === 'ready' && !ready) {
           ready = true;
           resolve({ httpPort: m.httpPort, httpsPort: m.httpsPort });
         } else if (m.type === 'failed' && !ready) {
@@ -129,7 +133,6 @@ export class ProxyWorkers implements Disposable {
         log.error('ingress worker exited; starting another', { code, signal });
         this.#fork().catch((err: unknown) => log.error('could not replace ingress worker', { err: String(err) }));
       });
-      worker.send({ type: 'init', options: this.#options, snapshot: toWire(this.#snapshot) } satisfies ToWorker);
     });
   }
 }

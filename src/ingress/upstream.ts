@@ -54,6 +54,8 @@ export interface ExchangeRequest {
   readonly text: string;
   /** How the body is framed: none, as is (Content-Length), or re-chunked. */
   readonly body: 'none' | 'length' | 'chunked';
+  /** Skip pooled connections (a retry after a stale one failed). */
+  readonly fresh?: boolean;
 }
 
 /** Options of the pool. */
@@ -91,7 +93,7 @@ export class UpstreamPool {
   /** Starts one exchange; events arrive on `handler`. */
   exchange(req: ExchangeRequest, handler: ExchangeHandler): Exchange {
     const key = `${req.host}|${req.port}`;
-    let conn = this.#take(key);
+    let conn = req.fresh ? undefined : this.#take(key);
     if (!conn) {
       conn = new Connection(this, key, req.host, req.port);
       this.#all.add(conn);

@@ -1,9 +1,10 @@
 // The kubelet: registers the node, keeps its status and Lease, watches the pods bound to it, and
 // makes containerd run them through per-pod workers (sync, graceful termination, removal), fed by
 // the pod informer, a 1 s runtime relist and a periodic resync; adopts what runs at start.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
-import type { ConfigMap, Node, Pod, Secret, Service, Taint } from '../api/types/core_v1.ts';
+import type { ConfigMap, Container, Node, Pod, Secret, Service, Taint } from '../api/types/core_v1.ts';
 import { DisposableStore, type Disposable } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
 import { KUBERNETES_VERSION } from '../base/version.ts';
@@ -18,6 +19,7 @@ import type { SharedIndexInformer } from '../client/shared_informer.ts';
 import type { DNSConfig } from './cri/messages.ts';
 import { isNotFound as isCriNotFound, type ImageService, type RuntimeService } from './cri/types.ts';
 import { Backoff } from './backoff.ts';
+import { podDirs } from './container_config.ts';
 import { garbageCollect } from './container_gc.ts';
 import type { EnvObjectSource } from './env.ts';
 import { machineInfo, type MachineInfo } from './machine_info.ts';
@@ -29,17 +31,20 @@ import { PodManager } from './pod_manager.ts';
 import { generatePodStatus, type StartFailure } from './pod_status.ts';
 import { PodWorkers, type WorkerResult } from './pod_workers.ts';
 import { ImageManager } from './pull.ts';
-import { RuntimeStateReader } from './runtime_state.ts';
+import { RuntimeStateReader, type RuntimeContainer } from './runtime_state.ts';
 import type { PodLocator } from './server/types.ts';
 import { StatusManager } from './status_manager.ts';
 import { killPod, podRef, syncPod, type SyncContext } from './sync_pod.ts';
-import { rm } from 'node:fs/promises';
-import { podDirs } from './container_config.ts';
 
 const log = logger('kubelet');
 
 /** What the kubelet reports as its version. */
 export const KUBELET_VERSION = `${KUBERNETES_VERSION}+tkube`;
+
+/** Readiness of running containers (the probe manager's seam, issue 8); without one, running means ready. */
+export interface ReadinessSource {
+  isReady(pod: Pod, container: Container, status: RuntimeContainer): boolean;
+}
 
 /** Options of Kubelet. */
 export interface KubeletOptions {
@@ -82,6 +87,8 @@ export interface KubeletOptions {
   readonly leaseRenewMs?: number;
   /** How long start() waits for the first pod list (default 60 s). */
   readonly syncTimeoutMs?: number;
+  /** Container readiness (probes); call Kubelet.resync(uid) when a result changes. */
+  readonly readiness?: ReadinessSource;
 }
 
 /** One node's kubelet. */
@@ -117,7 +124,8 @@ export class Kubelet implements Disposable {
     if (!opts.rootDir.startsWith('/')) throw new Error(`KubeletOptions.rootDir: want an absolute path, got ${JSON.stringify(opts.rootDir)}`);
     this.#o = opts;
     this.#clock = opts.clock ?? realClock;
-    this.#machine = machineInfo(opts.rootDir.replace(/\/[^/]*$/, '') || '/');
+    mkdirSync(opts.rootDir, { recursive: true, mode: 0o750 });
+    this.#machine = machineInfo(opts.rootDir);
     this.#state = new RuntimeStateReader(opts.runtime);
     this.#crashBackoff = new Backoff({ ...opts.crashBackoff, clock: this.#clock });
     this.#imageBackoff = new Backoff({ ...opts.imageBackoff, clock: this.#clock });
@@ -254,6 +262,11 @@ export class Kubelet implements Disposable {
     });
   }
 
+  /** Syncs the pod with this UID soon (e.g. a probe result changed). */
+  resync(uid: string): void {
+    this.#workers.update(uid);
+  }
+
   /** Resolves when no pod sync is running (tests). */
   idle(): Promise<void> {
     return this.#workers.idle();
@@ -298,7 +311,7 @@ export class Kubelet implements Disposable {
       const before = await this.#state.podStatus(uid, pod.metadata.name, pod.metadata.namespace);
       await killPod(this.#ctx, pod, before);
       const after = await this.#state.podStatus(uid, pod.metadata.name, pod.metadata.namespace);
-      const status = generatePodStatus({ pod: withStatus, runtime: after, failures, hostIPs, podIsTerminal: true });
+      const status = generatePodStatus({ pod: withStatus, runtime: after, failures, hostIPs, podIsTerminal: true, ...this.#readinessFor(pod) });
       await this.#statusManager.setPodStatus(pod, status);
       await this.#statusManager.deletePod(pod);
       // the informer's delete event ends this pod's life; look again if it does not come
@@ -312,14 +325,20 @@ export class Kubelet implements Disposable {
         await killPod(this.#ctx, pod, rt);
       }
       const after = await this.#state.podStatus(uid, pod.metadata?.name, pod.metadata?.namespace);
-      void this.#statusManager.setPodStatus(pod, generatePodStatus({ pod: withStatus, runtime: after, failures, hostIPs, podIsTerminal: true }));
+      void this.#statusManager.setPodStatus(pod, generatePodStatus({ pod: withStatus, runtime: after, failures, hostIPs, podIsTerminal: true, ...this.#readinessFor(pod) }));
       return {};
     }
 
     const result = await syncPod(this.#ctx, withStatus);
-    const status = generatePodStatus({ pod: withStatus, runtime: result.runtime, failures: this.#failures.get(uid) ?? failures, hostIPs, podIsTerminal: false });
+    const status = generatePodStatus({ pod: withStatus, runtime: result.runtime, failures: this.#failures.get(uid) ?? failures, hostIPs, podIsTerminal: false, ...this.#readinessFor(pod) });
     void this.#statusManager.setPodStatus(pod, status);
     return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};
+  }
+
+  /** generatePodStatus's readiness hook for this pod, when a ReadinessSource is configured. */
+  #readinessFor(pod: Pod): { isReady?: (c: Container, s: RuntimeContainer) => boolean } {
+    const src = this.#o.readiness;
+    return src ? { isReady: (c, s) => src.isReady(pod, c, s) } : {};
   }
 
   /** A pod no longer bound here: stop and remove whatever the runtime still has of it. */

@@ -2,6 +2,7 @@
 // the actions (new sandbox, next init container, containers to start or kill), then run them with
 // crash-loop backoff, image pulls and upstream's events. The status is computed afterwards, elsewhere.
 import { readdirSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Container, ObjectReference, Pod, Service } from '../api/types/core_v1.ts';
 import { EventType, type EventRecorder } from '../client/events.ts';
@@ -18,7 +19,6 @@ import { ContainerType, hashContainer, intAnnotation, POD_DELETION_GRACE_PERIOD_
 import { formatPod, podIPsOf, shouldContainerBeRestarted, type StartFailure } from './pod_status.ts';
 import { grpcErrorText, ImageError, type ImageManager } from './pull.ts';
 import { findContainer, type PodRuntimeStatus, type RuntimeContainer, type RuntimeStateReader } from './runtime_state.ts';
-import { mkdir, writeFile } from 'node:fs/promises';
 
 const log = logger('kubelet');
 
@@ -326,8 +326,13 @@ export async function syncPod(ctx: SyncContext, pod: Pod): Promise<SyncResult> {
       log.warn('creating the pod sandbox failed', { pod: formatPod(pod), err: grpcErrorText(err) });
       return { runtime: await ctx.state.podStatus(uid, pod.metadata?.name, pod.metadata?.namespace), requeueAfterMs: 5000 };
     }
-    status = await ctx.state.podStatus(uid, pod.metadata?.name, pod.metadata?.namespace);
-    podIPs = podIPsOf(pod, status, ctx.hostIPs());
+    // only the new sandbox's IPs are needed now; the full state is read again after the starts
+    if (pod.spec?.hostNetwork) {
+      podIPs = ctx.hostIPs();
+    } else {
+      const net = (await ctx.runtime.podSandboxStatus(sandboxId)).status?.network;
+      podIPs = [net?.ip ?? '', ...(net?.additionalIps ?? []).map((a) => a.ip)].filter((ip) => ip !== '');
+    }
   }
 
   const needsStart = actions.nextInitContainer !== undefined || actions.containersToStart.length > 0;

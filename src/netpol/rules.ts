@@ -5,8 +5,19 @@
 // Packet path: FORWARD jumps first to TKUBE-NETPOL-FORWARD, which sends NEW packets to the ingress
 // chain of an isolated destination pod and the egress chain of an isolated source pod. A pod chain
 // clears our mark bit, calls each policy chain selecting the pod (a policy sets the bit when a rule
-// matches) and RETURNs when the bit is set, else denies. Allowed traffic RETURNs rather than being
-// ACCEPTed, so the rest of FORWARD (the Service proxy's firewall, host rules) still applies.
+// matches) and RETURNs when the bit is set, else denies.
+//
+// Choices where upstream leaves room:
+// - Allowed traffic, and packets of established connections, RETURN rather than being ACCEPTed
+//   (kube-router ACCEPTs), so the rest of FORWARD (the Service proxy's firewall, host rules) still
+//   applies; policies only ever take traffic away.
+// - The node and its pods always reach each other, as the docs require: node-originated traffic
+//   leaves through OUTPUT and pod-to-node traffic arrives through INPUT, neither of which we hook,
+//   and pod ingress chains also RETURN for node-local sources should such traffic be forwarded.
+// - Service traffic is DNATed in nat PREROUTING before filter FORWARD, so rules see the endpoint
+//   pod's address and port. Egress ipBlocks also match the original destination (conntrack
+//   --ctorigdst on DNATed packets), so allowing the DNS Service IP works as well as allowing the
+//   DNS pods. Ingress sees the client's address: masquerading happens later, in POSTROUTING.
 
 import { createHash } from 'node:crypto';
 import type { NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort } from '../api/types/networking_v1.ts';
@@ -196,6 +207,11 @@ interface PeerMatch {
   jump?: string;
 }
 
+/** A comment match; iptables keeps at most 255 characters. */
+function comment(text: string): string {
+  return `-m comment --comment "${text.slice(0, 255)}"`;
+}
+
 function join(...parts: string[]): string {
   return parts.filter((p) => p !== '').join(' ');
 }
@@ -285,12 +301,10 @@ export function renderNetpolRules(state: NetpolState, config: NetpolConfig): Ren
             else sources!.push({ args: '', jump: ipBlockChain(`${policyKey}/Ingress/${ri}/${pi}`, '-s', b) });
             return;
           }
-          for (const p of cluster.peerPods(peer, ns)) {
-            for (const ip of [...p.ips].sort(byIP)) {
-              if (seen.has(ip)) continue;
-              seen.add(ip);
-              sources!.push({ args: `-s ${ip}/32` });
-            }
+          for (const ip of cluster.peerPods(peer, ns).flatMap((p) => p.ips).sort(byIP)) {
+            if (seen.has(ip)) continue;
+            seen.add(ip);
+            sources!.push({ args: `-s ${ip}/32` });
           }
         });
       }
@@ -317,7 +331,7 @@ export function renderNetpolRules(state: NetpolState, config: NetpolConfig): Ren
     return ruleBlocks(chain, rules.map((rule, ri) => {
       let dests: PeerMatch[] | null = null;
       /** Destination pod IPs a named port is resolved against: the peers' pods, or every pod. */
-      let candidates: { pod: PodInfo; ip: string }[] = [];
+      const candidates: { pod: PodInfo; ip: string }[] = [];
       if (rule.to && rule.to.length > 0) {
         dests = [];
         const seen = new Set<string>();
@@ -339,13 +353,12 @@ export function renderNetpolRules(state: NetpolState, config: NetpolConfig): Ren
             for (const pod of cluster.pods) for (const ip of pod.ips) if (inBlock(b, ip)) candidates.push({ pod, ip });
             return;
           }
-          for (const pod of cluster.peerPods(peer, ns)) {
-            for (const ip of [...pod.ips].sort(byIP)) {
-              candidates.push({ pod, ip });
-              if (seen.has(ip)) continue;
-              seen.add(ip);
-              dests!.push({ args: `-d ${ip}/32` });
-            }
+          const pods = cluster.peerPods(peer, ns).flatMap((pod) => pod.ips.map((ip) => ({ pod, ip })));
+          for (const { pod, ip } of pods.sort((a, b) => byIP(a.ip, b.ip))) {
+            candidates.push({ pod, ip });
+            if (seen.has(ip)) continue;
+            seen.add(ip);
+            dests!.push({ args: `-d ${ip}/32` });
           }
         });
       } else {
@@ -389,16 +402,16 @@ export function renderNetpolRules(state: NetpolState, config: NetpolConfig): Ren
       chains.add(chain);
       if (direction === 'Ingress') isolated.ingress++;
       else isolated.egress++;
-      for (const ip of ips) dispatch.push(`-A ${NETPOL_FORWARD} ${direction === 'Ingress' ? '-d' : '-s'} ${ip}/32 -m comment --comment "${key} ${dir}" -j ${chain}`);
+      for (const ip of ips) dispatch.push(`-A ${NETPOL_FORWARD} ${direction === 'Ingress' ? '-d' : '-s'} ${ip}/32 ${comment(`${key} ${dir}`)} -j ${chain}`);
       // A pod can always reach itself (also through a Service), and the node its pods.
       for (const ip of ips) podRules.push(`-A ${chain} ${direction === 'Ingress' ? '-s' : '-d'} ${ip}/32 -j RETURN`);
       if (direction === 'Ingress') podRules.push(`-A ${chain} -m addrtype --src-type LOCAL -j RETURN`);
       podRules.push(`-A ${chain} -j MARK --set-xmark 0x0/${config.markBit}`);
       for (const { chain: pc, policy } of list) {
-        podRules.push(`-A ${chain} -m comment --comment "policy ${policy}" -j ${pc}`);
+        podRules.push(`-A ${chain} ${comment(`policy ${policy}`)} -j ${pc}`);
         podRules.push(`-A ${chain} -m mark --mark ${mark} -j RETURN`);
       }
-      podRules.push(`-A ${chain} -m comment --comment "${key} ${dir} not allowed" ${deny}`);
+      podRules.push(`-A ${chain} ${comment(`${key} ${dir} not allowed`)} ${deny}`);
     }
   }
   const forward: string[] = [];

@@ -66,6 +66,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const api = new ApiServer({
     store, port: 0, bindAddress: '127.0.0.1', watchCacheHistory: opts.watchCacheHistory,
     admissionPlugins: opts.admissionPlugins ?? ORDERED_PLUGINS.filter((p) => p !== 'ServiceAccount'),
+    clusterSigningCA: pki.ca,
     tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, caPem: pki.ca.certPem },
   });
   await api.start();

@@ -333,9 +333,14 @@ describe('kubelet: real pods through containerd (root)', { timeout: 400_000 }, (
   test('the agent restarts while a pod runs: the pod keeps running, same container, status right', async () => {
     const before = await waitRunning('web');
     const cs0 = before.status!.containerStatuses![0]!;
+    // as node IPAM would: the restarted agent takes its pod CIDR from the Node
+    const patched = await ts.kubectl(['patch', 'node', NODE, '--type=merge', '-p', JSON.stringify({ spec: { podCIDR: net.subnet, podCIDRs: [net.subnet] } })]);
+    assert.equal(patched.code, 0, patched.stderr);
     await agent.dispose();
     agent = undefined as unknown as Agent;
-    agent = await startAgent(agentOptions());
+    agent = await startAgent({ ...agentOptions(), podCIDR: undefined, podCIDRWaitMs: 1 });
+    assert.equal(agent.podCIDR(), net.subnet);
+    assert.match(readFileSync(join(agent.containerd.paths.cniConfDir, '10-tkube.conflist'), 'utf8'), new RegExp(`"subnet": "${net.subnet.replaceAll('.', '\\.')}"`));
     // the kubelet's first sync after the restart writes nothing new: wait for a heartbeat of the status
     await waitFor('the adopted pod re-synced', async () => (await agent.cri.listContainers({ labelSelector: { 'io.kubernetes.pod.name': 'web' } })).length > 0);
     await agent.kubelet.idle();
@@ -350,5 +355,27 @@ describe('kubelet: real pods through containerd (root)', { timeout: 400_000 }, (
     assert.equal(`containerd://${running[0]!.id}`, cs0.containerID);
     const logs = await ts.kubectl(['logs', 'web']);
     assert.equal(logs.code, 0, logs.stderr);
+    const sandboxes = await agent.cri.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.name': 'web' } });
+    assert.equal(sandboxes.length, 1, 'the sandbox was adopted, not replaced');
+    // the new kubelet manages the adopted pod: an outside kill is noticed and repaired
+    await agent.cri.stopContainer(running[0]!.id, 0);
+    await waitFor('web restarted by the new kubelet', async () => {
+      const cs = (await getPod('web')).status?.containerStatuses?.[0];
+      return cs?.restartCount === cs0.restartCount + 1 && cs.state?.running !== undefined;
+    });
+  });
+
+  test('a force-deleted pod\'s containers and sandbox are stopped and removed', async () => {
+    await run('forced', 'trap "exit 0" TERM; while :; do sleep 1; done');
+    await waitRunning('forced');
+    const r = await ts.kubectl(['delete', 'pod', 'forced', '--grace-period=0', '--force']);
+    assert.equal(r.code, 0, r.stderr);
+    await waitFor('the runtime forgot the pod', async () => {
+      const [sbs, cs] = await Promise.all([
+        agent.cri.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.name': 'forced' } }),
+        agent.cri.listContainers({ labelSelector: { 'io.kubernetes.pod.name': 'forced' } }),
+      ]);
+      return sbs.length === 0 && cs.length === 0;
+    });
   });
 });

@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import { logger } from '../../base/log.ts';
+import { decodeKubernetesProtobuf } from '../../api/protobuf/decode.ts';
 import type { UserInfo } from '../handlers/context.ts';
 import type { RequestInfo } from '../request_info.ts';
 import { copyEvent, nowMicros, sourceIPs, type AuditEvent, type AuditUser } from './event.ts';
@@ -363,7 +364,7 @@ export class AuditContext {
     Object.defineProperty(req, Symbol.asyncIterator, {
       configurable: true, writable: true,
       value: async function* tapped(): AsyncGenerator<unknown> {
-        const it = original.call(req) as AsyncIterable<unknown>;
+        const it = original.call(req) as unknown as AsyncIterable<unknown>;
         for await (const chunk of it) {
           const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
           body.chunks.push(b);
@@ -464,11 +465,13 @@ function contentTypeOf(headers: unknown): string | undefined {
 
 function decodeBody(buf: Buffer, contentType: string): unknown {
   const ct = contentType.split(';')[0]!.trim().toLowerCase();
-  const text = buf.toString('utf8');
   try {
+    const text = ct.includes('protobuf') ? '' : buf.toString('utf8');
     if (ct === '' || ct === 'application/json' || ct.endsWith('+json')) return JSON.parse(text);
     // Upstream keeps a YAML patch as raw bytes; as JSON it can only be the decoded document.
-    if (ct === 'application/yaml' || ct.endsWith('+yaml')) return parseYaml(text) as unknown;
+    if (ct === 'application/yaml' || ct === 'text/yaml' || ct === 'application/x-yaml' || ct.endsWith('+yaml')) return parseYaml(text) as unknown;
+    // Upstream records objects as JSON whatever the wire format was.
+    if (ct === 'application/vnd.kubernetes.protobuf') return decodeKubernetesProtobuf(buf).object;
   } catch {
     return undefined;
   }

@@ -135,9 +135,10 @@ export class AuthenticationWiring implements Disposable {
 
   /**
    * The user of a request: the client certificate's when there is one, else the bearer token's
-   * (401 when it is not valid), else system:anonymous when enabled; undefined means 401.
+   * (401 when it is not valid), else system:anonymous when enabled; undefined means 401. A
+   * certificate from another CA is a failed credential, never a reason to fall back to anonymous.
    */
-  async authenticateRequest(req: Req, certUser: UserInfo | undefined): Promise<UserInfo | undefined> {
+  async authenticateRequest(req: Req, certUser: UserInfo | undefined, certRejected = false): Promise<UserInfo | undefined> {
     if (certUser) return certUser;
     const token = bearerToken(req);
     if (token !== undefined) {
@@ -145,6 +146,7 @@ export class AuthenticationWiring implements Disposable {
       if (r.kind !== 'authenticated') throw newUnauthorized();
       return withAuthenticatedGroup(r.user);
     }
+    if (certRejected) throw newUnauthorized();
     if (this.anonymousAuth) return { name: ANONYMOUS_USER, groups: [UNAUTHENTICATED_GROUP] };
     return undefined;
   }

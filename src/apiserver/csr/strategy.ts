@@ -197,8 +197,18 @@ function validateUpdate(obj: KObject, old: KObject, ctx: StrategyContext): Field
   return errs;
 }
 
+const base = strategyFor(CSR_GROUP, CSR_RESOURCE);
+
 registerStrategy(CSR_GROUP, CSR_RESOURCE, {
-  ...strategyFor(CSR_GROUP, CSR_RESOURCE),
+  ...base,
+  // The requester is never the client's to claim: the create handler records it afterwards
+  // (a create through another path, such as server-side apply, records nobody).
+  prepareForCreate(obj: KObject, ctx: StrategyContext) {
+    base.prepareForCreate?.(obj, ctx);
+    const spec = obj['spec'];
+    if (typeof spec === 'object' && spec !== null) for (const k of ['username', 'uid', 'groups', 'extra']) delete (spec as Obj)[k];
+    delete obj['status'];
+  },
   validate: (obj: KObject) => validateCsr(obj),
   prepareForUpdate,
   validateUpdate,

@@ -94,3 +94,12 @@ describe('CSR strategy', () => {
       ['status.certificate: Invalid value: "<certificate data>": updates may not modify existing certificate content']);
   });
 });
+
+describe('CSR create', () => {
+  test('a client cannot claim a requester or a status', () => {
+    const obj = csr({ conditions: [approved] }, { username: 'system:node:n1', groups: ['system:nodes'], uid: 'x', extra: { a: ['b'] } });
+    strategy.prepareForCreate!(obj, ctx(''));
+    assert.deepEqual(Object.keys(obj['spec'] as object), ['request', 'signerName', 'usages']);
+    assert.equal(obj['status'], undefined);
+  });
+});

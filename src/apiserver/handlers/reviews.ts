@@ -12,7 +12,7 @@ const REVIEWS = new Set(['authentication.k8s.io/selfsubjectreviews', 'authentica
 
 /** Checks bearer tokens for TokenReview (the server's authenticator). */
 export interface TokenReviewer {
-  reviewToken(token: string, audiences: readonly string[]): Promise<Record<string, unknown> | object>;
+  reviewToken(token: string, audiences: readonly string[]): Promise<object>;
 }
 
 /** Whether a resource is one of the review APIs. */

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { loadServiceAccountKey, generateServiceAccountKeyPem } from '../../../src/apiserver/authn/service_account_key.ts';
 import { TokenSigner, boundTokenClaims, DEFAULT_ISSUER } from '../../../src/apiserver/authn/service_account.ts';
+import { createCertificateAuthority, issueCertificate } from '../../../src/base/pki.ts';
 import { eventually, ok, startSecurityServer, type SecurityServer } from './security_harness.ts';
 
 let s: SecurityServer;
@@ -221,6 +222,11 @@ describe('anonymous requests', () => {
       const me = await open.request('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { as: { anonymous: true }, body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }) });
       assert.equal(me.status, 403);
       assert.equal((await open.request('GET', '/api', { as: { token: 'bogus' } })).status, 401);
+      // A certificate from another CA is a failed credential, not an anonymous request.
+      const foreignCa = await createCertificateAuthority({ commonName: 'other-ca', days: 1 });
+      const foreign = await issueCertificate({ ca: foreignCa, commonName: 'admin', organizations: ['system:masters'], usages: 'client', days: 1 });
+      assert.equal((await open.request('GET', '/api', { as: { cert: foreign } })).status, 401);
+      assert.equal((await s.request('GET', '/api', { as: { cert: foreign } })).status, 401);
     } finally {
       await open.stop();
     }
