@@ -114,7 +114,10 @@ function stripManagedFields(obj: KubeObject): KubeObject {
 
 /** Starts a component in a worker thread; resolves to its stop function once it is ready. */
 function startWorker(job: WorkerJob): Promise<() => Promise<void>> {
-  const worker = new Worker(new URL('./scheduler_worker.ts', import.meta.url), { workerData: job });
+  // Loader hooks are per thread: the worker registers tsx before importing the TypeScript entry.
+  const entry = new URL('./scheduler_worker.ts', import.meta.url).href;
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  const worker = new Worker(boot, { eval: true, workerData: job });
   return new Promise((resolve, reject) => {
     worker.once('error', reject);
     worker.once('message', (m: unknown) => {

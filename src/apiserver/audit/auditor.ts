@@ -4,12 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { parse as parseYaml } from 'yaml';
 import { logger } from '../../base/log.ts';
-import { decodeKubernetesProtobuf } from '../../api/protobuf/decode.ts';
 import type { UserInfo } from '../handlers/context.ts';
 import type { RequestInfo } from '../request_info.ts';
-import { copyEvent, nowMicros, sourceIPs, type AuditEvent, type AuditUser } from './event.ts';
+import { copyEvent, nowMicros, sourceIPs, withoutManagedFields, type AuditEvent, type AuditUser } from './event.ts';
+import { decodeBody, tapRequestBody, tapResponse, type AttachableResponse, type CapturedBody } from './http_tap.ts';
 import { PolicyChecker, levelLess, type AuditAttributes, type AuditLevel, type AuditPolicy, type AuditStage, type RequestAuditConfig } from './policy.ts';
 
 const log = logger('audit');
@@ -167,14 +166,6 @@ interface ContextInit {
   readonly event: AuditEvent | undefined;
   readonly now: () => number;
   readonly backend: AuditBackend;
-}
-
-interface CapturedBody {
-  chunks: Buffer[];
-  size: number;
-  complete: boolean;
-  overflow: boolean;
-  contentType: string;
 }
 
 /** The audit state of one request (audit.AuditContext plus the response writer decorator). */
@@ -337,8 +328,14 @@ export class AuditContext {
     if (!ev) return;
     // Below level Request only create and update bodies matter: they complete objectRef.
     const verb = this.#ri.verb;
-    if (this.#ri.isResourceRequest && (!levelLess(ev.level, 'Request') || verb === 'create' || verb === 'update')) this.#tapRequest(req);
-    this.#tapResponse(res);
+    if (this.#ri.isResourceRequest && (!levelLess(ev.level, 'Request') || verb === 'create' || verb === 'update')) this.#reqBody = tapRequestBody(req);
+    this.#resBody = tapResponse(res, {
+      keepAll: !levelLess(ev.level, 'RequestResponse') && this.#ri.isResourceRequest,
+      maxPartial: MAX_STATUS_BODY,
+      skipBody: this.#longRunning,
+      started: (code) => this.responseStarted(code),
+      finished: () => this.end(),
+    });
   }
 
   /** Writes the event at a stage unless the policy omits it. */
@@ -353,74 +350,6 @@ export class AuditContext {
     } catch (err) {
       log.error('audit backend failed', { err: err instanceof Error ? err.message : String(err) });
     }
-  }
-
-  #tapRequest(req: object): void {
-    const r = req as { headers?: IncomingHttpHeaders; [Symbol.asyncIterator]?: () => AsyncIterator<unknown> };
-    const original = r[Symbol.asyncIterator];
-    if (typeof original !== 'function') return;
-    const body: CapturedBody = { chunks: [], size: 0, complete: false, overflow: false, contentType: header(r.headers ?? {}, 'content-type') };
-    this.#reqBody = body;
-    Object.defineProperty(req, Symbol.asyncIterator, {
-      configurable: true, writable: true,
-      value: async function* tapped(): AsyncGenerator<unknown> {
-        const it = original.call(req) as unknown as AsyncIterable<unknown>;
-        for await (const chunk of it) {
-          const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-          body.chunks.push(b);
-          body.size += b.length;
-          yield chunk;
-        }
-        body.complete = true;
-      },
-    });
-  }
-
-  #tapResponse(res: AttachableResponse): void {
-    const keepAll = !levelLess(this.#config.level, 'RequestResponse') && this.#ri.isResourceRequest;
-    const body: CapturedBody = { chunks: [], size: 0, complete: false, overflow: this.#longRunning, contentType: '' };
-    this.#resBody = body;
-    const capture = (chunk: unknown, encoding?: unknown): void => {
-      if (body.overflow || chunk === undefined || chunk === null || typeof chunk === 'function') return;
-      const b = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding as BufferEncoding : 'utf8') : Buffer.from(chunk as Uint8Array);
-      body.size += b.length;
-      if (!keepAll && body.size > MAX_STATUS_BODY) {
-        body.overflow = true;
-        body.chunks = [];
-        return;
-      }
-      body.chunks.push(b);
-    };
-    const started = (code: number, headers?: unknown): void => {
-      if (this.#codeSeen) return;
-      body.contentType = contentTypeOf(headers) ?? String(res.getHeader('content-type') ?? '');
-      this.responseStarted(code);
-    };
-    const { writeHead, write, end } = res;
-    const finish = (): void => this.end();
-    let inEnd = false;
-    res.writeHead = function patchedWriteHead(this: unknown, code: number, ...rest: unknown[]) {
-      started(code, rest.find((x) => typeof x === 'object' && x !== null));
-      return (writeHead as (...a: unknown[]) => unknown).call(res, code, ...rest);
-    } as typeof res.writeHead;
-    res.write = function patchedWrite(this: unknown, chunk: unknown, ...rest: unknown[]) {
-      started(res.statusCode);
-      if (!inEnd) capture(chunk, rest[0]);
-      return (write as (...a: unknown[]) => boolean).call(res, chunk, ...rest);
-    } as typeof res.write;
-    res.end = function patchedEnd(this: unknown, ...args: unknown[]) {
-      started(res.statusCode);
-      capture(args[0], args[1]);
-      body.complete = true;
-      inEnd = true;
-      try {
-        return (end as (...a: unknown[]) => unknown).apply(res, args);
-      } finally {
-        inEnd = false;
-        finish();
-      }
-    } as typeof res.end;
-    res.once('close', finish);
   }
 
   #logCapturedBodies(): void {
@@ -443,41 +372,6 @@ export class AuditContext {
   }
 }
 
-/** The response methods attach() decorates (ServerResponse and Http2ServerResponse both fit). */
-export interface AttachableResponse {
-  readonly headersSent: boolean;
-  readonly statusCode: number;
-  setHeader(name: string, value: string): unknown;
-  getHeader(name: string): unknown;
-  writeHead(code: number, ...rest: never[]): unknown;
-  write(chunk: never, ...rest: never[]): boolean;
-  end(...args: never[]): unknown;
-  once(event: 'close', fn: () => void): unknown;
-}
-
-function contentTypeOf(headers: unknown): string | undefined {
-  if (typeof headers !== 'object' || headers === null) return undefined;
-  for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
-    if (k.toLowerCase() === 'content-type') return String(v);
-  }
-  return undefined;
-}
-
-function decodeBody(buf: Buffer, contentType: string): unknown {
-  const ct = contentType.split(';')[0]!.trim().toLowerCase();
-  try {
-    const text = ct.includes('protobuf') ? '' : buf.toString('utf8');
-    if (ct === '' || ct === 'application/json' || ct.endsWith('+json')) return JSON.parse(text);
-    // Upstream keeps a YAML patch as raw bytes; as JSON it can only be the decoded document.
-    if (ct === 'application/yaml' || ct === 'text/yaml' || ct === 'application/x-yaml' || ct.endsWith('+yaml')) return parseYaml(text) as unknown;
-    // Upstream records objects as JSON whatever the wire format was.
-    if (ct === 'application/vnd.kubernetes.protobuf') return decodeKubernetesProtobuf(buf).object;
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}
-
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
@@ -490,25 +384,4 @@ function metadataOf(obj: unknown): Record<string, unknown> | undefined {
   if (typeof obj !== 'object' || obj === null) return undefined;
   const m = (obj as Record<string, unknown>)['metadata'];
   return typeof m === 'object' && m !== null ? m as Record<string, unknown> : undefined;
-}
-
-/** A copy without metadata.managedFields (for objects, list items and table rows). */
-export function withoutManagedFields(obj: unknown): unknown {
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return obj;
-  const o = obj as Record<string, unknown>;
-  const out: Record<string, unknown> = { ...o };
-  const meta = metadataOf(o);
-  if (meta && 'managedFields' in meta) {
-    const { managedFields: _dropped, ...rest } = meta;
-    out['metadata'] = rest;
-  }
-  if (Array.isArray(o['items'])) out['items'] = o['items'].map(withoutManagedFields);
-  if (o['kind'] === 'Table' && Array.isArray(o['rows'])) {
-    out['rows'] = o['rows'].map((row) => {
-      if (typeof row !== 'object' || row === null) return row;
-      const r = row as Record<string, unknown>;
-      return 'object' in r ? { ...r, object: withoutManagedFields(r['object']) } : r;
-    });
-  }
-  return out;
 }

@@ -169,3 +169,24 @@ export function sourceIPs(headers: IncomingHttpHeaders, remoteAddress: string | 
   if (remote && (out.length === 0 || out[out.length - 1] !== remote)) out.push(remote);
   return out;
 }
+
+/** A copy without metadata.managedFields (of an object, of each list item, of each table row's object). */
+export function withoutManagedFields(obj: unknown): unknown {
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return obj;
+  const o = obj as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...o };
+  const meta = o['metadata'];
+  if (typeof meta === 'object' && meta !== null && 'managedFields' in meta) {
+    const { managedFields: _dropped, ...rest } = meta as Record<string, unknown>;
+    out['metadata'] = rest;
+  }
+  if (Array.isArray(o['items'])) out['items'] = o['items'].map(withoutManagedFields);
+  if (o['kind'] === 'Table' && Array.isArray(o['rows'])) {
+    out['rows'] = o['rows'].map((row) => {
+      if (typeof row !== 'object' || row === null) return row;
+      const r = row as Record<string, unknown>;
+      return 'object' in r ? { ...r, object: withoutManagedFields(r['object']) } : r;
+    });
+  }
+  return out;
+}

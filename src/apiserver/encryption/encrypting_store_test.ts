@@ -109,10 +109,15 @@ describe('EncryptingStore', () => {
 
     const during = encryptingStore(inner, cbc21);
     assert.equal(dec((await during.get('/registry/secrets/ns/s3')).kv?.value), '{"i":3}');
+    assert.equal(during.isStale('/registry/secrets/ns/s3'), true, 'read with a key that is no longer first');
+    await during.get('/registry/secrets/ns/plain');
+    assert.equal(during.isStale('/registry/secrets/ns/plain'), true, 'read through identity, which is not first');
+    assert.equal(before.isStale('/registry/secrets/ns/s3'), false);
     const result = await rewriteAll(during, '/registry/secrets/', { pageSize: 3 });
     assert.deepEqual(result, { rewritten: 8, skipped: 0 });
     for (const kv of (await inner.list('/registry/secrets/')).kvs) {
       assert.ok(Buffer.from(kv.value).toString('latin1').startsWith('k8s:enc:aescbc:v1:key2:'), kv.key);
+      assert.equal(during.isStale(kv.key), false, kv.key);
     }
 
     const after = encryptingStore(inner, cbc2only);
