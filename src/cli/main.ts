@@ -20,6 +20,18 @@ function port(v: string): number {
   return n;
 }
 
+/**
+ * Everything was disposed; if a stray handle still keeps the event loop alive, say which and exit
+ * anyway, so a stopped server never lingers (the timer is unref'd: it fires only in that case).
+ */
+function exitSoon(): void {
+  setTimeout(() => {
+    const left = process.getActiveResourcesInfo().filter((r) => r !== 'Timeout');
+    console.error(`tkube: exiting with handles still open: ${left.join(', ') || 'timers'}`);
+    process.exit();
+  }, 3000).unref();
+}
+
 function main(argv: string[]): void {
   const d = serverDefaults();
   const program = new Command('tkube')
@@ -69,6 +81,7 @@ function main(argv: string[]): void {
     .action(async (flags: ServerFlags) => {
       const { runServer } = await import('./server.ts');
       process.exitCode = await runServer(flags);
+      exitSoon();
     });
 
   program.command('agent')
@@ -86,6 +99,7 @@ function main(argv: string[]): void {
     .action(async (flags: import('./agent_command.ts').AgentFlags) => {
       const { runAgent } = await import('./agent_command.ts');
       process.exitCode = await runAgent(flags);
+      exitSoon();
     });
 
   const image = program.command('image').description("manage the node's container images (as root)");
