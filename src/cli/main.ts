@@ -75,6 +75,7 @@ function main(argv: string[]): void {
     .option('--cluster-dns <ip>', 'cluster DNS Service IP', d.clusterDns)
     .option('--cluster-domain <domain>', 'cluster DNS domain', d.clusterDomain)
     .option('--write-kubeconfig <path>', 'also write the admin kubeconfig here')
+    .option('--scheduler-config <file>', 'KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file')
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid,"group1,group2"')
     .option('--anonymous-auth', 'let requests without credentials through as system:anonymous (RBAC decides)', false)
     .addOption(new Option('--compaction-window <seconds>', 'keep this much storage history for watches').argParser(positiveInt('--compaction-window')).default(300))

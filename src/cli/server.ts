@@ -74,6 +74,11 @@ export async function runServer(flags: ServerFlags): Promise<number> {
       leaderElection: true, identity,
     });
     owner.add(controllerManager);
+    const { startScheduler } = await import('../scheduler/wiring/start_scheduler.ts');
+    owner.add(await startScheduler({
+      kubeconfig: await componentKubeconfig('kube-scheduler', 'system:kube-scheduler', []),
+      config: flags.schedulerConfig, leaderElection: true, identity,
+    }));
     if (!flags.disableAgent) {
       const missing = ensurePackages(NODE_PACKAGES);
       if (missing.length > 0) throw new Error(`the node agent needs ${missing.join(', ')}; install them or run with --disable-agent`);

@@ -13,6 +13,8 @@ export interface ServerFlags {
   disableAgent: boolean;
   simNodes: number;
   tokenAuthFile?: string;
+  /** KubeSchedulerConfiguration (v1) file. */
+  schedulerConfig?: string;
   anonymousAuth: boolean;
   simCapacity?: string;
   simLabels?: string;
