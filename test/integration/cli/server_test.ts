@@ -32,8 +32,8 @@ function freePort(): Promise<number> {
 
 interface Running { child: ChildProcess; log: () => string; ready: Promise<number> }
 
-function startServer(dataDir: string, port: number): Running {
-  const child = spawn(join(root, 'tkube'), ['server', '--data-dir', dataDir, '--https-port', String(port), '--bind-address', '127.0.0.1', '--disable-agent'], {
+function startServer(dataDir: string, port: number, extra: string[] = []): Running {
+  const child = spawn(join(root, 'tkube'), ['server', '--data-dir', dataDir, '--https-port', String(port), '--bind-address', '127.0.0.1', '--disable-agent', ...extra], {
     env: { ...process.env, TKUBE_LOG: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -97,6 +97,29 @@ describe('tkube server', () => {
     assert.equal(await stop(second), 0);
     // Not a pass/fail criterion (timings never are), but worth seeing in the log.
     console.log(`# tkube server ready in ${ms.toFixed(0)} ms (first start, fresh data dir)`);
+  });
+
+  test('schedules and rolls out a Deployment on simulated nodes, with upstream messages', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'tkube-cli-'));
+    dirs.push(dataDir);
+    const r = startServer(dataDir, await freePort(), ['--sim-nodes', '3', '--sim-capacity', 'cpu=4,memory=8Gi,pods=110']);
+    await r.ready;
+    const kc = join(dataDir, 'kubeconfig.yaml');
+    const cache = join(dataDir, 'kubectl-cache');
+    assert.equal((await kubectl(kc, cache, ['create', 'deployment', 'web', '--image=nginx', '--replicas=4'])).code, 0);
+    const status = await kubectl(kc, cache, ['rollout', 'status', 'deployment/web', '--timeout=60s']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /deployment "web" successfully rolled out/);
+    const pods = await kubectl(kc, cache, ['get', 'pods', '-o', 'wide', '--no-headers']);
+    assert.equal(pods.stdout.trim().split('\n').filter((l) => /\s1\/1\s+Running\s/.test(l) && /\ssim-\d\s/.test(l)).length, 4, pods.stdout);
+    await kubectl(kc, cache, ['run', 'big', '--image=nginx', '--overrides={"spec":{"containers":[{"name":"big","image":"nginx","resources":{"requests":{"cpu":"100"}}}]}}']);
+    let described = '';
+    for (let i = 0; i < 100 && !described.includes('FailedScheduling'); i++) {
+      described = (await kubectl(kc, cache, ['describe', 'pod', 'big'])).stdout;
+      if (!described.includes('FailedScheduling')) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.match(described, /Warning\s+FailedScheduling\s+.*default-scheduler\s+0\/3 nodes are available: 3 Insufficient cpu\. preemption: 0\/3 nodes are available: 3 No preemption victims found for incoming pod\./);
+    assert.equal(await stop(r), 0);
   });
 
   test('a bad flag gets a clear error and a non-zero exit', async () => {
