@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   storage: () => import('./storage.ts'),
   apiserver: () => import('./apiserver.ts'),
   dns: () => import('./dns.ts'),
+  controllers: () => import('./controllers.ts'),
   ingress: () => import('./ingress.ts'),
   'scheduler-core': () => import('./scheduler_core.ts'),
   scheduler: () => import('./scheduler.ts'),
