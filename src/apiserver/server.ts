@@ -31,6 +31,8 @@ import { handleEviction, pdbInfo } from './handlers/eviction.ts';
 import { handleReview, isReview } from './handlers/reviews.ts';
 import { forbiddenReason, type Attributes, type Authorizer } from './authz/authorizer.ts';
 import { RbacWiring } from './authz/wiring.ts';
+import { Auditor, auditContextOf } from './audit/auditor.ts';
+import { nowMicros } from './audit/event.ts';
 import { ChainAuthorizer, NodeAuthorizer, WatchCacheNodeGraph } from './authz/node.ts';
 import { AuthenticationWiring } from './authn/wiring.ts';
 import { isOidcPath, serveOidc } from './handlers/oidc.ts';
@@ -79,6 +81,8 @@ export interface ApiServerOptions {
   readonly issuer?: string;
   /** `--anonymous-auth`: requests without credentials run as system:anonymous for RBAC to judge (default false: 401). */
   readonly anonymousAuth?: boolean;
+  /** `--audit-policy-file` with `--audit-log-*`: records requests as audit.k8s.io/v1 events (none when absent). */
+  readonly auditor?: Auditor;
   /** The cluster CA with its key, for signing approved CertificateSigningRequests (unsigned without it). */
   readonly clusterSigningCA?: CertificateAuthority;
 }
@@ -169,6 +173,7 @@ export class ApiServer {
     });
     server.on('request', (req: Req, res: Res) => {
       this.#handle(req, res).catch((err: unknown) => {
+        auditContextOf(req)?.panic(err);
         log.error('unhandled error', { err: err instanceof Error ? err.stack ?? err.message : String(err) });
         try { writeError(res, toApiError(err)); } catch { /* connection gone */ }
       });
@@ -238,6 +243,7 @@ export class ApiServer {
   }
 
   async #handle(req: Req, res: Res): Promise<void> {
+    const receivedAt = nowMicros();
     const url = new URL(req.url ?? '/', 'https://localhost');
     const path = url.pathname;
     const method = (req.method ?? 'GET').toUpperCase();
@@ -251,10 +257,19 @@ export class ApiServer {
         serveOidc(res, path, method, this.#authn, this.#opts.advertiseAddress ?? `127.0.0.1:${this.#port}`);
         return;
       }
-      const authenticated = await this.#authenticate(req);
-      if (!authenticated) throw newUnauthorized();
-      const user = await this.#impersonate(req, authenticated);
       const ri = parseRequestInfo(method, path, url.searchParams);
+      const auditor = this.#opts.auditor;
+      let authenticated: UserInfo | undefined;
+      try {
+        authenticated = await this.#authenticate(req);
+        if (!authenticated) throw newUnauthorized();
+      } catch (err) {
+        auditor?.failedAuthentication(req, ri, { receivedAt });
+        throw err;
+      }
+      auditor?.begin(req, authenticated, ri, { receivedAt }).attach(req, res);
+      const user = await this.#impersonate(req, authenticated);
+      if (user !== authenticated) auditContextOf(req)?.setImpersonatedUser(user);
       if (!ri.isResourceRequest) {
         await this.#handleNonResource(req, res, path, method);
         return;
@@ -363,6 +378,7 @@ export class ApiServer {
       resource: ri.resource, subresource: ri.subresource, name: ri.name, path: ri.path,
     };
     const decision = await this.#authorizer.authorize(attrs);
+    auditContextOf(req)?.setAuthorizationDecision(decision);
     if (decision.decision !== 'allow') {
       const why = forbiddenReason(attrs) + (decision.reason ? `: ${decision.reason}` : '');
       throw newForbidden({ group: ri.group, resource: ri.resource }, ri.name, why);

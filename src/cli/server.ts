@@ -12,6 +12,11 @@ import { ApiServer } from '../apiserver/server.ts';
 import { bootstrapCluster } from '../apiserver/bootstrap.ts';
 import { nthAddress } from '../apiserver/registry/service_alloc.ts';
 import { openStore } from '../storage/registry.ts';
+import { encryptingStore } from '../apiserver/encryption/encrypting_store.ts';
+import { loadEncryptionConfig } from '../apiserver/encryption/config.ts';
+import { Auditor } from '../apiserver/audit/auditor.ts';
+import { AuditLogBackend } from '../apiserver/audit/log_backend.ts';
+import { loadAuditPolicy } from '../apiserver/audit/policy.ts';
 import { ensurePackages, NODE_PACKAGES } from './prereqs.ts';
 import '../storage/drivers/all.ts';
 import { datastoreEndpoint, type ServerFlags } from './server_flags.ts';
@@ -25,8 +30,18 @@ export async function runServer(flags: ServerFlags): Promise<number> {
   try {
     mkdirSync(flags.dataDir, { recursive: true, mode: 0o700 });
     const endpoint = datastoreEndpoint(flags);
-    const store = await openStore({ endpoint, compactionWindowMs: flags.compactionWindow * 1000 });
-    owner.add({ dispose: () => store.close() });
+    const rawStore = await openStore({ endpoint, compactionWindowMs: flags.compactionWindow * 1000 });
+    owner.add({ dispose: () => rawStore.close() });
+    const store = flags.encryptionProviderConfig
+      ? encryptingStore(rawStore, await loadEncryptionConfig(flags.encryptionProviderConfig)) : rawStore;
+    let auditor: Auditor | undefined;
+    if (flags.auditPolicyFile && flags.auditLogPath) {
+      // Added before the API server so that it stops first and the backend flushes the last events.
+      const backend = owner.add(new AuditLogBackend({
+        path: flags.auditLogPath, maxAgeDays: flags.auditLogMaxage, maxBackups: flags.auditLogMaxbackup, maxSizeMB: flags.auditLogMaxsize,
+      }));
+      auditor = new Auditor({ policy: await loadAuditPolicy(flags.auditPolicyFile), backend });
+    }
     log.info('storage ready', { driver: store.driver, endpoint: redact(endpoint), revision: await store.currentRevision() });
     const nodeIp = flags.nodeIp ?? detectNodeIp();
     const pki = await ensureClusterPki({
@@ -46,6 +61,7 @@ export async function runServer(flags: ServerFlags): Promise<number> {
       serviceAccountKeyFile: join(flags.dataDir, 'tls', 'service-account.key'),
       clusterSigningCA: pki.ca,
       tokenAuthFile: flags.tokenAuthFile,
+      auditor,
       anonymousAuth: flags.anonymousAuth,
     });
     await api.start();

@@ -13,6 +13,12 @@ export interface ServerFlags {
   disableAgent: boolean;
   simNodes: number;
   tokenAuthFile?: string;
+  encryptionProviderConfig?: string;
+  auditPolicyFile?: string;
+  auditLogPath?: string;
+  auditLogMaxage?: number;
+  auditLogMaxbackup?: number;
+  auditLogMaxsize?: number;
   /** KubeSchedulerConfiguration (v1) file. */
   schedulerConfig?: string;
   anonymousAuth: boolean;

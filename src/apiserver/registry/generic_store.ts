@@ -290,7 +290,10 @@ export class GenericStore {
       if (errs.length > 0) throw newInvalid(this.info.group, this.info.kind, name, errs);
       await this.#hooks.admission?.validate(attrs);
       meta(obj)['resourceVersion'] = String(current.kv.modRevision);
-      if (jsonEqual(obj, old)) return { obj: this.present(old), created: false }; // no-op: no write, same resourceVersion
+      // A no-op writes nothing (same resourceVersion), unless the stored value is stale at rest
+      // (encrypted with an old key): then rewriting it is how keys rotate.
+      const stale = (this.#store as { isStale?(key: string): boolean }).isStale?.(key) ?? false;
+      if (jsonEqual(obj, old) && !stale) return { obj: this.present(old), created: false };
       if (opts.dryRun) return { obj: this.present(obj), created: false };
       // An object being deleted whose last finalizer went away is deleted now.
       if (this.#finishedDeleting(obj)) {

@@ -122,6 +122,43 @@ describe('tkube server', () => {
     assert.equal(await stop(r), 0);
   });
 
+  test('encrypts Secrets at rest and writes an audit log', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'tkube-cli-'));
+    dirs.push(dataDir);
+    const { writeFile, readFile } = await import('node:fs/promises');
+    const enc = join(dataDir, 'encryption.yaml');
+    await writeFile(enc, `apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n  - aescbc:\n      keys:\n      - name: key1\n        secret: ${Buffer.alloc(32, 7).toString('base64')}\n  - identity: {}\n`);
+    const policy = join(dataDir, 'audit-policy.yaml');
+    await writeFile(policy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n');
+    const auditLog = join(dataDir, 'audit.log');
+    const r = startServer(dataDir, await freePort(), ['--encryption-provider-config', enc, '--audit-policy-file', policy, '--audit-log-path', auditLog]);
+    await r.ready;
+    const kc = join(dataDir, 'kubeconfig.yaml');
+    const cache = join(dataDir, 'kubectl-cache');
+    assert.equal((await kubectl(kc, cache, ['create', 'secret', 'generic', 'db', '--from-literal=password=hunter2'])).code, 0);
+    assert.equal((await kubectl(kc, cache, ['get', 'secret', 'db', '-o', 'jsonpath={.data.password}'])).stdout, Buffer.from('hunter2').toString('base64'));
+    assert.equal(await stop(r), 0);
+    const Database = (await import('better-sqlite3')).default;
+    const db = new Database(join(dataDir, 'db', 'state.db'), { readonly: true });
+    try {
+      const rows = db.prepare("SELECT value FROM log WHERE name = '/registry/secrets/default/db'").all() as Array<{ value: Buffer }>;
+      assert.ok(rows.length > 0, 'the secret is in the log table');
+      for (const row of rows) {
+        const raw = Buffer.from(row.value);
+        assert.ok(raw.subarray(0, 23).toString() === 'k8s:enc:aescbc:v1:key1:', `encrypted at rest: ${raw.subarray(0, 40).toString()}`);
+        assert.ok(!raw.includes('hunter2') && !raw.includes(Buffer.from('hunter2').toString('base64')), 'no plaintext at rest');
+      }
+    } finally {
+      db.close();
+    }
+    const events = (await readFile(auditLog, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const create = events.find((e) => e.verb === 'create' && e.objectRef?.resource === 'secrets' && e.stage === 'ResponseComplete');
+    assert.ok(create, 'the Secret create is audited');
+    assert.equal(create.user.username, 'system:admin');
+    assert.equal(create.responseStatus.code, 201);
+    assert.equal(create.level, 'Metadata');
+  });
+
   test('a bad flag gets a clear error and a non-zero exit', async () => {
     const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
       execFile(join(root, 'tkube'), ['server', '--https-port', 'abc'], (e, _o, stderr) => resolve({ code: e ? Number((e as { code?: number }).code) : 0, err: String(stderr) }));
