@@ -111,11 +111,13 @@ export class SchedulingQueue implements Disposable {
 
   /** Starts the periodic flushes of completed backoffs (1s) and long-unschedulable pods (30s). */
   run(): void {
+    // Each periodic task keeps one slot holding its pending timer, so the list does not grow per tick.
     const every = (ms: number, fn: () => void): void => {
+      const slot = this.timers.length;
       const tick = (): void => {
         if (this.closed) return;
         fn();
-        this.timers.push(this.clock.setTimer(ms, tick));
+        this.timers[slot] = this.clock.setTimer(ms, tick);
       };
       this.timers.push(this.clock.setTimer(ms, tick));
     };
