@@ -13,8 +13,8 @@ import { resourceDescriptor } from '../../client/resource_descriptor.ts';
 import type { ResourceClient } from '../../client/resource_client.ts';
 import { metaNamespaceKey, splitKey, unwrapTombstone } from '../../client/store.ts';
 import { registerController, type Controller, type ControllerContext } from '../registry.ts';
-import { findPort, isHeadless, isPodReady, podIpOfFamily, serviceIpFamily, shouldPodBeInEndpoints } from './pod_util.ts';
-import { TriggerTimeTracker } from './trigger_time_tracker.ts';
+import { findPort, isHeadless, isPodReady, podIpOfFamily, serviceIpFamily, shouldPodBeInEndpoints } from '../endpoint_pod_util.ts';
+import { TriggerTimeTracker } from '../trigger_time_tracker.ts';
 
 const log = logger('endpoints-controller');
 

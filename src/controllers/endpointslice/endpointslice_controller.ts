@@ -13,9 +13,9 @@ import { resourceDescriptor } from '../../client/resource_descriptor.ts';
 import type { ResourceClient } from '../../client/resource_client.ts';
 import { joinKey, metaNamespaceKey, splitKey, unwrapTombstone } from '../../client/store.ts';
 import { registerController, type Controller, type ControllerContext } from '../registry.ts';
-import { findPort, isPodReady, podIpOfFamily, serviceIpFamily, shouldPodBeInEndpoints } from './pod_util.ts';
+import { findPort, isPodReady, podIpOfFamily, serviceIpFamily, shouldPodBeInEndpoints } from '../endpoint_pod_util.ts';
 import { CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, MAX_ENDPOINTS_PER_SLICE, reconcile, portsKey, type EndpointGroup } from './reconciler.ts';
-import { TriggerTimeTracker } from './trigger_time_tracker.ts';
+import { TriggerTimeTracker } from '../trigger_time_tracker.ts';
 
 const log = logger('endpointslice-controller');
 

@@ -5,7 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Service } from '../../api/types/core_v1.ts';
 import type { Endpoint, EndpointPort, EndpointSlice } from '../../api/types/discovery_v1.ts';
-import { isHeadless } from './pod_util.ts';
+import { isHeadless } from '../endpoint_pod_util.ts';
 
 /** Label naming the Service a slice belongs to. */
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';

@@ -1,8 +1,8 @@
 // The last-change trigger time of a Service's endpoints (upstream endpointsliceutil
 // TriggerTimeTracker): the earliest change, among pods and the Service, not yet reflected in its
 // Endpoints, published as the endpoints.kubernetes.io/last-change-trigger-time annotation.
-import type { Pod, Service } from '../../api/types/core_v1.ts';
-import { podReadyCondition } from './pod_util.ts';
+import type { Pod, Service } from '../api/types/core_v1.ts';
+import { podReadyCondition } from './endpoint_pod_util.ts';
 
 interface State {
   serviceTime: string;

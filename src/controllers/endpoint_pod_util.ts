@@ -1,7 +1,7 @@
-// Pod facts the EndpointSlice controller needs (upstream podutil and endpointslice util): readiness,
+// Pod facts the Endpoints and EndpointSlice controllers need (upstream podutil and endpointslice util): readiness,
 // whether a pod belongs in a Service's endpoints at all, its address for an IP family, and the
 // container port a Service's (possibly named) targetPort resolves to on that pod.
-import type { Pod, PodCondition, Service, ServicePort } from '../../api/types/core_v1.ts';
+import type { Pod, PodCondition, Service, ServicePort } from '../api/types/core_v1.ts';
 
 /** The pod's Ready condition, if any. */
 export function podReadyCondition(pod: Pod): PodCondition | undefined {
