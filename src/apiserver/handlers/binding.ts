@@ -20,6 +20,9 @@ export async function handleBinding(ctx: HandlerContext): Promise<void> {
     if (!current) throw new ApiError(404, 'NotFound', `pods "${ctx.ri.name}" not found`, { name: ctx.ri.name, kind: 'pods' });
     const m = (current['metadata'] ?? {}) as Record<string, unknown>;
     const spec = (current['spec'] ??= {}) as Record<string, unknown>;
+    if (typeof bm['uid'] === 'string' && bm['uid'] !== '' && bm['uid'] !== m['uid']) {
+      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${ctx.ri.name}": Precondition failed: UID in precondition: ${bm['uid']}, UID in object meta: ${String(m['uid'] ?? '')}`, { name: ctx.ri.name, kind: 'pods/binding' });
+    }
     if (m['deletionTimestamp']) {
       throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${ctx.ri.name}": pod ${ctx.ri.name} is being deleted, cannot be assigned to a host`, { name: ctx.ri.name, kind: 'pods/binding' });
     }
