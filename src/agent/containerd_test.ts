@@ -242,7 +242,12 @@ describe('containerd runtime (root, real containers)', { timeout: 120_000 }, () 
     assert.equal(sbStatus.status?.state, 'SANDBOX_READY');
     assert.ok(sbStatus.status?.network?.ip.startsWith(net.prefix), `pod IP ${sbStatus.status?.network?.ip}`);
     const pausePid = JSON.parse(sbStatus.info['info']!).pid as number;
-    assert.equal(readFileSync(`/proc/${pausePid}/cmdline`, 'utf8'), '/pause\0');
+    // runc execs /pause from its `runc init` stage; the sandbox may report ready a moment before.
+    const cmdline = await waitFor('the sandbox process to become /pause', async () => {
+      const c = readFileSync(`/proc/${pausePid}/cmdline`, 'utf8');
+      return c === '/pause\0' ? c : undefined;
+    });
+    assert.equal(cmdline, '/pause\0');
 
     const id = await runBusybox(sb, config, 'hello', 'echo hello; echo oops >&2; sleep 1');
     const status = await waitFor('the container to exit', async () => {
