@@ -1,7 +1,7 @@
 // metav1.Status errors, mapped in exactly one place: every handler throws an ApiError (or a storage
 // fault, translated here) and the HTTP layer writes `err.status` as the body and `err.status.code`
 // as the HTTP status. Reasons, messages and detail fields follow apimachinery's api/errors.
-import { StorageError, StorageErrorCode, ConflictError, CompactedError } from '../storage/types.ts';
+import { StorageError, StorageErrorCode, type CompactedError } from '../storage/types.ts';
 import { invalidMessage, statusCauses, type FieldError } from '../api/field_errors.ts';
 
 /** A cause of a Status (a field error of an Invalid, a reason for a conflict…). */
@@ -139,11 +139,6 @@ export function newNoResource(): ApiError {
   return new ApiError(404, Reason.NotFound, 'the server could not find the requested resource', {});
 }
 
-/** 410 Expired. */
-export function newExpired(message: string): ApiError {
-  return new ApiError(410, Reason.Expired, message);
-}
-
 /** 410 Gone for a compacted watch/list resourceVersion. */
 export function newResourceExpired(message: string): ApiError {
   return new ApiError(410, Reason.Expired, message);
@@ -219,7 +214,3 @@ export function toApiError(err: unknown, gr?: GroupResource, name = ''): ApiErro
   return newInternal(err);
 }
 
-/** True when `err` is a storage conflict (used by update loops to retry). */
-export function isStorageConflict(err: unknown): err is ConflictError {
-  return err instanceof StorageError && err.code === StorageErrorCode.Conflict;
-}

@@ -173,4 +173,3 @@ export function createServices(deps: ServicesDeps): ServerServices {
   };
 }
 
-export { groupVersionString };

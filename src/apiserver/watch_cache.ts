@@ -4,7 +4,7 @@
 import type { Disposable } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
 import type { KeyValue, Store, Watch, WatchEvent as StorageEvent } from '../storage/types.ts';
-import { StorageError, StorageErrorCode } from '../storage/types.ts';
+import type { StorageError } from '../storage/types.ts';
 import { newResourceExpired, newTimeout, ApiError } from './errors.ts';
 
 const log = logger('watch-cache');
@@ -320,7 +320,3 @@ export function newTooLargeResourceVersion(requested: number, current: number): 
   return err;
 }
 
-/** True for storage faults that mean "closed". */
-export function isClosed(err: unknown): boolean {
-  return err instanceof StorageError && err.code === StorageErrorCode.Closed;
-}

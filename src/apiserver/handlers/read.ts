@@ -93,4 +93,3 @@ export function warningHeaders(ctx: HandlerContext): Record<string, string> {
   return { Warning: ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
 }
 
-export type { Selection };
