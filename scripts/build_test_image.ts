@@ -1,4 +1,4 @@
-// Builds the busybox test image (tkube.local/busybox:latest) from Debian's busybox-static as an
+// Builds the busybox test image (tkube.local/busybox:stable) from Debian's busybox-static as an
 // OCI image layout archive, for tests and for offline users: `./tkube image import FILE`.
 // Usage: node --import tsx scripts/build_test_image.ts [--out FILE] [--name NAME] [--busybox PATH]
 import { writeFileSync } from 'node:fs';

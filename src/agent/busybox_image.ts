@@ -7,7 +7,7 @@ import { buildOciArchive, type OciArchive } from './oci_image.ts';
 import type { TarEntry } from './tar.ts';
 
 /** The name tests and docs use for the busybox image. */
-export const TEST_IMAGE = 'tkube.local/busybox:latest';
+export const TEST_IMAGE = 'tkube.local/busybox:stable';
 /** Where Debian's busybox-static puts the binary. */
 export const DEFAULT_BUSYBOX = '/bin/busybox';
 

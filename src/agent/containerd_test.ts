@@ -223,7 +223,7 @@ describe('containerd runtime (root, real containers)', { timeout: 120_000 }, () 
 
     let images = await listImages({ socket: cd.paths.socket });
     const busybox = images.find((i) => i.repoTags.includes(TEST_IMAGE));
-    assert.deepEqual([...busybox!.repoTags].sort(), ['tkube.local/busybox:latest', 'tkube.local/busybox:other']);
+    assert.deepEqual([...busybox!.repoTags].sort(), ['tkube.local/busybox:other', 'tkube.local/busybox:stable']);
     assert.ok(images.some((i) => i.repoTags.includes('tkube.local/docker-pause:1')));
 
     await removeImage('tkube.local/busybox:other', { socket: cd.paths.socket });

@@ -110,5 +110,5 @@ test('the busybox rootfs has the binary, applet links, users and a sticky /tmp',
   }
   assert.equal(byName.get('tmp/')?.mode, 0o1777);
   assert.match(Buffer.from(byName.get('etc/passwd')!.data!).toString(), /^root:x:0:0:.*\nnobody:x:65534:65534:/);
-  assert.equal(TEST_IMAGE, 'tkube.local/busybox:latest');
+  assert.equal(TEST_IMAGE, 'tkube.local/busybox:stable');
 });
