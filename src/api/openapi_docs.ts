@@ -3,6 +3,7 @@
 // server-side field validation read them). Pure: each document is built once, serialized and hashed.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { encodeOpenAPIV2Protobuf } from './openapi_v2_proto.ts';
 import { SERVED_GROUPS } from './resource_table.ts';
 
 /** A JSON object of the OpenAPI documents; they are schemaless here on purpose (the spec is data). */
@@ -312,6 +313,20 @@ export function openAPIV2Document(): OpenAPIDocument {
   collectRefs(spec.parameters, V2_REF, roots);
   const definitions = pick(spec.definitions, closure(roots, spec.definitions, V2_REF));
   const { swagger, info, security, securityDefinitions, parameters } = spec;
-  v2Cache = serialize({ definitions, info, parameters, paths, security, securityDefinitions, swagger });
+  v2Object = { definitions, info, parameters, paths, security, securityDefinitions, swagger };
+  v2Cache = serialize(v2Object);
   return v2Cache;
+}
+
+let v2Object: JsonObject | undefined;
+let v2ProtoCache: { readonly bytes: Uint8Array; readonly etag: string } | undefined;
+
+/** /openapi/v2 as gnostic protobuf (what kubectl asks for), with its own ETag. */
+export function openAPIV2ProtobufDocument(): { readonly bytes: Uint8Array; readonly etag: string } {
+  if (v2ProtoCache) return v2ProtoCache;
+  openAPIV2Document();
+  const bytes = encodeOpenAPIV2Protobuf(v2Object!);
+  const hash = createHash('sha512').update(bytes).digest('hex').toUpperCase();
+  v2ProtoCache = { bytes, etag: `"${hash}"` };
+  return v2ProtoCache;
 }

@@ -1,6 +1,7 @@
-// Serves /openapi/v2 (JSON only: kubectl asks for protobuf there only when v3 is missing) and
-// /openapi/v3 with its per group-version documents, with ETags and immutable caching.
-import { builtinOpenAPIV3Document, openAPIV2Document, openAPIV3Index, type OpenAPIDocument } from '../api/openapi_docs.ts';
+// Serves /openapi/v2 (JSON, or gnostic protobuf, which kubectl asks for when it validates a kind the
+// v3 documents lack, such as List) and /openapi/v3 with its per group-version documents, with ETags.
+import type { ServerResponse } from 'node:http';
+import { builtinOpenAPIV3Document, openAPIV2Document, openAPIV2ProtobufDocument, openAPIV3Index, type OpenAPIDocument } from '../api/openapi_docs.ts';
 import { newNoResource, newNotAcceptable } from './errors.ts';
 import { writeRaw, type Req, type Res } from './http_util.ts';
 
@@ -8,19 +9,39 @@ function send(req: Req, res: Res, doc: OpenAPIDocument, immutable: boolean): voi
   const headers: Record<string, string> = { ETag: doc.etag, Vary: 'Accept' };
   headers['Cache-Control'] = immutable ? 'public, immutable' : 'no-cache, private';
   if (req.headers['if-none-match'] === doc.etag) {
-    (res as import('node:http').ServerResponse).writeHead(304, headers);
+    (res as ServerResponse).writeHead(304, headers);
     res.end();
     return;
   }
   writeRaw(res, 200, doc.body, 'application/json', headers);
 }
 
+/** What upstream answers with: the request's `@v1.0` is not a valid media type character. */
+const PROTOBUF_V2_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+const PROTOBUF_V2 = /application\/com\.github\.proto-openapi\.spec\.v2[@.]v1\.0\+protobuf/;
+
+function sendProtobuf(req: Req, res: Res): void {
+  const doc = openAPIV2ProtobufDocument();
+  const headers = { ETag: doc.etag, Vary: 'Accept', 'Cache-Control': 'no-cache, private' };
+  if (req.headers['if-none-match'] === doc.etag) {
+    (res as ServerResponse).writeHead(304, headers);
+    res.end();
+    return;
+  }
+  (res as ServerResponse).writeHead(200, { ...headers, 'Content-Type': PROTOBUF_V2_TYPE, 'Content-Length': String(doc.bytes.length) });
+  res.end(doc.bytes);
+}
+
 /** Answers a GET under /openapi. */
 export function serveOpenAPI(req: Req, res: Res, path: string): void {
   if (path === '/openapi/v2') {
     const accept = String(req.headers['accept'] ?? '');
+    if (PROTOBUF_V2.test(accept)) {
+      sendProtobuf(req, res);
+      return;
+    }
     if (accept !== '' && !/application\/json|\*\/\*/.test(accept)) {
-      throw newNotAcceptable(['application/json']);
+      throw newNotAcceptable(['application/json', PROTOBUF_V2_TYPE]);
     }
     send(req, res, openAPIV2Document(), false);
     return;
