@@ -26,7 +26,7 @@ export async function run(args: readonly string[]): Promise<void> {
     disposables.push(await startSimNodes({ kubeconfig: s.kubeconfig, count: nodes, capacity: { cpu: '64', memory: '256Gi', pods: '110' } }));
     disposables.push(await startControllerManager({
       kubeconfig: s.kubeconfig, leaderElection: false, identity: 'bench',
-      options: { clusterCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16', rootCaPem: '' },
+      options: { clusterCidr: '10.64.0.0/10', serviceCidr: '10.43.0.0/16', rootCaPem: '' }, // room for a /24 per simulated node
     }));
     disposables.push(await startScheduler({ kubeconfig: s.kubeconfig, leaderElection: false, identity: 'bench' }));
     const deployments = client.resource<Obj>(resourceDescriptor('apps/v1', 'deployments'), 'default');

@@ -362,37 +362,40 @@ export async function claimObjects<T extends KubeObject>(objs: readonly T[], opt
   const ownerDeleting = Boolean(opts.controller.metadata?.deletionTimestamp);
   let canAdoptResult: Promise<void> | undefined;
   const match = (o: T): boolean => matches(opts.selector, o.metadata?.labels) && (opts.filters ?? []).every((f) => f(o));
-  const claimed: T[] = [];
+  const claimed = new Set<T>();
   const errors: unknown[] = [];
-  await Promise.all(objs.map(async (obj) => {
+  // Most objects are ours and still match: decide those synchronously (no promise per object, as a
+  // sync runs over every pod of a large ReplicaSet) and only go async for adoptions and releases.
+  const pending: Array<Promise<void>> = [];
+  const guarded = (p: Promise<void>): Promise<void> => p.catch((err: unknown) => {
+    if (!isNotFound(err)) errors.push(err);
+  });
+  for (const obj of objs) {
     const ref = controllerRefOf(obj);
-    try {
-      if (ref) {
-        if (ref.uid !== uid) return;
-        if (match(obj)) {
-          claimed.push(obj);
-          return;
-        }
-        if (ownerDeleting) return;
-        await opts.patch(obj, deleteOwnerRefPatch(obj.metadata?.uid ?? '', uid ?? ''));
-        return;
+    if (ref) {
+      if (ref.uid !== uid) continue;
+      if (match(obj)) {
+        claimed.add(obj);
+        continue;
       }
-      if (ownerDeleting || !match(obj) || obj.metadata?.deletionTimestamp) return;
-      const ns = opts.controller.metadata?.namespace;
-      if (ns && ns !== obj.metadata?.namespace) return;
+      if (ownerDeleting) continue;
+      pending.push(guarded(opts.patch(obj, deleteOwnerRefPatch(obj.metadata?.uid ?? '', uid ?? ''))));
+      continue;
+    }
+    if (ownerDeleting || !match(obj) || obj.metadata?.deletionTimestamp) continue;
+    const ns = opts.controller.metadata?.namespace;
+    if (ns && ns !== obj.metadata?.namespace) continue;
+    pending.push(guarded((async () => {
       canAdoptResult ??= opts.canAdopt();
       await canAdoptResult;
       await opts.patch(obj, ownerRefControllerPatch(opts.controller, opts.controllerKind, obj.metadata?.uid ?? ''));
-      claimed.push(obj);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      errors.push(err);
-    }
-  }));
+      claimed.add(obj);
+    })()));
+  }
+  if (pending.length > 0) await Promise.all(pending);
   if (errors.length > 0) throw errors.length === 1 ? errors[0] : new AggregateError(errors, errors.map(errMessage).join(', '));
-  // Keep the input order (the Promise.all above finishes in any order).
-  const set = new Set(claimed);
-  return objs.filter((o) => set.has(o));
+  // Keep the input order (adoptions finish in any order).
+  return objs.filter((o) => claimed.has(o));
 }
 
 /**

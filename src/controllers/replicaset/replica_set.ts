@@ -9,7 +9,7 @@ import { logger } from '../../base/log.ts';
 import { hasStatusCause, isConflict, isNotFound } from '../../client/api_errors.ts';
 import type { EventRecorder } from '../../client/events.ts';
 import { UIDTrackingControllerExpectations } from '../../client/expectations.ts';
-import { CONTROLLER_UID_INDEX, controllerRefOf, controllerUidIndexFunc } from '../../client/indexer.ts';
+import { CONTROLLER_UID_INDEX, controllerRefOf, controllerUidIndexFunc, ORPHAN_INDEX_KEY } from '../../client/indexer.ts';
 import type { Lister } from '../../client/lister.ts';
 import { RateLimitingQueue } from '../../client/rate_limiting_queue.ts';
 import type { KubeObject } from '../../client/resource_client.ts';
@@ -248,8 +248,14 @@ export class ReplicaSetController implements Controller {
     const selector = selectorOf(rs);
     if (!selector) return;
 
-    // All pods of the namespace, so pods that stopped matching but still point at us are released.
-    const allPods = this.podLister.listNamespace(namespace);
+    // Pods controlled by us (so those that stopped matching are released) and orphans (candidates
+    // for adoption), from the controller-UID index as upstream's getRSPods: not the whole namespace.
+    const allPods: Pod[] = [];
+    for (const key of [obj.metadata?.uid ?? '', ORPHAN_INDEX_KEY]) {
+      for (const pod of this.podInformer.indexer.byIndex(CONTROLLER_UID_INDEX, key)) {
+        if (pod.metadata?.namespace === namespace) allPods.push(pod);
+      }
+    }
     let filtered = filterActivePods(allPods);
     filtered = await this.#claimPods(obj, selector, filtered);
 
