@@ -74,12 +74,13 @@ export function initPreScoreState(
   for (const ni of allNodes) {
     if (requireAllTopologies && !nodeLabelsMatchSpreadConstraints(ni.labels, s.constraints)) continue;
     s.constraints.forEach((c, i) => {
-      if (!matchNodeInclusionPolicies(c, pod, ni, required)) return;
       const m = s.topologyValueToPodCounts[i] as Map<string, number>;
       const v = ni.labels[c.topologyKey] ?? '';
-      // Only domains of candidate nodes matter; hostname counts are taken in Score.
+      // Only domains of candidate nodes matter; hostname counts are taken in Score. (Looked up
+      // before the inclusion policies, which cost a node-affinity match per node.)
       const cur = m.get(v);
       if (cur === undefined) return;
+      if (!matchNodeInclusionPolicies(c, pod, ni, required)) return;
       m.set(v, cur + countPodsMatchSelector(ni.pods, c.selector, ns));
     });
   }
