@@ -1,7 +1,8 @@
 // The kubelet's HTTPS API (:10250), which the API server proxies pods/log, exec, attach,
 // portforward and nodes/proxy to: client-certificate authentication, a small authorizer, and the
-// endpoints /healthz, /containerLogs, /exec, /attach, /portForward and /run. Streaming endpoints ask
-// CRI for a streaming URL and hand the upgraded connection to containerd's streaming server.
+// endpoints /healthz, /containerLogs, /exec, /attach, /portForward, /run, /stats/summary and
+// /metrics/resource (stats/). Streaming endpoints ask CRI for a streaming URL and hand the upgraded
+// connection to containerd's streaming server.
 import { createServer, type Server } from 'node:https';
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -15,6 +16,8 @@ import { newLogReadOptions, parseLogQuery, readLogs } from './logs.ts';
 import { isTunnelingRequest, isWebSocketRequest, offeredProtocols, tunnelPortForward } from './portforward_tunnel.ts';
 import { proxyUpgrade } from './stream_proxy.ts';
 import { KubeletError, type KubeletUser, type PodLocator } from './types.ts';
+import { StatsProvider } from '../stats/provider.ts';
+import { metricsEndpoint, statsEndpoint, type EndpointAnswer } from '../stats/endpoints.ts';
 
 const log = logger('kubelet-server');
 
@@ -37,6 +40,8 @@ export interface KubeletServerOptions {
   readonly authorizedUsers?: readonly string[];
   /** Client certificate organizations allowed to call (default: system:masters). */
   readonly authorizedGroups?: readonly string[];
+  /** Source of /stats/summary and /metrics/resource (default: CRI and procfs, node named by the serving certificate). */
+  readonly stats?: StatsProvider;
 }
 
 /** WebSocket subprotocols containerd's streaming server accepts for exec and attach (remotecommand). */
@@ -105,7 +110,25 @@ export class KubeletServer implements Disposable {
       ['attach', (c) => this.#execOrAttach(c, 'attach')],
       ['portForward', (c) => this.#portForward(c)],
       ['run', (c) => this.#run(c)],
+      ['stats', async (c) => this.#answer(c, await statsEndpoint(this.#statsProvider(), c.params, c.url.searchParams))],
+      ['metrics', async (c) => this.#answer(c, await metricsEndpoint(this.#statsProvider(), c.params))],
     ]);
+  }
+
+  #stats: StatsProvider | undefined;
+
+  #statsProvider(): StatsProvider {
+    if (!this.#stats) {
+      const cn = parseCertificateIdentity(this.#opts.tls.certPem).commonName;
+      this.#stats = this.#opts.stats ?? new StatsProvider({ runtime: this.#opts.runtime, nodeName: cn.replace(/^system:node:/, '') });
+    }
+    return this.#stats;
+  }
+
+  #answer(c: RequestContext, a: EndpointAnswer): void {
+    const body = Buffer.from(a.body);
+    c.res.writeHead(200, { 'Content-Type': a.contentType, 'Content-Length': String(body.length) });
+    c.res.end(body);
   }
 
   /** The port actually bound. */
@@ -141,6 +164,11 @@ export class KubeletServer implements Disposable {
     });
     this.#server = server;
     this.#port = (server.address() as AddressInfo).port;
+  }
+
+  /** Serves a new certificate to new connections (a joined node swaps its temporary one for a signed one). */
+  setCertificate(certPem: string, keyPem: string): void {
+    this.#server?.setSecureContext({ cert: certPem, key: keyPem, ca: this.#opts.tls.clientCaPem });
   }
 
   /** Stops listening and ends every connection and log follower. */
