@@ -15,6 +15,8 @@ const benches: Record<string, () => Promise<Bench>> = {
   'scheduler-core': () => import('./scheduler_core.ts'),
   scheduler: () => import('./scheduler.ts'),
   podstartup: () => import('./podstartup.ts'),
+  network: () => import('./network.ts'),
+  probes: () => import('./probes.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<void> {
