@@ -10,6 +10,7 @@ import { decodeTyped } from '../api/schema_decode.ts';
 import { preferredResource, resourceFor } from '../api/resource_table.ts';
 import { AdmissionChain } from './admission/chain.ts';
 import type { AdmissionAttributes, AdmissionLister } from './admission/types.ts';
+import type { Authorizer } from './authz/authorizer.ts';
 import './admission/plugins.ts';
 import { ApiError, newBadRequest, newUnsupportedMediaType } from './errors.ts';
 import { contentType, parseJSONObject, type Req } from './http_util.ts';
@@ -64,6 +65,8 @@ export interface ServicesDeps {
   checkWrite?(a: AdmissionAttributes): Promise<void>;
   /** Enabled admission plugins (default: all registered, in upstream's order). */
   readonly admissionPlugins?: readonly string[];
+  /** The server's authorizer (admission CEL expressions' `authorizer`). */
+  readonly authorizer?: Authorizer;
 }
 
 /** Builds the services; `storeFor` gives access to other resources' registries (namespaces, services). */
@@ -79,7 +82,7 @@ export function createServices(deps: ServicesDeps): ServerServices {
       },
     },
   });
-  const chain = new AdmissionChain(deps.admissionPlugins);
+  const chain = new AdmissionChain(deps.admissionPlugins, { authorizer: deps.authorizer });
   const lister: AdmissionLister & { fetch(group: string, resource: string, namespace: string, name: string): Promise<KObject | undefined> } = {
     // A consistent read for plugins that must not miss an object created a moment ago.
     async fetch(group, resource, namespace, name) {

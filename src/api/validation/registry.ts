@@ -3,6 +3,11 @@
 // first). Objects are the defaulted v1 JSON; field paths are their JSON paths.
 
 import type { ErrorList } from '../field_errors.ts';
+import {
+  validateMutatingWebhookConfiguration, validateMutatingWebhookConfigurationUpdate, validateValidatingAdmissionPolicy,
+  validateValidatingAdmissionPolicyBinding, validateValidatingAdmissionPolicyUpdate, validateValidatingWebhookConfiguration,
+  validateValidatingWebhookConfigurationUpdate,
+} from './admissionregistration.ts';
 import { validateCronJob, validateCronJobUpdate, validateJob, validateJobUpdate } from './batch.ts';
 import {
   validateConfigMap, validateConfigMapUpdate, validateMetadataKubeFinalizers, validateNamespace, validateSecret,
@@ -49,6 +54,10 @@ const rules: ReadonlyMap<string, KindRules> = new Map<string, KindRules>([
   ['apps/StatefulSet', { create: validateStatefulSet, update: validateStatefulSetUpdate }],
   ['batch/Job', { create: (obj) => validateJob(obj), update: validateJobUpdate }],
   ['batch/CronJob', { create: validateCronJob, update: validateCronJobUpdate }],
+  ['admissionregistration.k8s.io/ValidatingWebhookConfiguration', { create: validateValidatingWebhookConfiguration, update: validateValidatingWebhookConfigurationUpdate }],
+  ['admissionregistration.k8s.io/MutatingWebhookConfiguration', { create: validateMutatingWebhookConfiguration, update: validateMutatingWebhookConfigurationUpdate }],
+  ['admissionregistration.k8s.io/ValidatingAdmissionPolicy', { create: validateValidatingAdmissionPolicy, update: validateValidatingAdmissionPolicyUpdate }],
+  ['admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding', { create: validateValidatingAdmissionPolicyBinding }],
 ]);
 
 // Groups whose validation goes through the core ValidateObjectMeta wrapper, which also insists

@@ -15,6 +15,10 @@ const ns = { namespace: 'default' };
 const podSpec = { containers: [{ name: 'app', image: 'nginx:1.27' }] };
 const labelled = { metadata: { labels: { app: 'web' } }, spec: podSpec };
 const selector = { matchLabels: { app: 'web' } };
+const webhook = {
+  name: 'check.example.com', admissionReviewVersions: ['v1'], sideEffects: 'None', clientConfig: { url: 'https://hooks.example.com/check' },
+  rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+};
 
 const textbook: Record<string, J> = {
   '/Pod': { metadata: { name: 'web', ...ns }, spec: podSpec },
@@ -33,6 +37,13 @@ const textbook: Record<string, J> = {
   'apps/StatefulSet': { metadata: { name: 'web', ...ns }, spec: { serviceName: 'web', selector, template: labelled } },
   'batch/Job': { metadata: { name: 'pi', uid: 'uid-1', ...ns }, spec: { template: { spec: { ...podSpec, restartPolicy: 'Never' } } } },
   'batch/CronJob': { metadata: { name: 'tick', ...ns }, spec: { schedule: '0 * * * *', jobTemplate: { spec: { template: { spec: { ...podSpec, restartPolicy: 'OnFailure' } } } } } },
+  'admissionregistration.k8s.io/ValidatingWebhookConfiguration': { metadata: { name: 'v' }, webhooks: [webhook] },
+  'admissionregistration.k8s.io/MutatingWebhookConfiguration': { metadata: { name: 'm' }, webhooks: [webhook] },
+  'admissionregistration.k8s.io/ValidatingAdmissionPolicy': { metadata: { name: 'p' }, spec: {
+    matchConstraints: { resourceRules: [{ operations: ['CREATE'], apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments'] }] },
+    validations: [{ expression: 'object.spec.replicas <= 5' }],
+  } },
+  'admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding': { metadata: { name: 'b' }, spec: { policyName: 'p', validationActions: ['Deny'] } },
 };
 
 function prepared(key: string): J {

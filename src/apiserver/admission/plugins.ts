@@ -12,4 +12,7 @@ import './runtime_class.ts';
 import './default_storage_class.ts';
 import './storage_object_in_use_protection.ts';
 import './default_ingress_class.ts';
+import './mutating_admission_webhook.ts';
+import './validating_admission_policy.ts';
+import './validating_admission_webhook.ts';
 import './resource_quota.ts';

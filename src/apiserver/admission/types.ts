@@ -13,6 +13,8 @@ export interface AdmissionAttributes {
   readonly operation: Operation;
   /** The resource (stored version). */
   readonly info: ResourceInfo;
+  /** The resource in the version the client used (webhooks' requestKind); `info` when absent. */
+  readonly requestInfo?: ResourceInfo;
   readonly subresource: string;
   readonly namespace: string;
   readonly name: string;
