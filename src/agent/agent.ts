@@ -16,9 +16,13 @@ import { CriClient } from '../kubelet/cri/client.ts';
 import { Kubelet, KUBELET_VERSION, type KubeletOptions } from '../kubelet/kubelet.ts';
 import { detectNodeIP } from '../kubelet/machine_info.ts';
 import { KubeletServer, KUBELET_PORT } from '../kubelet/server/server.ts';
+import { StatsProvider } from '../kubelet/stats/provider.ts';
 import type { PodLocator } from '../kubelet/server/types.ts';
+import { LocalPathProvisioner } from '../kubelet/volumes/local_path_provisioner.ts';
 import { writeBridgeNetwork } from './cni.ts';
 import { Containerd, type ContainerdOptions } from './containerd.ts';
+import { loadServingCertificate, requestServingCertificate } from './bootstrap.ts';
+import { networkingClient, startNetworking, type Networking, type NetworkingOptions } from './networking.ts';
 
 const log = logger('agent');
 
@@ -41,6 +45,11 @@ export interface AgentOptions {
    * O system:nodes) when no kubeconfig is given, and the kubelet's serving certificate.
    */
   readonly clusterCa?: CertificateAuthority;
+  /**
+   * Joined nodes (no cluster CA key): the kubelet's serving certificate comes from a
+   * kubernetes.io/kubelet-serving CSR made as the node once it is registered, kept under DATA/agent/pki.
+   */
+  readonly servingCertificateFromCsr?: boolean;
   /** CA that API server client certificates must chain to (default: the cluster CA / kubeconfig CA). */
   readonly clientCaPem?: string;
   /** Kubelet API port (default 10250; 0 picks a free one). */
@@ -64,6 +73,10 @@ export interface AgentOptions {
   readonly clusterDomain?: string;
   /** Extra options of the supervised containerd (tests: faster restarts). */
   readonly containerd?: Partial<Omit<ContainerdOptions, 'dataDir'>>;
+  /** Service networking (proxy, DNS, ingress, policies, service LB; see networking.ts); none unless given. */
+  readonly networking?: NetworkingOptions;
+  /** Static pod manifests (--pod-manifest-path; default DATA/agent/manifests, "" for none). */
+  readonly podManifestPath?: string;
   /** Extra kubelet options (tests: shorter backoffs and periods). */
   readonly kubelet?: Partial<Omit<KubeletOptions, 'client' | 'runtime' | 'nodeName' | 'rootDir' | 'nodeIP' | 'kubeletPort'>>;
 }
@@ -82,6 +95,8 @@ export interface Agent extends Disposable {
   podCIDR(): string | undefined;
   /** Resolves once the CNI network is configured. */
   networkReady(): Promise<string>;
+  /** Service networking, when AgentOptions.networking asked for it. */
+  readonly networking: Networking | undefined;
 }
 
 const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
@@ -206,7 +221,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       }
     }
 
-    const tls = await servingCertificate(o, nodeName, nodeIP);
+    // A joined node's serving certificate names only what its Node reports, so the approver accepts it.
+    const servingNames = { nodeName, dnsNames: [nodeName, o.kubelet?.hostname ?? osHostname().toLowerCase()], ips: [nodeIP] };
+    const keptServing = o.servingCertificateFromCsr && caPem ? loadServingCertificate(o.dataDir, caPem, servingNames) : undefined;
+    const tls = keptServing ?? await servingCertificate(o, nodeName, nodeIP);
     const clientCaPem = o.clientCaPem ?? caPem;
     if (!clientCaPem) throw new Error('AgentOptions: no CA to verify API server client certificates (clientCaPem)');
     let kubelet: Kubelet | undefined;
@@ -218,11 +236,15 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     const server = new KubeletServer({
       runtime: cri, locator, tls: { ...tls, clientCaPem },
       port: o.kubeletPort ?? KUBELET_PORT, bindAddress: o.kubeletBindAddress ?? '0.0.0.0',
+      stats: new StatsProvider({ runtime: cri, nodeName, rootDir: join(o.dataDir, 'agent', 'kubelet') }),
     });
     await server.start();
     owner.add(server);
 
+    const podManifestPath = o.podManifestPath ?? join(o.dataDir, 'agent', 'manifests');
+    if (podManifestPath) mkdirSync(podManifestPath, { recursive: true, mode: 0o700 });
     kubelet = new Kubelet({
+      ...(podManifestPath ? { podManifestPath } : {}),
       clusterDNS: o.clusterDNS ?? ['10.43.0.10'],
       clusterDomain: o.clusterDomain ?? 'cluster.local',
       ...o.kubelet,
@@ -244,6 +266,16 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     };
     owner.add(kubelet.onNodeChange(onNode));
     await kubelet.start();
+    if (o.servingCertificateFromCsr && !keptServing) {
+      const abort = new AbortController();
+      owner.defer(() => abort.abort());
+      void requestServingCertificate(client, o.dataDir, servingNames, { signal: abort.signal }).then((c) => {
+        server.setCertificate(c.certPem, c.keyPem);
+        log.info('kubelet serving certificate signed by the cluster CA');
+      }, (err: unknown) => {
+        if (!abort.signal.aborted) log.warn('no kubelet serving certificate from the cluster; serving a self-signed one', { err: (err as Error).message });
+      });
+    }
     if (!podCIDR) {
       const node = kubelet.node;
       if (node) onNode(node);
@@ -260,10 +292,22 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
         resolveNetwork(fallback);
       }
     }
+    let networking: Networking | undefined;
+    if (o.networking) {
+      const net = await networkingClient(o, client);
+      owner.add(net);
+      networking = owner.add(await startNetworking({
+        client: net.client, nodeName, nodeIP, clusterCIDR: o.clusterCIDR ?? '10.42.0.0/16',
+        clusterDNS: o.clusterDNS?.[0] ?? '10.43.0.10', clusterDomain: o.clusterDomain ?? 'cluster.local',
+      }, o.networking));
+    }
+    // the node side of the built-in local-path StorageClass: volumes under DATA/agent/storage
+    const provisioner = owner.add(new LocalPathProvisioner({ client, nodeName, storageDir: join(o.dataDir, 'agent', 'storage') }));
+    await provisioner.start();
     const k = kubelet;
     return {
       nodeName, nodeIP, containerd, cri, kubelet: k, server, kubeletPort: server.port,
-      podCIDR: () => podCIDR,
+      podCIDR: () => podCIDR, networking,
       networkReady: () => network,
       dispose: () => owner.dispose(),
     };

@@ -1,6 +1,6 @@
 // What a fresh cluster has before anyone writes: the namespaces default, kube-system, kube-public
-// and kube-node-lease, and the `kubernetes` Service (first service IP) with an endpoint at this
-// server. Idempotent: runs at every start and only creates what is missing.
+// and kube-node-lease, the `kubernetes` Service (first service IP) with an endpoint at this
+// server, and the default local-path StorageClass. Idempotent: only creates what is missing.
 import { logger } from '../base/log.ts';
 import { resourceFor } from '../api/resource_table.ts';
 import { ApiError } from './errors.ts';
@@ -50,6 +50,7 @@ export async function bootstrapCluster(opts: BootstrapOptions): Promise<void> {
   ] as const) {
     await ensure(pcStore, '', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value, description, preemptionPolicy: 'PreemptLowerPriority' });
   }
+  await ensureLocalPathStorage(opts);
   const ip = nthAddress(opts.serviceCidr, 1);
   await ensure(opts.storeFor(resourceFor('', 'v1', 'services')!), 'default', {
     apiVersion: 'v1', kind: 'Service',
@@ -77,4 +78,32 @@ export async function bootstrapCluster(opts: BootstrapOptions): Promise<void> {
     ports: [{ name: 'https', port: opts.advertisePort, protocol: 'TCP' }],
   }));
   log.debug('bootstrap objects present', { kubernetesServiceIP: ip });
+}
+
+/**
+ * The built-in local-path StorageClass (default, WaitForFirstConsumer) and the rights its node-side
+ * provisioner needs as the node: watch claims and classes, create and delete the volumes it makes.
+ */
+async function ensureLocalPathStorage(opts: BootstrapOptions): Promise<void> {
+  await ensure(opts.storeFor(resourceFor('storage.k8s.io', 'v1', 'storageclasses')!), '', {
+    apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass',
+    metadata: { name: 'local-path', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+    provisioner: 'tkube.io/local-path', reclaimPolicy: 'Delete', volumeBindingMode: 'WaitForFirstConsumer',
+  });
+  const name = 'system:tkube:local-path-provisioner';
+  await ensure(opts.storeFor(resourceFor('rbac.authorization.k8s.io', 'v1', 'clusterroles')!), '', {
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole',
+    metadata: { name, labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
+    rules: [
+      { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['persistentvolumes'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+      { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: ['get', 'list', 'watch'] },
+    ],
+  });
+  await ensure(opts.storeFor(resourceFor('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings')!), '', {
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding',
+    metadata: { name, labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:nodes' }],
+  });
 }

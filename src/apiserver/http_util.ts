@@ -15,14 +15,44 @@ export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 export async function readBody(req: Req, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > limit) throw newRequestEntityTooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw newRequestEntityTooLarge(limit);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  if (req.readableEnded) return Buffer.alloc(0);
+  // Events rather than an async iterator: this runs on every write, and most bodies are one chunk.
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.resume();
+        reject(newRequestEntityTooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(new Error('the request was closed before its body ended'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 /** Writes a JSON body (compact, "\n"-terminated). */
@@ -32,11 +62,15 @@ export function writeJSON(res: Res, code: number, body: unknown, headers: Record
 
 /** Writes a body that is already JSON text. */
 export function writeRaw(res: Res, code: number, text: string, contentType: string, headers: Record<string, string> = {}): void {
+  writeBytes(res, code, Buffer.from(text), contentType, headers);
+}
+
+/** Writes a body that is already encoded. */
+export function writeBytes(res: Res, code: number, buf: Buffer, contentType: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  const buf = Buffer.from(text);
   (res as ServerResponse).writeHead(code, {
     'Content-Type': contentType,
     'Content-Length': String(buf.length),

@@ -10,8 +10,10 @@ import { logger } from '../base/log.ts';
 import { versionInfo } from '../base/version.ts';
 import { parseCertificateIdentity } from '../base/pki.ts';
 import {
-  AGGREGATED_DISCOVERY_CONTENT_TYPE, aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions,
+  AGGREGATED_DISCOVERY_CONTENT_TYPE, BUILTIN_DISCOVERY, aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions,
+  type DiscoverySource,
 } from '../api/discovery.ts';
+import type { MetricsApi } from './metrics/api.ts';
 import { RESOURCES, resourceFor } from '../api/resource_table.ts';
 import type { ResourceInfo } from '../api/resource_types.ts';
 import type { Store } from '../storage/types.ts';
@@ -112,6 +114,8 @@ export class ApiServer {
   #upgrades = new WeakMap<object, UpgradeConnection>();
   /** How node names resolve to kubelets; replaceable until requests need it. */
   kubeletDialer: KubeletDialer;
+  /** The metrics.k8s.io API, while a metrics server (metrics/metrics_server.ts) is registered. */
+  metrics: MetricsApi | undefined;
 
   constructor(opts: ApiServerOptions) {
     this.#opts = opts;
@@ -119,6 +123,7 @@ export class ApiServer {
       storeFor: (info) => this.storeFor(info), serviceCidr: opts.serviceCidr ?? '10.43.0.0/16',
       checkWrite: (a) => this.#rbac.checkWrite(a),
       admissionPlugins: opts.admissionPlugins,
+      authorizer: { authorize: (a) => this.#authorizer.authorize(a), rulesFor: (u, ns) => this.#authorizer.rulesFor(u, ns) },
     });
     this.#authn = new AuthenticationWiring({
       tokenAuthFile: opts.tokenAuthFile, serviceAccountKeyFile: opts.serviceAccountKeyFile, issuer: opts.issuer,
@@ -127,6 +132,8 @@ export class ApiServer {
     this.#csr = new CsrController({
       store: this.storeFor(resourceFor('certificates.k8s.io', 'v1', 'certificatesigningrequests')!),
       ca: opts.clusterSigningCA, authorize: (a) => this.#authorizer.authorize(a),
+      lookupNode: (name) => this.storeFor(resourceFor('', 'v1', 'nodes')!).get('', name)
+        .catch((err: unknown) => (err instanceof ApiError && err.code === 404 ? undefined : Promise.reject(err))),
     });
     const nodes = resourceFor('', 'v1', 'nodes')!;
     this.kubeletDialer = opts.kubeletDialer ?? nodeKubeletDialer((name) => this.storeFor(nodes).get('', name), opts.kubeletClientTLS);
@@ -320,31 +327,31 @@ export class ApiServer {
     if (clean === '/api' || clean === '/apis') {
       const n = negotiate(accept, { allowTable: false, allowDiscovery: true });
       if (n.as === 'discovery-v2' || n.as === 'discovery-v2beta1') {
-        const doc = aggregatedDiscovery(clean === '/api' ? 'api' : 'apis') as unknown as Record<string, unknown>;
+        const doc = aggregatedDiscovery(clean === '/api' ? 'api' : 'apis', this.#discoverySource()) as unknown as Record<string, unknown>;
         const ct = n.as === 'discovery-v2' ? AGGREGATED_DISCOVERY_CONTENT_TYPE : AGGREGATED_DISCOVERY_CONTENT_TYPE.replace('v=v2', 'v=v2beta1');
         if (n.as === 'discovery-v2beta1') doc['apiVersion'] = 'apidiscovery.k8s.io/v2beta1';
         writeRaw(res, 200, JSON.stringify(doc) + '\n', ct);
         return;
       }
       const addr = this.#opts.advertiseAddress ?? `127.0.0.1:${this.#port}`;
-      writeJSON(res, 200, clean === '/api' ? apiVersions(addr) : apiGroupList());
+      writeJSON(res, 200, clean === '/api' ? apiVersions(addr) : apiGroupList(this.#discoverySource()));
       return;
     }
     const parts = clean.split('/').filter((p) => p !== '');
     if (parts[0] === 'api' && parts.length === 2) {
-      const list = apiResourceList('', parts[1]!);
+      const list = apiResourceList('', parts[1]!, this.#discoverySource());
       if (!list) throw newNoResource();
       writeJSON(res, 200, list);
       return;
     }
     if (parts[0] === 'apis' && parts.length === 2) {
-      const g = apiGroupDocument(parts[1]!);
+      const g = apiGroupDocument(parts[1]!, this.#discoverySource());
       if (!g) throw newNoResource();
       writeJSON(res, 200, g);
       return;
     }
     if (parts[0] === 'apis' && parts.length === 3) {
-      const list = apiResourceList(parts[1]!, parts[2]!);
+      const list = apiResourceList(parts[1]!, parts[2]!, this.#discoverySource());
       if (!list) throw newNoResource();
       writeJSON(res, 200, list);
       return;
@@ -356,7 +363,23 @@ export class ApiServer {
     throw newNoResource();
   }
 
+  /** Built-in resources, plus metrics.k8s.io while the metrics server is registered. */
+  #discoverySource(): DiscoverySource {
+    return this.metrics?.discovery(BUILTIN_DISCOVERY) ?? BUILTIN_DISCOVERY;
+  }
+
   async #handleResource(req: Req, res: Res, ri: RequestInfo, query: URLSearchParams, user: UserInfo): Promise<void> {
+    // metrics.k8s.io has no registry: the metrics server answers it once RBAC allows the request
+    if (this.metrics?.serves(ri.group)) {
+      const attrs: Attributes = {
+        user, verb: ri.verb, isResourceRequest: true, namespace: ri.namespace, apiGroup: ri.group, apiVersion: ri.version,
+        resource: ri.resource, subresource: ri.subresource, name: ri.name, path: ri.path,
+      };
+      const decision = await this.#authorizer.authorize(attrs);
+      auditContextOf(req)?.setAuthorizationDecision(decision);
+      if (decision.decision !== 'allow') throw newForbidden({ group: ri.group, resource: ri.resource }, ri.name, forbiddenReason(attrs) + (decision.reason ? `: ${decision.reason}` : ''));
+      return this.metrics.handle(req, res, ri, query);
+    }
     const info = resourceFor(ri.group, ri.version, ri.resource);
     if (!info) throw newNoResource();
     const verbs = ri.subresource === '' ? info.verbs : (info.subresources.find((s) => s.name === ri.subresource)?.verbs ?? []);
@@ -376,6 +399,8 @@ export class ApiServer {
     const attrs: Attributes = {
       user, verb: ri.verb, isResourceRequest: true, namespace: ri.namespace, apiGroup: ri.group, apiVersion: ri.version,
       resource: ri.resource, subresource: ri.subresource, name: ri.name, path: ri.path,
+      // AuthorizeNodeWithSelectors (on by default in v1.32): the Node authorizer lets a kubelet list what it selects.
+      ...(ri.verb === 'list' || ri.verb === 'watch' ? { fieldSelector: query.get('fieldSelector') ?? '' } : {}),
     };
     const decision = await this.#authorizer.authorize(attrs);
     auditContextOf(req)?.setAuthorizationDecision(decision);
@@ -383,6 +408,18 @@ export class ApiServer {
       const why = forbiddenReason(attrs) + (decision.reason ? `: ${decision.reason}` : '');
       throw newForbidden({ group: ri.group, resource: ri.resource }, ri.name, why);
     }
+    try {
+      return await this.#dispatch(ctx, info, ri, req, res);
+    } catch (err) {
+      // Refusals carry the warnings gathered before them (e.g. a Warn policy before a denying webhook).
+      if (err instanceof ApiError && ctx.warnings.length > 0 && err.headers['Warning'] === undefined) {
+        err.headers['Warning'] = ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+      }
+      throw err;
+    }
+  }
+
+  #dispatch(ctx: HandlerContext, info: ResourceInfo, ri: RequestInfo, req: Req, res: Res): Promise<void> | void {
     if (isReview(info.group, info.resource)) return handleReview(ctx, this.#authorizer, this.#authn);
     if (ri.subresource === 'token' && info.group === '' && info.resource === 'serviceaccounts') return handleTokenRequest(ctx, this.#authn);
     if (isCsrRoute(info.group, info.resource, ri.subresource, ri.verb)) return handleCsr(ctx, this.#authorizer);

@@ -6,16 +6,21 @@ import { logger } from '../base/log.ts';
 import type { KeyValue, Store, Watch, WatchEvent as StorageEvent } from '../storage/types.ts';
 import type { StorageError } from '../storage/types.ts';
 import { newResourceExpired, newTimeout, ApiError } from './errors.ts';
+import { withResourceVersion } from './stored_json.ts';
 
 const log = logger('watch-cache');
 
-/** An object as the cache holds it: decoded once, never mutated; `json` is its serialized form. */
+/** An object as the cache holds it: decoded once, never mutated; serialized at most once. */
 export interface CachedObject {
   readonly key: string;
   readonly obj: Record<string, unknown>;
   readonly revision: number;
-  /** JSON text of obj (with metadata.resourceVersion), computed once on first use. */
+  /** The served JSON (with metadata.resourceVersion), computed once on first use and shared. */
+  bytes(): Buffer;
+  /** The same as text. */
   json(): string;
+  /** The watch line `{"type":…,"object":…}\n` of this object, encoded once for the first type asked. */
+  frame(type: CacheEvent['type']): Buffer;
 }
 
 /** One event in the cache's history. */
@@ -47,12 +52,75 @@ export interface CacheWatchOptions {
 /** Default number of events kept for resuming watches. */
 export const DEFAULT_HISTORY_CAPACITY = 100_000;
 
-function makeCached(key: string, obj: Record<string, unknown>, revision: number): CachedObject {
-  let text: string | undefined;
-  return {
-    key, obj, revision,
-    json: () => (text ??= JSON.stringify(obj)),
-  };
+const FRAME_HEADS: Record<CacheEvent['type'], Buffer> = {
+  ADDED: Buffer.from('{"type":"ADDED","object":'),
+  MODIFIED: Buffer.from('{"type":"MODIFIED","object":'),
+  DELETED: Buffer.from('{"type":"DELETED","object":'),
+};
+const FRAME_TAIL = Buffer.from('}\n');
+
+function asBuffer(v: Uint8Array): Buffer {
+  return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/**
+ * A cached object. Its served bytes are the stored bytes with resourceVersion spliced in (see
+ * stored_json.ts); `obj` is decoded eagerly for live objects and lazily for DELETED events.
+ */
+class Cached implements CachedObject {
+  readonly key: string;
+  readonly revision: number;
+  #obj: Record<string, unknown> | undefined;
+  #load: (() => Record<string, unknown>) | undefined;
+  /** Stored bytes (without resourceVersion), until the served bytes exist. */
+  #stored: Buffer | undefined;
+  #bytes: Buffer | undefined;
+  #text: string | undefined;
+  #frame: Buffer | undefined;
+  #frameType: CacheEvent['type'] | undefined;
+
+  constructor(key: string, revision: number, obj: Record<string, unknown> | (() => Record<string, unknown>), stored: Uint8Array | undefined) {
+    this.key = key;
+    this.revision = revision;
+    if (typeof obj === 'function') this.#load = obj;
+    else this.#obj = obj;
+    this.#stored = stored && stored.length > 0 ? asBuffer(stored) : undefined;
+  }
+
+  get obj(): Record<string, unknown> {
+    if (this.#obj === undefined) {
+      this.#obj = this.#load!();
+      this.#load = undefined;
+    }
+    return this.#obj;
+  }
+
+  bytes(): Buffer {
+    if (this.#bytes === undefined) {
+      const spliced = this.#stored && withResourceVersion(this.#stored, this.revision);
+      this.#bytes = spliced ?? Buffer.from(JSON.stringify(this.obj));
+      this.#stored = undefined;
+    }
+    return this.#bytes;
+  }
+
+  json(): string {
+    return (this.#text ??= this.bytes().toString('utf8'));
+  }
+
+  frame(type: CacheEvent['type']): Buffer {
+    if (this.#frameType === type) return this.#frame!;
+    const head = FRAME_HEADS[type];
+    const body = this.bytes();
+    const frame = Buffer.concat([head, body, FRAME_TAIL], head.length + body.length + FRAME_TAIL.length);
+    if (this.#frameType === undefined) {
+      // The object's bytes live on inside its (first) frame: one buffer per object, not two.
+      this.#frame = frame;
+      this.#frameType = type;
+      this.#bytes = frame.subarray(head.length, head.length + body.length);
+    }
+    return frame;
+  }
 }
 
 /** The watch cache for one prefix. Call start() before use and dispose() at the end. */
@@ -61,8 +129,8 @@ export class WatchCache implements Disposable {
   #store: Store;
   #decode: Decoder;
   #items = new Map<string, CachedObject>();
-  /** #items sorted by key; undefined after a change until the next list. */
-  #sorted: CachedObject[] | undefined;
+  /** Keys of #items in order; undefined after an add or a delete until the next list. */
+  #sortedKeys: string[] | undefined;
   #history: CacheEvent[] = [];
   #historyStart = 0; // index of the oldest live element in #history (amortised shift)
   /** Oldest revision R such that every event after R is in history. */
@@ -108,12 +176,12 @@ export class WatchCache implements Disposable {
       revision = page.revision;
       for (const kv of page.kvs) {
         const obj = this.#decodeSafe(kv);
-        if (obj) items.set(kv.key, makeCached(kv.key, obj, kv.modRevision));
+        if (obj) items.set(kv.key, new Cached(kv.key, kv.modRevision, obj, kv.value));
       }
       cont = page.continue;
     } while (cont);
     this.#items = items;
-    this.#sorted = undefined;
+    this.#sortedKeys = undefined;
     this.#history = [];
     this.#historyStart = 0;
     this.#revision = revision;
@@ -142,29 +210,35 @@ export class WatchCache implements Disposable {
   #apply(events: readonly StorageEvent[]): void {
     for (const ev of events) {
       if (ev.revision <= this.#revision) continue;
-      const prev = this.#items.get(ev.kv.key);
+      const key = ev.kv.key;
+      const prev = this.#items.get(key);
       let cacheEvent: CacheEvent | undefined;
       if (ev.type === 'DELETED') {
-        this.#items.delete(ev.kv.key);
+        if (this.#items.delete(key)) this.#sortedKeys = undefined;
         const last = prev ?? (ev.prevKv ? this.#cachedFrom(ev.prevKv) : undefined);
         if (last) {
           // A DELETED event carries the last state with the delete's resourceVersion, as upstream.
-          const obj = structuredClone(last.obj) as Record<string, unknown>;
-          setResourceVersion(obj, ev.revision);
-          cacheEvent = { type: 'DELETED', revision: ev.revision, object: makeCached(ev.kv.key, obj, ev.revision), prev: last };
+          const revision = ev.revision;
+          const lastValue = ev.prevKv?.value ?? (ev.kv.value.length > 0 ? ev.kv.value : undefined);
+          const object = new Cached(key, revision, () => {
+            const obj = structuredClone(last.obj) as Record<string, unknown>;
+            setResourceVersion(obj, revision);
+            return obj;
+          }, lastValue);
+          cacheEvent = { type: 'DELETED', revision, object, prev: last };
         }
       } else {
         const obj = this.#decodeSafe(ev.kv);
         if (obj) {
-          const cached = makeCached(ev.kv.key, obj, ev.revision);
-          this.#items.set(ev.kv.key, cached);
+          const cached = new Cached(key, ev.revision, obj, ev.kv.value);
+          this.#items.set(key, cached);
+          if (!prev) this.#sortedKeys = undefined;
           cacheEvent = prev
             ? { type: 'MODIFIED', revision: ev.revision, object: cached, prev }
             : { type: 'ADDED', revision: ev.revision, object: cached };
         }
       }
       this.#revision = ev.revision;
-      this.#sorted = undefined;
       if (cacheEvent) {
         this.#history.push(cacheEvent);
         if (this.#history.length - this.#historyStart > this.#capacity) {
@@ -176,7 +250,7 @@ export class WatchCache implements Disposable {
           }
         }
         for (const w of this.#watchers) {
-          if (cacheEvent.object.key.startsWith(w.keyPrefix)) w.sink.onEvent(cacheEvent);
+          if (key.startsWith(w.keyPrefix)) w.sink.onEvent(cacheEvent);
         }
       }
     }
@@ -185,7 +259,7 @@ export class WatchCache implements Disposable {
 
   #cachedFrom(kv: KeyValue): CachedObject | undefined {
     const obj = this.#decodeSafe(kv);
-    return obj ? makeCached(kv.key, obj, kv.modRevision) : undefined;
+    return obj ? new Cached(kv.key, kv.modRevision, obj, kv.value) : undefined;
   }
 
   #wake(): void {
@@ -239,13 +313,24 @@ export class WatchCache implements Disposable {
 
   /** Current objects under keyPrefix (the whole cache when omitted), sorted by key. */
   list(keyPrefix = this.prefix): CachedObject[] {
-    // The sorted view is rebuilt only after a change, so repeated lists of a quiet resource are cheap.
-    if (this.#sorted === undefined) {
-      this.#sorted = [...this.#items.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    // Key order changes only when objects come or go, so lists between those are a walk, and a
+    // namespace's objects are found by binary search.
+    const keys = (this.#sortedKeys ??= [...this.#items.keys()].sort());
+    let lo = 0;
+    if (keyPrefix !== this.prefix) {
+      let hi = keys.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (keys[mid]! < keyPrefix) lo = mid + 1;
+        else hi = mid;
+      }
     }
-    if (keyPrefix === this.prefix) return this.#sorted.slice();
     const out: CachedObject[] = [];
-    for (const v of this.#sorted) if (v.key.startsWith(keyPrefix)) out.push(v);
+    for (let i = lo; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (!k.startsWith(keyPrefix)) break;
+      out.push(this.#items.get(k)!);
+    }
     return out;
   }
 

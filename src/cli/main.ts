@@ -3,6 +3,7 @@
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { versionInfo, TKUBE_VERSION } from '../base/version.ts';
 import { serverDefaults, type ServerFlags } from './server_flags.ts';
+import { addNetworkingOptions } from './networking_flags.ts';
 
 function positiveInt(name: string, allowZero = false) {
   return (v: string): number => {
@@ -55,7 +56,7 @@ function main(argv: string[]): void {
       }
     });
 
-  program.command('server')
+  addNetworkingOptions(program.command('server')
     .description('run a control plane (API server, storage, controllers, scheduler) and, unless disabled, a node agent')
     .option('--data-dir <dir>', 'directory for the datastore, certificates and kubeconfig', d.dataDir)
     .option('--https-port <port>', 'port of the HTTPS API', port, d.httpsPort)
@@ -75,6 +76,7 @@ function main(argv: string[]): void {
     .option('--cluster-dns <ip>', 'cluster DNS Service IP', d.clusterDns)
     .option('--cluster-domain <domain>', 'cluster DNS domain', d.clusterDomain)
     .option('--write-kubeconfig <path>', 'also write the admin kubeconfig here')
+    .option('--pod-manifest-path <dir>', 'static pod manifests of the embedded agent (default DATA/agent/manifests)')
     .option('--scheduler-config <file>', 'KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file')
     .option('--encryption-provider-config <file>', 'EncryptionConfiguration for data at rest (aescbc, aesgcm, secretbox, identity)')
     .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy')
@@ -84,17 +86,21 @@ function main(argv: string[]): void {
     .option('--audit-log-maxsize <MB>', 'rotate the audit log at this size', positiveInt('--audit-log-maxsize', true))
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid,"group1,group2"')
     .option('--anonymous-auth', 'let requests without credentials through as system:anonymous (RBAC decides)', false)
-    .addOption(new Option('--compaction-window <seconds>', 'keep this much storage history for watches').argParser(positiveInt('--compaction-window')).default(300))
+    .addOption(new Option('--compaction-window <seconds>', 'keep this much storage history for watches').argParser(positiveInt('--compaction-window')).default(300)))
     .action(async (flags: ServerFlags) => {
       const { runServer } = await import('./server.ts');
       process.exitCode = await runServer(flags);
       exitSoon();
     });
 
-  program.command('agent')
+  addNetworkingOptions(program.command('agent')
     .description('run a node agent (containerd + kubelet) joining a cluster')
     .option('--server <url>', 'API server URL (overrides the kubeconfig\'s)')
     .option('--kubeconfig <path>', 'kubeconfig with the node\'s credentials')
+    .option('--token <token>', 'join with this bootstrap token (tkube token create); the credentials obtained are kept in the data dir')
+    .option('--ca-cert-hash <sha256:hex>', 'trust the server when joining if its CA\'s public key has this hash')
+    .option('--ca-file <file>', 'trust the server when joining if it has a certificate from this CA')
+    .option('--kubelet-port <port>', 'port of the kubelet API (default 10250)', port)
     .option('--data-dir <dir>', 'directory for containerd, images and kubelet state', d.dataDir)
     .option('--node-name <name>', 'name of this node', d.nodeName)
     .option('--node-ip <ip>', 'IP address this node advertises')
@@ -103,10 +109,39 @@ function main(argv: string[]): void {
     .option('--cluster-cidr <cidr>', 'pod network', d.clusterCidr)
     .option('--cluster-dns <ip>', 'cluster DNS Service IP', d.clusterDns)
     .option('--cluster-domain <domain>', 'cluster DNS domain', d.clusterDomain)
+    .option('--service-cidr <cidr>', 'Service ClusterIP range (the proxy rejects unallocated addresses in it)', d.serviceCidr)
+    .option('--pod-manifest-path <dir>', 'static pod manifests (default DATA/agent/manifests)'))
     .action(async (flags: import('./agent_command.ts').AgentFlags) => {
       const { runAgent } = await import('./agent_command.ts');
       process.exitCode = await runAgent(flags);
       exitSoon();
+    });
+
+  const token = program.command('token').description('manage bootstrap tokens for joining nodes');
+  const tokenTarget = (c: Command): Command => c
+    .option('--kubeconfig <path>', 'admin kubeconfig (default: DATA/kubeconfig.yaml)')
+    .option('--data-dir <dir>', 'the server\'s data dir', d.dataDir);
+  tokenTarget(token.command('create')
+    .description('create a bootstrap token and print it')
+    .argument('[token]', 'the token to create, [a-z0-9]{6}.[a-z0-9]{16} (default: random)')
+    .option('--ttl <duration>', 'lifetime, e.g. 24h or 1h30m; 0 for never', '24h')
+    .option('--description <text>', 'what the token is for')
+    .option('--groups <list>', 'extra groups, comma-separated (default system:bootstrappers:tkube:default-node-token, which may join nodes)')
+    .option('--usages <list>', 'comma-separated: authentication, signing', 'signing,authentication')
+    .option('--print-join-command', 'print the `tkube agent` command a node joins with'))
+    .action(async (value: string | undefined, o: import('./token_command.ts').TokenCreateFlags) => {
+      const { tokenCreate } = await import('./token_command.ts');
+      process.exitCode = await tokenCreate(value, o);
+    });
+  tokenTarget(token.command('list').description('list bootstrap tokens'))
+    .action(async (o: import('./token_command.ts').TokenFlags) => {
+      const { tokenList } = await import('./token_command.ts');
+      process.exitCode = await tokenList(o);
+    });
+  tokenTarget(token.command('delete').description('delete bootstrap tokens').argument('<tokens...>', 'tokens or token ids'))
+    .action(async (values: string[], o: import('./token_command.ts').TokenFlags) => {
+      const { tokenDelete } = await import('./token_command.ts');
+      process.exitCode = await tokenDelete(values, o);
     });
 
   const image = program.command('image').description("manage the node's container images (as root)");

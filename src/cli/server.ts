@@ -20,6 +20,7 @@ import { loadAuditPolicy } from '../apiserver/audit/policy.ts';
 import { ensurePackages, NODE_PACKAGES } from './prereqs.ts';
 import '../storage/drivers/all.ts';
 import { datastoreEndpoint, type ServerFlags } from './server_flags.ts';
+import { networkingOptionsFromFlags } from './networking_flags.ts';
 
 const log = logger('server');
 
@@ -54,7 +55,8 @@ export async function runServer(flags: ServerFlags): Promise<number> {
     });
     const api = new ApiServer({
       store,
-      tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, caPem: pki.ca.certPem },
+      // The CA goes with the serving certificate so joining nodes can check it against --ca-cert-hash.
+      tls: { certPem: pki.server.certPem + pki.ca.certPem, keyPem: pki.server.keyPem, caPem: pki.ca.certPem },
       port: flags.httpsPort, bindAddress: flags.bindAddress, serviceCidr: flags.serviceCidr,
       advertiseAddress: `${nodeIp}:${flags.httpsPort}`,
       kubeletClientTLS: { certPem: kubeletClient.certPem, keyPem: kubeletClient.keyPem, caPem: pki.ca.certPem },
@@ -67,15 +69,29 @@ export async function runServer(flags: ServerFlags): Promise<number> {
     await api.start();
     owner.add(api);
     await bootstrapCluster({ storeFor: (info) => api.storeFor(info), serviceCidr: flags.serviceCidr, advertiseIP: nodeIp, advertisePort: api.port });
+    // metrics-server, built in (k3s ships it too): metrics.k8s.io for kubectl top and the HPA
+    const { startMetricsServer } = await import('../apiserver/metrics/metrics_server.ts');
+    owner.add(await startMetricsServer(api));
     const kubeconfig = {
       server: `https://127.0.0.1:${api.port}`,
       caPem: pki.ca.certPem, clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem,
     };
     await writeKubeconfig(join(flags.dataDir, 'kubeconfig.yaml'), kubeconfig);
     if (flags.writeKubeconfig) await writeKubeconfig(flags.writeKubeconfig, kubeconfig);
+    {
+      const { ensureJoinSupport } = await import('./token_setup.ts');
+      const { RestClient } = await import('../client/rest_client.ts');
+      const admin = await RestClient.fromKubeconfig(join(flags.dataDir, 'kubeconfig.yaml'), { protocol: 'http1' });
+      try {
+        const joinHost = flags.bindAddress === '0.0.0.0' || flags.bindAddress === '::' ? nodeIp : flags.bindAddress;
+        await ensureJoinSupport(admin, { server: `https://${joinHost}:${api.port}`, caPem: pki.ca.certPem });
+      } finally {
+        await admin.dispose();
+      }
+    }
     // The control-plane components reach the API server like remote ones: HTTPS with their own
-    // client certificates. (Least privilege comes with per-controller service accounts; for now
-    // the controller manager holds system:masters, the scheduler its upstream RBAC role.)
+    // client certificates and upstream's RBAC roles, none in system:masters; each controller acts as
+    // its own ServiceAccount (upstream's --use-service-account-credentials).
     const componentKubeconfig = async (file: string, commonName: string, organizations: string[]): Promise<string> => {
       const cert = await ensureClientCertificate({ dir: join(flags.dataDir, 'tls'), file, ca: pki.ca, commonName, organizations });
       const path = join(flags.dataDir, 'components', `${file}.kubeconfig`);
@@ -85,9 +101,9 @@ export async function runServer(flags: ServerFlags): Promise<number> {
     const identity = `${hostname().toLowerCase()}_${randomUUID()}`;
     const { startControllerManager } = await import('../controllers/manager.ts');
     const controllerManager = await startControllerManager({
-      kubeconfig: await componentKubeconfig('kube-controller-manager', 'system:kube-controller-manager', ['system:masters']),
+      kubeconfig: await componentKubeconfig('kube-controller-manager', 'system:kube-controller-manager', []),
       options: { clusterCidr: flags.clusterCidr, serviceCidr: flags.serviceCidr, rootCaPem: pki.ca.certPem },
-      leaderElection: true, identity,
+      leaderElection: true, identity, useServiceAccountCredentials: true,
     });
     owner.add(controllerManager);
     const { startScheduler } = await import('../scheduler/wiring/start_scheduler.ts');
@@ -102,6 +118,8 @@ export async function runServer(flags: ServerFlags): Promise<number> {
       owner.add(await startAgent({
         dataDir: flags.dataDir, nodeName: flags.nodeName, nodeIP: nodeIp, server: `https://127.0.0.1:${api.port}`,
         clusterCa: pki.ca, clusterCIDR: flags.clusterCidr, clusterDNS: [flags.clusterDns], clusterDomain: flags.clusterDomain,
+        networking: networkingOptionsFromFlags(flags, { serviceCIDR: flags.serviceCidr }),
+        ...(flags.podManifestPath !== undefined ? { podManifestPath: flags.podManifestPath } : {}),
       }));
       log.info('node agent running', { node: flags.nodeName });
     }

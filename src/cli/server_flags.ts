@@ -2,9 +2,10 @@
 // rely on. Kept apart from server.ts so that `--help` loads nothing heavy.
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
+import type { NetworkingFlags } from './networking_flags.ts';
 
 /** The flags of `tkube server`: a stable contract for scripts. */
-export interface ServerFlags {
+export interface ServerFlags extends NetworkingFlags {
   dataDir: string;
   httpsPort: number;
   bindAddress: string;
@@ -33,6 +34,8 @@ export interface ServerFlags {
   clusterDns: string;
   clusterDomain: string;
   writeKubeconfig?: string;
+  /** Static pod manifests of the embedded agent (default DATA/agent/manifests). */
+  podManifestPath?: string;
   compactionWindow: number;
 }
 

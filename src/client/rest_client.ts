@@ -17,6 +17,8 @@ import { WatchStream } from './watch_stream.ts';
 export interface RestClientOptions extends TransportOptions {
   /** Bearer token, sent as `Authorization: Bearer …`. */
   readonly token?: string;
+  /** A bearer token read at each request (rotated tokens, e.g. service-account tokens); overrides `token`. */
+  readonly tokenSource?: () => string | undefined;
   /** User-Agent header, e.g. "tkube-scheduler/v1.32.4". */
   readonly userAgent?: string;
   /** "http2" (default: one multiplexed session) or "http1" (keep-alive agent). */
@@ -69,6 +71,7 @@ export class RestClient implements Disposable {
   #maxRetryWaitMs: number;
   #timeoutMs: number;
   #clock: Clock;
+  #tokenSource: (() => string | undefined) | undefined;
 
   constructor(opts: RestClientOptions & { readonly namespace?: string }) {
     if (opts.maxRetries !== undefined && !(Number.isInteger(opts.maxRetries) && opts.maxRetries >= 0)) {
@@ -88,6 +91,7 @@ export class RestClient implements Disposable {
     this.#maxRetryWaitMs = opts.maxRetryWaitMs ?? DEFAULT_MAX_RETRY_WAIT_MS;
     this.#timeoutMs = opts.timeoutMs ?? 0;
     this.#clock = opts.clock ?? realClock;
+    this.#tokenSource = opts.tokenSource;
   }
 
   /** A client for the current context (or `context`) of a kubeconfig file. */
@@ -147,6 +151,8 @@ export class RestClient implements Disposable {
   async #sendWithRetries(opts: RequestOptions, signal: AbortSignal | undefined): Promise<TransportResponse> {
     const { body, contentType } = encodeBody(opts.body, opts.contentType);
     const headers: Record<string, string> = { ...this.#headers, accept: opts.accept ?? 'application/json, */*' };
+    const token = this.#tokenSource?.();
+    if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
     if (contentType !== undefined) headers['content-type'] = contentType;
     const path = opts.path + queryString(opts.query);
     for (let attempt = 0; ; attempt++) {

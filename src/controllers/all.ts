@@ -22,3 +22,5 @@ import './resourcequota/resource_quota_controller.ts';
 import './disruption/disruption.ts';
 import './persistentvolume/pv_controller.ts';
 import './horizontalpodautoscaler/horizontal.ts';
+import './bootstrap/token_cleaner.ts';
+import './bootstrap/bootstrap_signer.ts';

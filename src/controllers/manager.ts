@@ -10,7 +10,9 @@ import { SharedInformerFactory } from '../client/informer_factory.ts';
 import { LeaderElector } from '../client/leader_election.ts';
 import { LeaseLock } from '../client/lease_lock.ts';
 import { RestClient } from '../client/rest_client.ts';
+import { readKubeconfig } from '../base/kubeconfig.ts';
 import { errMessage } from './controller_utils.ts';
+import { CONTROLLER_SERVICE_ACCOUNTS, ServiceAccountClientBuilder } from './service_account_clients.ts';
 import { registeredControllers, type Controller, type ControllerContext, type ControllerEntry, type ControllerOptions } from './registry.ts';
 import './all.ts';
 
@@ -28,6 +30,11 @@ export interface ControllerManagerOptions {
    */
   readonly controllers?: readonly string[];
   readonly leaderElection: boolean;
+  /**
+   * Upstream's --use-service-account-credentials: each controller acts as its own ServiceAccount
+   * (kube-system/<name>, role system:controller:<name>) instead of the manager's identity. Needs kubeconfig.
+   */
+  readonly useServiceAccountCredentials?: boolean;
   /** This candidate's identity (upstream: hostname_uuid). */
   readonly identity: string;
   readonly clock?: Clock;
@@ -79,10 +86,10 @@ class Session {
     this.factory = new SharedInformerFactory(client, { clock });
   }
 
-  async start(ctx: ControllerContext, entries: readonly ControllerEntry[], syncTimeoutMs: number, signal: AbortSignal): Promise<void> {
+  async start(ctxFor: (e: ControllerEntry) => Promise<ControllerContext>, entries: readonly ControllerEntry[], syncTimeoutMs: number, signal: AbortSignal): Promise<void> {
     for (const e of entries) {
       try {
-        this.controllers.push({ name: e.name, controller: e.factory(ctx), workers: e.workers });
+        this.controllers.push({ name: e.name, controller: e.factory(await ctxFor(e)), workers: e.workers });
       } catch (err) {
         log.error('failed to build controller', { controller: e.name, err: errMessage(err) });
       }
@@ -121,12 +128,27 @@ export async function startControllerManager(opts: ControllerManagerOptions): Pr
   const entries = selectControllers(registeredControllers(), opts.controllers);
   const clock = opts.clock ?? realClock;
   const ownClient = opts.client === undefined;
-  const client = opts.client ?? await RestClient.fromKubeconfig(opts.kubeconfig!, {
-    userAgent: `kube-controller-manager/${KUBERNETES_VERSION} (${process.platform}/${process.arch}) tkube`,
-  });
+  const userAgent = `kube-controller-manager/${KUBERNETES_VERSION} (${process.platform}/${process.arch}) tkube`;
+  const client = opts.client ?? await RestClient.fromKubeconfig(opts.kubeconfig!, { userAgent });
+  let saClients: ServiceAccountClientBuilder | undefined;
+  if (opts.useServiceAccountCredentials) {
+    if (!opts.kubeconfig) throw new Error('startControllerManager: useServiceAccountCredentials needs kubeconfig');
+    const kc = await readKubeconfig(opts.kubeconfig);
+    saClients = new ServiceAccountClientBuilder({ root: client, connection: { server: kc.server, ...(kc.caPem ? { caPem: kc.caPem } : {}), userAgent }, clock });
+  }
+  // Informers, events and the election use the manager's own identity, as upstream; controllers' writes their own.
+  const clientFor = async (e: ControllerEntry): Promise<RestClient> => {
+    const sa = CONTROLLER_SERVICE_ACCOUNTS[e.name];
+    if (!saClients) return client;
+    if (sa === undefined) {
+      log.warn('no service account known for controller; it runs as the controller manager', { controller: e.name });
+      return client;
+    }
+    return saClients.clientFor(sa);
+  };
   const broadcaster = new EventBroadcaster({ client, clock });
-  const ctx = (): ControllerContext => ({
-    client,
+  const ctx = (c: RestClient): ControllerContext => ({
+    client: c,
     informers: session!.factory,
     recorder: (component) => broadcaster.newRecorder({ component }),
     clock,
@@ -144,7 +166,7 @@ export async function startControllerManager(opts: ControllerManagerOptions): Pr
     const s = new Session(client, clock);
     session = s;
     try {
-      await s.start(ctx(), entries, syncTimeoutMs, signal);
+      await s.start(async (e) => ctx(await clientFor(e)), entries, syncTimeoutMs, signal);
     } finally {
       resolveStarted();
     }
@@ -203,6 +225,7 @@ export async function startControllerManager(opts: ControllerManagerOptions): Pr
       await electionLoop;
       resolveStarted();
       await broadcaster.dispose();
+      await saClients?.dispose();
       if (ownClient) await client.dispose();
     },
   };

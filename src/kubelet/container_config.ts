@@ -254,6 +254,8 @@ export interface ContainerConfigInput {
   readonly dirs: PodDirs;
   /** Mount this hosts file at /etc/hosts (absent: the runtime's own). */
   readonly hostsFile?: string;
+  /** The CRI mounts of the container's volumeMounts (volumes/mounts.ts). */
+  readonly volumeMounts?: readonly Mount[];
   readonly memoryCapacity: number;
 }
 
@@ -265,8 +267,9 @@ export function containerLogPath(name: string, restartCount: number): string {
 /** CreateContainer's config. Creates the termination-message file it mounts. */
 export function containerConfig(pod: Pod, container: Container, input: ContainerConfigInput): ContainerConfig {
   const { command, args } = expandCommandAndArgs(container, input.env);
-  const mounts: Mount[] = [];
-  if (input.hostsFile) mounts.push({ containerPath: '/etc/hosts', hostPath: input.hostsFile, readonly: false });
+  const mounts: Mount[] = [...(input.volumeMounts ?? [])];
+  // a volume the user mounts at /etc/hosts wins over the managed file
+  if (input.hostsFile && !mounts.some((m) => m.containerPath === '/etc/hosts')) mounts.push({ containerPath: '/etc/hosts', hostPath: input.hostsFile, readonly: false });
   const tmp = container.terminationMessagePath;
   if (tmp) {
     const dir = join(input.dirs.podDir, 'containers', container.name);

@@ -186,7 +186,8 @@ export function resourceFieldRefValue(
   throw new EnvError(`unsupported container resource : ${ref.resource}`);
 }
 
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+/** Valid names of variables taken from envFrom: printable ASCII but '=' (RelaxedEnvironmentVariableValidation, on in 1.32). */
+const ENV_NAME = /^[\x20-\x3c\x3e-\x7e]+$/;
 
 function decodeSecretData(secret: Secret): Record<string, string> {
   const out: Record<string, string> = {};
@@ -270,7 +271,8 @@ export async function makeEnvironment(pod: Pod, container: Container, ctx: EnvCo
           if (optional) continue;
           throw new EnvError(`configmap "${name}" not found`);
         }
-        const v = cm.data?.[key] ?? cm.binaryData?.[key];
+        // binaryData is not an environment source upstream either
+        const v = cm.data?.[key];
         if (v === undefined) {
           if (optional) continue;
           throw new EnvError(`couldn't find key ${key} in ConfigMap ${ns}/${name}`);

@@ -106,11 +106,11 @@ describe('the Downward API', () => {
 
 describe('makeEnvironment', () => {
   const objects = {
-    configMap: async (ns: string, name: string) => (name === 'cfg' ? { metadata: { namespace: ns, name }, data: { LEVEL: 'debug', 'bad key': 'x' } } : undefined),
+    configMap: async (ns: string, name: string) => (name === 'cfg' ? { metadata: { namespace: ns, name }, data: { LEVEL: 'debug', 'bad=key': 'x', '1st.key': 'y' } } : undefined),
     secret: async (ns: string, name: string) => (name === 'creds' ? { metadata: { namespace: ns, name }, data: { password: Buffer.from('s3cret').toString('base64') } } : undefined),
   };
 
-  test('declared variables in order, references to earlier ones, envFrom with prefix, keys of ConfigMaps and Secrets', async () => {
+  test('declared variables in order, references to earlier ones, envFrom with prefix (relaxed names, no "="), keys of ConfigMaps and Secrets', async () => {
     const warnings: string[] = [];
     const c: Container = {
       name: 'c',
@@ -126,9 +126,10 @@ describe('makeEnvironment', () => {
       ],
     };
     const env = await makeEnvironment(pod, c, { ...ctx, objects, warn: (reason, msg) => warnings.push(`${reason}: ${msg}`) });
-    const declared = env.slice(0, 7);
+    const declared = env.slice(0, 8);
     assert.deepEqual(declared, [
       { name: 'CFG_LEVEL', value: 'debug' },
+      { name: 'CFG_1st.key', value: 'y' },
       { name: 'A', value: 'alpha' },
       { name: 'B', value: 'alpha-debug-443' },
       { name: 'EMPTY', value: '' },
@@ -136,7 +137,7 @@ describe('makeEnvironment', () => {
       { name: 'LVL', value: 'debug' },
       { name: 'IP', value: '10.42.0.5' },
     ]);
-    assert.deepEqual(warnings, ['InvalidEnvironmentVariableNames: Keys [CFG_bad key] from the EnvFrom configMap shop/cfg were skipped since they are considered invalid environment variable names.']);
+    assert.deepEqual(warnings, ['InvalidEnvironmentVariableNames: Keys [CFG_bad=key] from the EnvFrom configMap shop/cfg were skipped since they are considered invalid environment variable names.']);
   });
 
   test('missing objects and keys fail as upstream words it', async () => {
@@ -145,5 +146,23 @@ describe('makeEnvironment', () => {
     await assert.rejects(one([{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'k' } } }]), { message: "couldn't find key k in ConfigMap shop/cfg" });
     await assert.rejects(one([{ name: 'X', valueFrom: { secretKeyRef: { name: 'nope', key: 'k' } } }]), { message: 'secret "nope" not found' });
     await assert.rejects(one([{ name: 'X', valueFrom: { secretKeyRef: { name: 'creds', key: 'k' } } }]), { message: "couldn't find key k in Secret shop/creds" });
+    // optional references to missing objects or keys leave the variable out
+    const env = await makeEnvironment(pod, { name: 'c', env: [
+      { name: 'A', valueFrom: { secretKeyRef: { name: 'nope', key: 'k', optional: true } } },
+      { name: 'B', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'k', optional: true } } },
+    ], envFrom: [{ secretRef: { name: 'nope', optional: true } }] }, { ...ctx, objects });
+    assert.equal(env.some((e) => e.name === 'A' || e.name === 'B'), false);
+    await assert.rejects(makeEnvironment(pod, { name: 'c', envFrom: [{ secretRef: { name: 'nope' } }] }, { ...ctx, objects }), { message: 'secret "nope" not found' });
+  });
+
+  test('the kubernetes service variables come whatever enableServiceLinks says; other services only with it', async () => {
+    const off = await makeEnvironment({ ...pod, spec: { ...pod.spec!, enableServiceLinks: false } }, container, ctx);
+    const names = off.map((e) => e.name);
+    assert.ok(names.includes('KUBERNETES_SERVICE_HOST') && names.includes('KUBERNETES_SERVICE_PORT'));
+    assert.equal(names.some((n) => n.startsWith('REDIS_MAIN_')), false);
+    const on = await makeEnvironment(pod, container, ctx);
+    assert.ok(on.some((e) => e.name === 'REDIS_MAIN_SERVICE_HOST' && e.value === '10.43.0.20'));
+    assert.equal(on.find((e) => e.name === 'KUBERNETES_SERVICE_HOST')?.value, '10.43.0.1');
+    assert.equal(on.some((e) => e.name.startsWith('ELSEWHERE_')), false);
   });
 });

@@ -4,7 +4,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
-import type { ConfigMap, Container, Node, Pod, Secret, Service, Taint } from '../api/types/core_v1.ts';
+import type { ConfigMap, Container, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount, Taint } from '../api/types/core_v1.ts';
+import { parseQuantity, quantityValue } from '../api/quantity.ts';
 import { DisposableStore, type Disposable } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
 import { KUBERNETES_VERSION } from '../base/version.ts';
@@ -30,10 +31,19 @@ import { KubeletPodLocator } from './pod_locator.ts';
 import { PodManager } from './pod_manager.ts';
 import { generatePodStatus, type StartFailure } from './pod_status.ts';
 import { PodWorkers, type WorkerResult } from './pod_workers.ts';
+import { ProbeManager } from './probes/probe_manager.ts';
 import { ImageManager } from './pull.ts';
+import { EvictionManager } from './eviction/eviction_manager.ts';
+import { NodeStatsSource } from './eviction/signals.ts';
+import { neverStarted, PodTerminations, terminatedStatus, type PodTermination } from './eviction/terminations.ts';
+import type { StatsSource } from './eviction/types.ts';
+import { ImageGCManager, type ImageGCPolicy } from './image_gc.ts';
+import { isMirrorPodOf, isStaticPod, StaticPodSource } from './static_pods.ts';
+import { MirrorPods } from './static_pods_mirror.ts';
 import { RuntimeStateReader, type RuntimeContainer } from './runtime_state.ts';
 import type { PodLocator } from './server/types.ts';
 import { StatusManager } from './status_manager.ts';
+import { VolumeManager } from './volumes/volume_manager.ts';
 import { killPod, podRef, syncPod, type SyncContext } from './sync_pod.ts';
 
 const log = logger('kubelet');
@@ -44,6 +54,8 @@ export const KUBELET_VERSION = `${KUBERNETES_VERSION}+tkube`;
 /** Readiness of running containers (the probe manager's seam, issue 8); without one, running means ready. */
 export interface ReadinessSource {
   isReady(pod: Pod, container: Container, status: RuntimeContainer): boolean;
+  /** Whether a running container has started (startup probe); default: running means started. */
+  isStarted?(pod: Pod, container: Container, status: RuntimeContainer): boolean;
 }
 
 /** Options of Kubelet. */
@@ -78,6 +90,8 @@ export interface KubeletOptions {
   readonly relistMs?: number;
   /** Per-pod resync period (default 60 s). */
   readonly resyncMs?: number;
+  /** How often ConfigMap, Secret, Downward API and projected volume files are refreshed (default 30 s). */
+  readonly volumeRefreshMs?: number;
   /** Container GC period (default 30 s). */
   readonly gcMs?: number;
   /** Node status computation period (default 10 s) and forced report period (default 60 s). */
@@ -87,7 +101,20 @@ export interface KubeletOptions {
   readonly leaseRenewMs?: number;
   /** How long start() waits for the first pod list (default 60 s). */
   readonly syncTimeoutMs?: number;
-  /** Container readiness (probes); call Kubelet.resync(uid) when a result changes. */
+  /** Hard eviction thresholds (--eviction-hard; default upstream's, {} for none). */
+  readonly evictionHard?: Readonly<Record<string, string>>;
+  /** Eviction monitoring period (default 10 s) and pressure transition period (default 5 min). */
+  readonly evictionMonitoringMs?: number;
+  readonly evictionPressureTransitionMs?: number;
+  /** Where eviction signals come from (default: this machine and the runtime). */
+  readonly evictionStats?: StatsSource;
+  /** Image garbage collection thresholds (default 85%/80%) and period (default 5 min). */
+  readonly imageGC?: Partial<ImageGCPolicy>;
+  readonly imageGCMs?: number;
+  /** Directory of static pod manifests (--pod-manifest-path; none when unset) and its rescan period (default 20 s). */
+  readonly podManifestPath?: string;
+  readonly staticPodRescanMs?: number;
+  /** Container readiness in place of the kubelet's own probe manager; call Kubelet.resync(uid) when a result changes. */
   readonly readiness?: ReadinessSource;
 }
 
@@ -112,9 +139,17 @@ export class Kubelet implements Disposable {
   readonly #statusManager: StatusManager;
   readonly #workers: PodWorkers;
   readonly #pleg: Pleg;
+  readonly #probes: ProbeManager;
+  readonly #volumes: VolumeManager;
   readonly #ctx: SyncContext;
   /** The PodLocator of the kubelet API. */
   readonly locator: PodLocator;
+  /** Node-pressure eviction. */
+  readonly eviction: EvictionManager;
+  readonly imageGC: ImageGCManager;
+  readonly #terminations: PodTerminations;
+  readonly #mirrors: MirrorPods;
+  readonly #staticPods: StaticPodSource | undefined;
   #gcTimer: NodeJS.Timeout | undefined;
   #gcRunning: Promise<void> | undefined;
   #started = false;
@@ -138,6 +173,7 @@ export class Kubelet implements Disposable {
       ...(opts.nodeLabels ? { labels: opts.nodeLabels } : {}),
       ...(opts.nodeTaints ? { taints: opts.nodeTaints } : {}),
       kubeletPort: opts.kubeletPort, kubeletVersion: KUBELET_VERSION, machine: this.#machine, clock: this.#clock,
+      pressure: () => this.eviction.conditions,
       ...(opts.nodeStatusUpdateMs !== undefined ? { updateMs: opts.nodeStatusUpdateMs } : {}),
       ...(opts.nodeStatusReportMs !== undefined ? { reportMs: opts.nodeStatusReportMs } : {}),
     });
@@ -152,10 +188,40 @@ export class Kubelet implements Disposable {
     this.#pods = new PodManager(this.#factory, opts.nodeName, (uid) => this.#workers.update(uid));
     this.#services = this.#factory.informerFor<Service>(resourceDescriptor('v1', 'services'));
     this.#nodes = this.#factory.informerFor<Node>(resourceDescriptor('v1', 'nodes'), { fieldSelector: `metadata.name=${opts.nodeName}` });
-    this.#statusManager = new StatusManager({ pods: opts.client.resource<Pod>(resourceDescriptor('v1', 'pods')), clock: this.#clock });
+    this.#statusManager = new StatusManager({
+      pods: opts.client.resource<Pod>(resourceDescriptor('v1', 'pods')), clock: this.#clock,
+      // a static pod's status goes to its mirror
+      apiUid: (pod) => {
+        if (!isStaticPod(pod)) return pod.metadata?.uid;
+        const mirror = this.#pods.mirrorPod(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '');
+        return mirror && isMirrorPodOf(mirror, pod) ? mirror.metadata?.uid : undefined;
+      },
+    });
+    this.#mirrors = new MirrorPods({
+      pods: opts.client.resource<Pod>(resourceDescriptor('v1', 'pods')), nodeName: opts.nodeName,
+      node: () => {
+        const n = this.node;
+        return n?.metadata?.uid ? { uid: n.metadata.uid, deleting: n.metadata.deletionTimestamp !== undefined } : undefined;
+      },
+      mirrorOf: (ns, name) => this.#pods.mirrorPod(ns, name),
+      onCreated: (pod) => this.#statusManager.rewrite(pod.metadata?.uid ?? ''),
+    });
+    this.#staticPods = opts.podManifestPath
+      ? new StaticPodSource({
+        dir: opts.podManifestPath, nodeName: opts.nodeName, clock: this.#clock,
+        onChange: (pods) => this.#pods.setStaticPods(pods),
+        ...(opts.staticPodRescanMs !== undefined ? { rescanMs: opts.staticPodRescanMs } : {}),
+      })
+      : undefined;
     this.#pleg = new Pleg({
       runtime: opts.runtime, clock: this.#clock, onChange: (uid) => this.#workers.update(uid),
       ...(opts.relistMs !== undefined ? { periodMs: opts.relistMs } : {}),
+    });
+
+    this.#probes = new ProbeManager({
+      runner: opts.runtime, recorder: this.#recorder, clock: this.#clock,
+      podStatus: (uid) => this.#statusManager.latest(uid),
+      onChange: (uid) => this.#workers.update(uid),
     });
 
     const configMaps = opts.client.resource<ConfigMap>(resourceDescriptor('v1', 'configmaps'));
@@ -174,6 +240,32 @@ export class Kubelet implements Disposable {
     };
     const images = new ImageManager({ images: opts.runtime, recorder: this.#recorder, backoff: this.#imageBackoff });
     const { allocatable } = nodeResources(this.#machine);
+    const claims = opts.client.resource<PersistentVolumeClaim>(resourceDescriptor('v1', 'persistentvolumeclaims'));
+    const volumes = opts.client.resource<PersistentVolume>(resourceDescriptor('v1', 'persistentvolumes'));
+    const accounts = opts.client.resource<ServiceAccount>(resourceDescriptor('v1', 'serviceaccounts'));
+    this.#volumes = new VolumeManager({
+      root: opts.rootDir, recorder: this.#recorder, clock: this.#clock,
+      allocatableMemory: Number(quantityValue(parseQuantity(String(allocatable['memory'] ?? '0')))),
+      nodeAllocatable: allocatable,
+      objects: {
+        ...objects,
+        persistentVolumeClaim: (ns, name) => getOrUndefined(() => claims.inNamespace(ns).get(name)),
+        persistentVolume: (name) => getOrUndefined(() => volumes.get(name)),
+      },
+      issueToken: async (spec) => {
+        const request = {
+          apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest',
+          spec: {
+            audiences: [...spec.audiences], expirationSeconds: spec.expirationSeconds,
+            boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: spec.podName, uid: spec.podUID },
+          },
+        };
+        const tr = await accounts.inNamespace(spec.namespace).createSubresource<{ status?: { token?: string; expirationTimestamp?: string } }>(spec.serviceAccount, 'token', request);
+        return { token: tr.status?.token ?? '', expiresAt: Date.parse(tr.status?.expirationTimestamp ?? '') || this.#clock.now() + spec.expirationSeconds * 1000 };
+      },
+      onRefreshDue: (uid) => this.#workers.update(uid),
+      ...(opts.volumeRefreshMs !== undefined ? { refreshMs: opts.volumeRefreshMs } : {}),
+    });
     this.#ctx = {
       runtime: opts.runtime,
       images,
@@ -189,11 +281,43 @@ export class Kubelet implements Disposable {
       nodeAllocatable: () => allocatable,
       objects,
       memoryCapacity: this.#machine.memoryBytes,
+      health: this.#probes,
+      volumes: this.#volumes,
     };
     this.locator = new KubeletPodLocator({
       getByName: (ns, name) => this.#pods.getByName(ns, name),
       status: (uid) => this.#statusManager.latest(uid),
       state: this.#state,
+    });
+
+    const nodeRef = { kind: 'Node', apiVersion: 'v1', name: opts.nodeName, uid: opts.nodeName };
+    const nodeStats = new NodeStatsSource({ runtime: opts.runtime, rootDir: opts.rootDir });
+    this.imageGC = new ImageGCManager({
+      images: opts.runtime, runtime: opts.runtime, recorder: this.#recorder, nodeRef, clock: this.#clock,
+      fsStats: async () => {
+        const fs = await nodeStats.imageFs();
+        return fs && { capacityBytes: fs.capacity, availableBytes: fs.available };
+      },
+      ...(opts.imageGC ? { policy: opts.imageGC } : {}),
+      ...(opts.imageGCMs !== undefined ? { periodMs: opts.imageGCMs } : {}),
+    });
+    this.#terminations = new PodTerminations((uid) => this.#workers.update(uid));
+    this.eviction = new EvictionManager({
+      stats: opts.evictionStats ?? nodeStats, recorder: this.#recorder, nodeRef, clock: this.#clock,
+      activePods: () => this.#pods.all().filter((p) => {
+        const phase = this.#statusManager.latest(p.metadata?.uid ?? '')?.phase ?? p.status?.phase;
+        return !p.metadata?.deletionTimestamp && phase !== 'Succeeded' && phase !== 'Failed' && !this.#terminations.has(p.metadata?.uid ?? '');
+      }),
+      evictPod: (pod, t) => this.#terminations.request(pod, t),
+      reclaimDisk: async () => {
+        await this.collectGarbage();
+        await this.imageGC.deleteUnusedImages();
+      },
+      dedicatedImageFs: () => nodeStats.dedicatedImageFs(),
+      onConditionsChanged: () => { void this.#nodeStatus.updateStatus().catch(() => undefined); },
+      ...(opts.evictionHard ? { evictionHard: opts.evictionHard } : {}),
+      ...(opts.evictionMonitoringMs !== undefined ? { monitoringMs: opts.evictionMonitoringMs } : {}),
+      ...(opts.evictionPressureTransitionMs !== undefined ? { pressureTransitionMs: opts.evictionPressureTransitionMs } : {}),
     });
   }
 
@@ -222,18 +346,30 @@ export class Kubelet implements Disposable {
     this.#owner.add(this.#lease);
     this.#owner.add(this.#workers);
     this.#owner.add(this.#pleg);
+    this.#owner.add(this.#terminations);
+    this.#owner.add(this.eviction);
+    this.#owner.add(this.imageGC);
+    this.#owner.add(this.#probes);
+    this.#owner.add(this.#volumes);
     this.#owner.defer(async () => {
       if (this.#gcTimer) clearTimeout(this.#gcTimer);
       this.#gcTimer = undefined;
       await this.#gcRunning;
     });
     this.#factory.start();
+    if (this.#staticPods) {
+      this.#owner.add(this.#staticPods);
+      await this.#staticPods.start();
+    }
     if (!(await this.#factory.waitForCacheSync(this.#o.syncTimeoutMs ?? 60_000))) {
       log.warn('pods did not sync in time; running pods are adopted once they do');
     }
     this.#nodeStatus.start();
     this.#lease.start();
     this.#pleg.start();
+    this.eviction.start();
+    this.imageGC.start();
+    this.#volumes.start();
     this.#scheduleGc();
     log.info('kubelet started', { node: this.#o.nodeName, pods: this.#pods.all().length });
   }
@@ -251,7 +387,11 @@ export class Kubelet implements Disposable {
   }
 
   /** One garbage collection pass (dead containers, old sandboxes, orphans, stale directories). */
-  collectGarbage(): Promise<void> {
+  async collectGarbage(): Promise<void> {
+    // unmount first what pods gone while we were away left mounted, so their directories can go;
+    // a pod still held by a worker is being removed, and unmounts its own volumes
+    if (this.#pods.hasSynced()) for (const m of this.#pods.orphanedMirrorPods()) await this.#mirrors.deleteOrphan(m);
+    if (this.#pods.hasSynced()) await this.#volumes.cleanupOrphans((uid) => this.#pods.get(uid) !== undefined || this.#workers.uids().includes(uid));
     return garbageCollect({
       runtime: this.#o.runtime,
       root: this.#o.rootDir,
@@ -303,11 +443,13 @@ export class Kubelet implements Disposable {
       if (!this.#pods.hasSynced()) return { requeueAfterMs: 1000 };
       return this.#removePod(uid);
     }
+    if (isStaticPod(pod)) void this.#mirrors.sync(pod);
     const withStatus: Pod = { ...pod, status: this.#statusManager.latest(uid) ?? pod.status ?? {} };
     const failures = this.#failures.get(uid) ?? new Map<string, StartFailure>();
     const hostIPs = [this.#o.nodeIP];
 
     if (pod.metadata?.deletionTimestamp) {
+      this.#probes.stopLivenessAndStartup(pod);
       const before = await this.#state.podStatus(uid, pod.metadata.name, pod.metadata.namespace);
       await killPod(this.#ctx, pod, before);
       const after = await this.#state.podStatus(uid, pod.metadata.name, pod.metadata.namespace);
@@ -319,7 +461,20 @@ export class Kubelet implements Disposable {
     }
 
     const phase = withStatus.status?.phase;
+    const termination = phase === 'Succeeded' || phase === 'Failed' ? undefined : this.#terminations.pending(uid) ?? this.#admit(pod, withStatus);
+    if (termination) {
+      // evicted, or refused at admission: stop it for good and say why
+      this.#probes.removePod(uid);
+      const rt = await this.#state.podStatus(uid, pod.metadata?.name, pod.metadata?.namespace);
+      await killPod(this.#ctx, pod, rt, termination.graceSeconds);
+      const after = await this.#state.podStatus(uid, pod.metadata?.name, pod.metadata?.namespace);
+      const status = generatePodStatus({ pod: withStatus, runtime: after, failures, hostIPs, podIsTerminal: true, ...this.#readinessFor(pod) });
+      await this.#statusManager.setPodStatus(pod, terminatedStatus(status, termination, this.#clock.now()));
+      this.#terminations.finish(uid);
+      return {};
+    }
     if (phase === 'Succeeded' || phase === 'Failed') {
+      this.#probes.removePod(uid);
       const rt = await this.#state.podStatus(uid, pod.metadata?.name, pod.metadata?.namespace);
       if (rt.containers.some((c) => c.state === 'CONTAINER_RUNNING') || rt.sandboxes.some((s) => s.state === 'SANDBOX_READY')) {
         await killPod(this.#ctx, pod, rt);
@@ -329,22 +484,34 @@ export class Kubelet implements Disposable {
       return {};
     }
 
+    this.#probes.addPod(pod);
     const result = await syncPod(this.#ctx, withStatus);
     const status = generatePodStatus({ pod: withStatus, runtime: result.runtime, failures: this.#failures.get(uid) ?? failures, hostIPs, podIsTerminal: false, ...this.#readinessFor(pod) });
     void this.#statusManager.setPodStatus(pod, status);
     return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};
   }
 
+  /** The eviction manager's verdict on a pod that never ran here (canAdmitPod); a rejection ends it. */
+  #admit(pod: Pod, withStatus: Pod): PodTermination | undefined {
+    if (!neverStarted(withStatus.status)) return undefined;
+    const r = this.eviction.admit(pod);
+    if (r.admit) return undefined;
+    this.#recorder.event(podRef(pod), EventType.Warning, r.reason, r.message);
+    return { graceSeconds: 0, reason: r.reason, message: `Pod was rejected: ${r.message}` };
+  }
+
   /** generatePodStatus's readiness hook for this pod, when a ReadinessSource is configured. */
-  #readinessFor(pod: Pod): { isReady?: (c: Container, s: RuntimeContainer) => boolean } {
-    const src = this.#o.readiness;
-    return src ? { isReady: (c, s) => src.isReady(pod, c, s) } : {};
+  #readinessFor(pod: Pod): { isReady: (c: Container, s: RuntimeContainer) => boolean; isStarted?: (c: Container, s: RuntimeContainer) => boolean } {
+    const src: ReadinessSource = this.#o.readiness ?? this.#probes;
+    const isStarted = src.isStarted?.bind(src);
+    return { isReady: (c, s) => src.isReady(pod, c, s), ...(isStarted ? { isStarted: (c: Container, s: RuntimeContainer) => isStarted(pod, c, s) } : {}) };
   }
 
   /** A pod no longer bound here: stop and remove whatever the runtime still has of it. */
   async #removePod(uid: string): Promise<WorkerResult> {
     const rt = await this.#state.podStatus(uid);
     const last = this.#pods.removed(uid);
+    if (last && isStaticPod(last)) await this.#mirrors.delete(last);
     if (rt.containers.length > 0 || rt.sandboxes.length > 0) {
       log.info('removing a pod that is no longer bound here', { uid, pod: `${rt.namespace}/${rt.name}` });
       // upstream's calculateEffectiveGracePeriod: the deletion grace period, else the pod's own, at least 1 s
@@ -366,12 +533,16 @@ export class Kubelet implements Disposable {
         }
       }
     }
+    const unmounted = await this.#volumes.unmountPod(uid);
     if (rt.name) {
       const dirs = podDirs(this.#o.rootDir, { metadata: { uid, name: rt.name, namespace: rt.namespace } });
-      await rm(dirs.podDir, { recursive: true, force: true });
+      // never remove through a mount that would not come off; garbage collection tries again
+      if (unmounted) await rm(dirs.podDir, { recursive: true, force: true });
       await rm(dirs.logDir, { recursive: true, force: true });
     }
     this.#pods.forgetRemoved(uid);
+    this.#terminations.finish(uid);
+    this.#probes.removePod(uid);
     this.#failures.delete(uid);
     this.#crashBackoff.resetContaining(`_${uid}_`);
     this.#imageBackoff.resetContaining(uid);

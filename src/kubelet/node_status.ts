@@ -40,6 +40,8 @@ export interface NodeStatusOptions {
   readonly updateMs?: number;
   /** How often it is written even when unchanged (default 60 s). */
   readonly reportMs?: number;
+  /** The pressure conditions the eviction manager reports (MemoryPressure, DiskPressure, PIDPressure). */
+  readonly pressure?: () => ReadonlySet<string>;
 }
 
 /** Quantity text of a byte count in Ki, as cAdvisor-backed kubelets report memory. */
@@ -220,11 +222,18 @@ export class NodeStatusReporter implements Disposable {
     } catch (err) {
       notReady = `container runtime status check may not have completed yet: ${err instanceof Error ? err.message : String(err)}`;
     }
+    const pressure = o.pressure?.() ?? new Set<string>();
     const conditions: NodeCondition[] = [
       ...(this.#node?.status?.conditions ?? []).filter((c) => !['MemoryPressure', 'DiskPressure', 'PIDPressure', 'Ready'].includes(c.type)),
-      cond('MemoryPressure', false, 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
-      cond('DiskPressure', false, 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
-      cond('PIDPressure', false, 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+      pressure.has('MemoryPressure')
+        ? cond('MemoryPressure', true, 'KubeletHasInsufficientMemory', 'kubelet has insufficient memory available')
+        : cond('MemoryPressure', false, 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+      pressure.has('DiskPressure')
+        ? cond('DiskPressure', true, 'KubeletHasDiskPressure', 'kubelet has disk pressure')
+        : cond('DiskPressure', false, 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+      pressure.has('PIDPressure')
+        ? cond('PIDPressure', true, 'KubeletHasInsufficientPID', 'kubelet has insufficient PID available')
+        : cond('PIDPressure', false, 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
       notReady === undefined
         ? cond('Ready', true, 'KubeletReady', 'kubelet is posting ready status')
         : cond('Ready', false, 'KubeletNotReady', notReady),

@@ -22,6 +22,8 @@ export interface PodStatusInput {
   readonly podIsTerminal: boolean;
   /** Readiness of a running container (the probe seam, issue 8); default: running means ready. */
   readonly isReady?: (container: Container, status: RuntimeContainer) => boolean;
+  /** Whether a running container has started (its startup probe succeeded); default: running means started. */
+  readonly isStarted?: (container: Container, status: RuntimeContainer) => boolean;
 }
 
 /** Condition types the kubelet owns; others (DisruptionTarget, ...) are kept as they are. */
@@ -155,7 +157,7 @@ function containerStatuses(input: PodStatusInput, specs: readonly Container[], i
       status.ready = status.state?.terminated !== undefined && status.state.terminated.exitCode === 0;
       status.started = running;
     } else {
-      status.started = running;
+      status.started = running && latest !== undefined && (input.isStarted ? input.isStarted(spec, latest) : true);
       status.ready = running && latest !== undefined && (input.isReady ? input.isReady(spec, latest) : true);
     }
   }
@@ -301,7 +303,10 @@ export function generatePodStatus(input: PodStatusInput): PodStatus {
     delete status.podIP;
     delete status.podIPs;
   }
-  delete status.reason;
-  delete status.message;
+  // a pod that stayed terminal keeps why it ended (Evicted, rejected at admission)
+  if (phase !== oldStatus.phase || (phase !== 'Failed' && phase !== 'Succeeded')) {
+    delete status.reason;
+    delete status.message;
+  }
   return status;
 }

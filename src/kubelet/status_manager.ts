@@ -19,6 +19,8 @@ export interface StatusManagerOptions {
   readonly clock?: Clock;
   /** Pause before retrying a failed write (default 1 s). */
   readonly retryMs?: number;
+  /** The UID of the API pod a pod's status goes to (a static pod's mirror); undefined: nowhere yet. Default: the pod's own. */
+  readonly apiUid?: (pod: Pod) => string | undefined;
 }
 
 interface Entry {
@@ -53,6 +55,7 @@ export class StatusManager implements Disposable {
   readonly #pods: ResourceClient<Pod>;
   readonly #clock: Clock;
   readonly #retryMs: number;
+  readonly #apiUid: ((pod: Pod) => string | undefined) | undefined;
   readonly #entries = new Map<string, Entry>();
   readonly #abort = new AbortController();
 
@@ -60,6 +63,7 @@ export class StatusManager implements Disposable {
     this.#pods = opts.pods;
     this.#clock = opts.clock ?? realClock;
     this.#retryMs = opts.retryMs ?? 1000;
+    this.#apiUid = opts.apiUid;
     // every write in flight listens on this one signal
     setMaxListeners(0, this.#abort.signal);
   }
@@ -101,11 +105,17 @@ export class StatusManager implements Disposable {
       const status = e.latest;
       const json = JSON.stringify(status);
       const md = e.pod.metadata ?? {};
+      const uid = this.#apiUid ? this.#apiUid(e.pod) : md.uid;
+      if (uid === undefined) {
+        // a static pod without its mirror yet: written once the mirror exists and the pod syncs again
+        e.written = undefined;
+        return;
+      }
       // the keys the server has that we no longer set must be cleared explicitly in a merge patch
       const patchStatus: Record<string, unknown> = { ...status };
       for (const k of Object.keys(e.pod.status ?? {})) if (!(k in patchStatus)) patchStatus[k] = null;
       try {
-        await this.#pods.inNamespace(md.namespace ?? '').patchStatus(md.name ?? '', 'merge', { metadata: { uid: md.uid }, status: patchStatus }, { signal: this.#abort.signal });
+        await this.#pods.inNamespace(md.namespace ?? '').patchStatus(md.name ?? '', 'merge', { metadata: { uid }, status: patchStatus }, { signal: this.#abort.signal });
         e.written = json;
       } catch (err) {
         if (this.#abort.signal.aborted) return;
@@ -134,6 +144,12 @@ export class StatusManager implements Disposable {
     } catch (err) {
       if (!isNotFound(err) && !isConflict(err)) throw err;
     }
+  }
+
+  /** Writes the pod's status again at its next setPodStatus (its API object was replaced). */
+  rewrite(uid: string): void {
+    const e = this.#entries.get(uid);
+    if (e) e.written = undefined;
   }
 
   /** Forgets a pod that is gone. */

@@ -18,7 +18,11 @@ import { EnvError, makeEnvironment, type EnvObjectSource } from './env.ts';
 import { ContainerType, hashContainer, intAnnotation, POD_DELETION_GRACE_PERIOD_ANNOTATION, POD_TERMINATION_GRACE_PERIOD_ANNOTATION } from './labels.ts';
 import { formatPod, podIPsOf, shouldContainerBeRestarted, type StartFailure } from './pod_status.ts';
 import { grpcErrorText, ImageError, type ImageManager } from './pull.ts';
+import { runPostStartHook, runPreStopHook, type HookTarget } from './hooks.ts';
+import type { ContainerHealth } from './probes/types.ts';
 import { findContainer, type PodRuntimeStatus, type RuntimeContainer, type RuntimeStateReader } from './runtime_state.ts';
+import { makeMounts } from './volumes/mounts.ts';
+import type { MountedVolume, PodVolumes } from './volumes/types.ts';
 
 const log = logger('kubelet');
 
@@ -31,6 +35,8 @@ export interface ContainerToKill {
   readonly name: string;
   readonly container: Container | undefined;
   readonly message: string;
+  /** A probe's own terminationGracePeriodSeconds, when a failed liveness/startup probe kills it. */
+  readonly graceSeconds?: number;
 }
 
 /** What a sync must do (upstream's podActions). */
@@ -90,8 +96,8 @@ export function findNextInitContainer(pod: Pod, status: PodRuntimeStatus): { fai
   return { failed: undefined, next: inits[0], done: false };
 }
 
-/** upstream's computePodActions (without sidecars, probes and in-place resize). */
-export function computePodActions(pod: Pod, status: PodRuntimeStatus): PodActions {
+/** upstream's computePodActions (without sidecars and in-place resize); `health` says which containers failed liveness/startup. */
+export function computePodActions(pod: Pod, status: PodRuntimeStatus, health?: ContainerHealth): PodActions {
   const sb = podSandboxChanged(pod, status);
   const actions: PodActions = {
     killPod: sb.create, createSandbox: sb.create, sandboxId: sb.sandboxId, attempt: sb.attempt,
@@ -147,6 +153,20 @@ export function computePodActions(pod: Pod, status: PodRuntimeStatus): PodAction
       // a changed spec (the image, on a running pod) restarts the container whatever the policy
       actions.containersToKill.push({ id: s.id, name: c.name, container: c, message: `Container ${c.name} definition changed, will be restarted` });
       actions.containersToStart.push(c);
+      continue;
+    }
+    const failedProbe = health?.failure(s.id);
+    if (failedProbe) {
+      const restart = restartOnFailure(pod);
+      const probe = failedProbe === 'liveness' ? c.livenessProbe : c.startupProbe;
+      const probeGrace = pod.metadata?.deletionGracePeriodSeconds === undefined ? probe?.terminationGracePeriodSeconds : undefined;
+      const graceSeconds = probeGrace === undefined ? undefined : Math.max(probeGrace, MIN_GRACE_SECONDS);
+      actions.containersToKill.push({
+        id: s.id, name: c.name, container: c,
+        message: `Container ${c.name} failed ${failedProbe} probe${restart ? ', will be restarted' : ''}`,
+        ...(graceSeconds !== undefined ? { graceSeconds } : {}),
+      });
+      if (restart) actions.containersToStart.push(c);
       continue;
     }
     keep++;
@@ -218,6 +238,10 @@ export interface SyncContext {
   nodeAllocatable(): Record<string, string>;
   readonly objects?: EnvObjectSource;
   readonly memoryCapacity: number;
+  /** The pod's volumes, set up before its sandbox and containers start (none: no volume support). */
+  readonly volumes?: PodVolumes;
+  /** Liveness/startup probe results: failed containers are killed and restarted per policy. */
+  readonly health?: ContainerHealth;
 }
 
 /** The outcome of a sync. */
@@ -239,9 +263,20 @@ function setFailure(ctx: SyncContext, pod: Pod, name: string, f: StartFailure | 
   m.set(name, f);
 }
 
-/** Stops one container with a grace period, recording Killing. */
+/** The target of a hook run in the container `id` of the pod. */
+function hookTarget(ctx: SyncContext, pod: Pod, container: Container, id: string, podIPs?: readonly string[]): HookTarget {
+  return {
+    pod, container, containerId: id, podRef: podRef(pod), containerRef: podRef(pod, container),
+    podIP: async () => podIPs?.[0] ?? podIPsOf(pod, await ctx.state.podStatus(pod.metadata?.uid ?? ''), ctx.hostIPs())[0],
+  };
+}
+
+/** Stops one container with a grace period, recording Killing; its preStop hook runs first, within the grace period. */
 export async function killContainer(ctx: SyncContext, pod: Pod | undefined, id: string, container: Container | undefined, message: string, graceSeconds: number): Promise<void> {
   if (pod && container) ctx.recorder.event(podRef(pod, container), EventType.Normal, 'Killing', message || `Stopping container ${container.name}`);
+  if (pod && container?.lifecycle?.preStop && graceSeconds > 0) {
+    graceSeconds = Math.max(graceSeconds - await runPreStopHook(ctx, hookTarget(ctx, pod, container, id), graceSeconds), MIN_GRACE_SECONDS);
+  }
   try {
     await ctx.runtime.stopContainer(id, graceSeconds);
   } catch (err) {
@@ -277,7 +312,14 @@ export async function killPod(ctx: SyncContext, pod: Pod | undefined, status: Po
 export async function syncPod(ctx: SyncContext, pod: Pod): Promise<SyncResult> {
   const uid = pod.metadata?.uid ?? '';
   let status = await ctx.state.podStatus(uid, pod.metadata?.name, pod.metadata?.namespace);
-  const actions = computePodActions(pod, status);
+  // as upstream: nothing is created or killed until every volume is mounted (the pod stays ContainerCreating)
+  let volumes: ReadonlyMap<string, MountedVolume> = new Map();
+  if (ctx.volumes) {
+    const mounted = await ctx.volumes.mountPod(pod);
+    if (!mounted.ok) return { runtime: status, requeueAfterMs: mounted.retryAfterMs };
+    volumes = mounted.volumes;
+  }
+  const actions = computePodActions(pod, status, ctx.health);
   const dirs = podDirs(ctx.root, pod);
   let requeueAt = Infinity;
   const requeue = (ms: number): void => { requeueAt = Math.min(requeueAt, ms); };
@@ -304,7 +346,7 @@ export async function syncPod(ctx: SyncContext, pod: Pod): Promise<SyncResult> {
     }
   } else {
     for (const k of actions.containersToKill) {
-      await killContainer(ctx, pod, k.id, k.container, k.message, podGracePeriodSeconds(pod));
+      await killContainer(ctx, pod, k.id, k.container, k.message, k.graceSeconds ?? podGracePeriodSeconds(pod));
       changed = true;
     }
   }
@@ -344,7 +386,7 @@ export async function syncPod(ctx: SyncContext, pod: Pod): Promise<SyncResult> {
       await writeFile(hostsFile, hostsFileContent(pod, podIPs, { clusterDomain: ctx.clusterDomain }), { mode: 0o644 });
     }
     const start = async (c: Container, type: ContainerType): Promise<boolean> => {
-      const r = await startContainer(ctx, pod, c, type, { status, sandboxId, sandboxConfig: makeSandboxConfig(), podIPs, dirs, hostsFile });
+      const r = await startContainer(ctx, pod, c, type, { status, sandboxId, sandboxConfig: makeSandboxConfig(), podIPs, dirs, hostsFile, volumes });
       if (r.requeueAt !== undefined) requeue(r.requeueAt);
       if (r.started) changed = true;
       return r.started;
@@ -367,6 +409,7 @@ interface StartInput {
   readonly podIPs: readonly string[];
   readonly dirs: PodDirs;
   readonly hostsFile: string | undefined;
+  readonly volumes?: ReadonlyMap<string, MountedVolume>;
 }
 
 /** The runtime's own words of a CRI failure (gRPC status.Message). */
@@ -418,6 +461,7 @@ async function startContainer(ctx: SyncContext, pod: Pod, c: Container, type: Co
     });
     config = containerConfig(pod, c, {
       type, restartCount, imageRef: image.imageRef, env, dirs: input.dirs, memoryCapacity: ctx.memoryCapacity,
+      volumeMounts: makeMounts(pod, c, input.volumes ?? new Map(), env),
       ...(input.hostsFile ? { hostsFile: input.hostsFile } : {}),
     });
   } catch (err) {
@@ -439,6 +483,12 @@ async function startContainer(ctx: SyncContext, pod: Pod, c: Container, type: Co
     return { started: true, requeueAt: ctx.crashBackoff.now() + 1000 };
   }
   ctx.recorder.event(ref, EventType.Normal, 'Started', `Started container ${c.name}`);
+  const hookFailure = await runPostStartHook(ctx, hookTarget(ctx, pod, c, id, input.podIPs));
+  if (hookFailure !== undefined) {
+    await killContainer(ctx, pod, id, c, 'FailedPostStartHook', podGracePeriodSeconds(pod));
+    setFailure(ctx, pod, c.name, { reason: 'PostStartHookError', message: hookFailure });
+    return { started: true };
+  }
   setFailure(ctx, pod, c.name, undefined);
   return { started: true };
 }

@@ -125,6 +125,13 @@ describe('Service proxy in network namespaces', { concurrency: false }, () => {
     assert.deepEqual(await lab.tcp(node, '10.43.99.99', 80, 1), ['ERR ECONNREFUSED']);
   });
 
+  test('an address the node holds inside the service CIDR (node-local DNS) is not rejected', async () => {
+    await lab.sh('ip', ['-n', node, 'addr', 'add', '10.43.77.53/32', 'dev', 'lo']);
+    await lab.startServer(node, 'node');
+    assert.deepEqual(counts(await lab.tcp(node, '10.43.77.53', 8080, 1)), new Map([['node', 1]]));
+    assert.deepEqual(counts(await lab.tcp(client, '10.43.77.53', 8080, 1)), new Map([['node', 1]]));
+  });
+
   test('an endpoint reaching itself through the Service is hairpin-masqueraded', async () => {
     const svc = makeService({ name: 'hair', clusterIP: '10.43.77.14', ports: [{ name: 'http', port: 80 }] });
     proxier!.onServiceAdd(svc);

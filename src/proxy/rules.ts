@@ -377,7 +377,8 @@ export function renderRules(input: RenderInput): RenderedRules {
   if (config.serviceCIDR !== null) {
     // Differs from upstream's iptables mode (as its nftables mode does): a blackhole route for the
     // service range would break host-originated ClusterIP traffic, so unclaimed addresses are rejected here.
-    filterRules.push(`-A ${KUBE_SERVICES} -m comment --comment "reject traffic to unallocated ClusterIPs" -d ${config.serviceCIDR} -j REJECT`);
+    // Addresses the node itself holds (the node-local cluster DNS address) are served by local sockets.
+    filterRules.push(`-A ${KUBE_SERVICES} -m comment --comment "reject traffic to unallocated ClusterIPs" -m addrtype ! --dst-type LOCAL -d ${config.serviceCIDR} -j REJECT`);
   }
 
   // Per-service chains that exist but are no longer used: flush (by declaring) and delete.

@@ -13,6 +13,7 @@ import { ensureClusterPki, issueCertificate, type ClusterPki } from '../base/pki
 import { buildBusyboxImage, TEST_IMAGE } from '../agent/busybox_image.ts';
 import { importImage } from '../agent/images.ts';
 import { startAgent, type Agent, type AgentOptions } from '../agent/agent.ts';
+import type { NetworkingOptions } from '../agent/networking.ts';
 import { startControllerManager, type ControllerManager } from '../controllers/manager.ts';
 import { APISERVER_KUBELET_CLIENT } from '../kubelet/server/server.ts';
 import { startScheduler } from '../scheduler/wiring/start_scheduler.ts';
@@ -30,6 +31,8 @@ export interface E2EClusterOptions {
   readonly scheduler?: boolean;
   /** Extra agent options (networking, kubelet periods ...). */
   readonly agent?: Partial<AgentOptions>;
+  /** Service networking with test-safe settings (testNetworking); an object overrides some of them. */
+  readonly networking?: boolean | Partial<NetworkingOptions>;
 }
 
 /** A running end-to-end cluster. */
@@ -100,6 +103,25 @@ function processesUnder(dir: string): number[] {
   return pids;
 }
 
+/**
+ * Agent options turning on service networking without touching a real agent's: cluster DNS on
+ * 10.43.X.10 held by dummy interface tkdX (X of this run's network), iptables chains under E2E<X>
+ * prefixes, ingress on free ports of 127.0.0.1, no upstream DNS, no blackhole route, and everything
+ * (rules, interface, route_localnet) removed when the agent stops.
+ */
+export function testNetworking(net: { bridge: string }, overrides: Partial<NetworkingOptions> = {}): Partial<AgentOptions> {
+  const x = Number(net.bridge.replace(/^\D+/, ''));
+  assert.ok(Number.isInteger(x) && x > 0 && x < 256, `test bridge ${net.bridge} has no network number`);
+  return {
+    clusterDNS: [`10.43.${x}.10`], clusterCIDR: '10.88.0.0/16',
+    networking: {
+      dnsInterface: `tkd${x}`, dnsUpstream: false, ingressHttpPort: 0, ingressHttpsPort: 0, ingressBindAddress: '127.0.0.1',
+      blackholeRoutes: false, proxyMinSyncPeriodMs: 100, chainTag: `E2E${x.toString(36).padStart(2, '0')}`, cleanupOnDispose: true,
+      ...overrides,
+    },
+  };
+}
+
 /** Starts the cluster; always pair with stop() in an `after` hook. */
 export async function startE2ECluster(opts: E2EClusterOptions = {}): Promise<E2ECluster> {
   assert.equal(process.getuid?.(), 0, 'end-to-end tests run containers and need root');
@@ -165,6 +187,7 @@ export async function startE2ECluster(opts: E2EClusterOptions = {}): Promise<E2E
       dataDir, nodeName, nodeIP: '127.0.0.1', kubeconfig: ts.kubeconfig, clusterCa: pki.ca,
       kubeletPort: 0, kubeletBindAddress: '127.0.0.1', podCIDR: net.subnet, bridge: net.bridge, ipMasq: false,
       enableIpForward: false, nodeTaints: [], containerd: { restartDelayMs: 100 },
+      ...(opts.networking ? testNetworking(net, opts.networking === true ? {} : opts.networking) : {}),
       ...opts.agent,
     });
     const image = join(dataDir, 'busybox.oci.tar');

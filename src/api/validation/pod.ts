@@ -206,6 +206,24 @@ export function validatePodUpdate(newPod: Obj, oldPod: Obj): ErrorList {
   return errs;
 }
 
+/** ValidatePodEphemeralContainersUpdate (without ValidateObjectMetaUpdate): ephemeral containers are append-only. */
+export function validatePodEphemeralContainersUpdate(newPod: Obj, oldPod: Obj): ErrorList {
+  const errs = validatePodMetadataAndSpec(newPod);
+  errs.push(...validateAnnotationUpdates(newPod, oldPod, newPath('metadata', 'annotations')));
+  if (MIRROR_POD_ANNOTATION in strMap(objOr(oldPod['metadata'])['annotations'])) {
+    return [forbidden(newPath(''), 'static pods do not support ephemeral containers')];
+  }
+  const specPath = newPath('spec').child('ephemeralContainers');
+  const byName = new Map(objList(objOr(newPod['spec'])['ephemeralContainers']).map((c) => [str(c['name']), c]));
+  for (const old of objList(objOr(oldPod['spec'])['ephemeralContainers'])) {
+    const name = str(old['name']);
+    const next = byName.get(name);
+    if (!next) errs.push(forbidden(specPath, `existing ephemeral containers ${goQuote(name)} may not be removed\n`));
+    else if (!semanticEqual(old, next)) errs.push(forbidden(specPath, `existing ephemeral containers ${goQuote(name)} may not be changed\n${objectDiff('core.EphemeralContainer', old, next)}`));
+  }
+  return errs;
+}
+
 /** ValidatePodTemplateSpec (template labels and annotations are reported under `<path>.labels`, as upstream). */
 export function validatePodTemplateSpec(templateValue: unknown, fldPath: Path, opts: PodOptions = TEMPLATE_OPTIONS): ErrorList {
   const template = objOr(templateValue);

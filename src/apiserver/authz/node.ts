@@ -21,9 +21,9 @@ export const NODE_USER_PREFIX = 'system:node:';
 /** The namespace of node Leases. */
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
-/** Authorization attributes with the request's field selector, when the server passes it (AuthorizeNodeWithSelectors). */
+/** Authorization attributes with the request's field selector (AuthorizeNodeWithSelectors, on by default in v1.32). */
 export interface SelectorAttributes extends Attributes {
-  /** The raw fieldSelector of a list or watch; undefined when the server does not report selectors. */
+  /** The raw fieldSelector of a list or watch; undefined means none, as for an access review without one. */
   readonly fieldSelector?: string;
 }
 
@@ -333,14 +333,14 @@ export class NodeAuthorizer implements Authorizer {
     return ALLOW;
   }
 
-  /** Nodes with selector-aware authorization; undefined falls back to the static rules (no selector information). */
+  /** Nodes with selector-aware authorization: a node reads only its own Node object. */
   #node(nodeName: string, attrs: SelectorAttributes): Decision | undefined {
-    if (attrs.fieldSelector === undefined) return undefined;
+    const selector = attrs.fieldSelector ?? '';
     if (attrs.subresource === '') {
       switch (attrs.verb) {
         case 'create': case 'update': case 'patch': return ALLOW;
         case 'get': case 'list': case 'watch': {
-          const name = attrs.name !== '' ? attrs.name : selectsField(attrs.fieldSelector, 'metadata.name', nodeName) ? nodeName : '';
+          const name = attrs.name !== '' ? attrs.name : selectsField(selector, 'metadata.name', nodeName) ? nodeName : '';
           if (name === nodeName) return ALLOW;
           if (name === '') return noOpinion(`node '${nodeName}' cannot read all nodes, only its own Node object`);
           return noOpinion(`node '${nodeName}' cannot read '${name}', only its own Node object`);
@@ -353,14 +353,14 @@ export class NodeAuthorizer implements Authorizer {
     return NO_OPINION;
   }
 
-  /** Pods with selector-aware authorization; undefined falls back to the static rules. */
+  /** Pods with selector-aware authorization: a node lists and watches only the pods bound to it. */
   #pod(nodeName: string, attrs: SelectorAttributes): Decision | undefined {
-    if (attrs.fieldSelector === undefined) return undefined;
+    const selector = attrs.fieldSelector ?? '';
     switch (attrs.subresource) {
       case '':
         if (attrs.verb === 'get') return this.#get(nodeName, 'pod', attrs);
         if (attrs.verb === 'list' || attrs.verb === 'watch') {
-          if (selectsField(attrs.fieldSelector, 'spec.nodeName', nodeName)) return ALLOW;
+          if (selectsField(selector, 'spec.nodeName', nodeName)) return ALLOW;
           if (attrs.name !== '') return this.#path(nodeName, 'pod', attrs);
           return noOpinion('can only list/watch pods with spec.nodeName field selector');
         }

@@ -94,10 +94,11 @@ describe('NodeAuthorizer', () => {
     assert.equal(authz.authorize(req('watch', 'services')).decision, 'allow');
     assert.equal(authz.authorize(req('patch', 'nodes', { namespace: '', name: 'n1', subresource: 'status' })).decision, 'allow');
     assert.equal(authz.authorize(req('create', 'deployments', { apiGroup: 'apps' })).decision, 'noopinion');
-    assert.equal(authz.authorize(req('list', 'pods')).decision, 'allow', 'without selector information: the static rules');
   });
 
-  test('with field selectors reported, pods and nodes narrow to the node itself', () => {
+  test('pods and nodes narrow to the node itself; no selector selects nothing', () => {
+    assert.deepEqual(authz.authorize(req('list', 'pods')), { decision: 'noopinion', reason: 'can only list/watch pods with spec.nodeName field selector' });
+    assert.deepEqual(authz.authorize(req('get', 'nodes', { namespace: '', name: 'n2' })), { decision: 'noopinion', reason: "node 'n1' cannot read 'n2', only its own Node object" });
     assert.equal(authz.authorize(req('list', 'pods', { namespace: '', fieldSelector: 'spec.nodeName=n1' })).decision, 'allow');
     assert.deepEqual(authz.authorize(req('list', 'pods', { namespace: '', fieldSelector: '' })), { decision: 'noopinion', reason: 'can only list/watch pods with spec.nodeName field selector' });
     assert.equal(authz.authorize(req('get', 'pods', { name: 'p1', fieldSelector: '' })).decision, 'allow');

@@ -11,7 +11,7 @@ import { ApiError } from '../errors.ts';
 import { rfc3339 } from '../registry/object_meta.ts';
 import type { GenericStore } from '../registry/generic_store.ts';
 import type { KObject } from '../registry/strategy.ts';
-import { autoApproval } from './approver.ts';
+import { autoApproval, servingApproval, type NodeLookup } from './approver.ts';
 import { loadCsrSupport, parseCsr, type ParsedCsr } from './request.ts';
 import { checkForSigner, signRequest } from './signer.ts';
 import { certificateOf, conditionsOf, hasTrueCondition, isApproved } from './strategy.ts';
@@ -30,6 +30,8 @@ export interface CsrControllerOptions {
   readonly ca?: CertificateAuthority;
   /** The server's authorizer, for the approver's access reviews. */
   readonly authorize: (a: Attributes) => Decision | Promise<Decision>;
+  /** Reads Nodes, to auto-approve a node's own kubelet serving certificate; without it those wait for an admin. */
+  readonly lookupNode?: NodeLookup;
 }
 
 /** Approves and signs CertificateSigningRequests. */
@@ -104,7 +106,8 @@ export class CsrController implements Disposable {
       return; // validation keeps unparsable requests out; nothing to do with one
     }
     if (!hasTrueCondition(csr, 'Approved')) {
-      const message = await autoApproval(csr, req, this.#o.authorize);
+      const message = await autoApproval(csr, req, this.#o.authorize)
+        ?? (this.#o.lookupNode ? await servingApproval(csr, req, this.#o.lookupNode) : undefined);
       if (message === undefined) return;
       await this.#write(name, 'approval', (c) => {
         const status = (c['status'] ??= {}) as Obj;

@@ -209,6 +209,8 @@ registerStrategy(CSR_GROUP, CSR_RESOURCE, {
     if (typeof spec === 'object' && spec !== null) for (const k of ['username', 'uid', 'groups', 'extra']) delete (spec as Obj)[k];
     delete obj['status'];
   },
+  // Upstream does not care what requests are called: kubelets name theirs node-csr-<base64url digest>.
+  nameValidator: () => [],
   validate: (obj: KObject) => validateCsr(obj),
   prepareForUpdate,
   validateUpdate,

@@ -16,6 +16,7 @@ export async function handleBinding(ctx: HandlerContext): Promise<void> {
     throw newBadRequest(`the name of the object (${bm['name']}) does not match the name on the URL (${ctx.ri.name})`);
   }
   const dryRun = ctx.query.getAll('dryRun').includes('All');
+  // managedFieldsSet: upstream's BindingREST writes storage directly, no field manager records it.
   await ctx.store.update(ctx.ri.namespace, ctx.ri.name, (current) => {
     if (!current) throw new ApiError(404, 'NotFound', `pods "${ctx.ri.name}" not found`, { name: ctx.ri.name, kind: 'pods' });
     const m = (current['metadata'] ?? {}) as Record<string, unknown>;
@@ -38,6 +39,6 @@ export async function handleBinding(ctx: HandlerContext): Promise<void> {
     status['conditions'] = [...conditions.filter((c) => c['type'] !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now }];
     delete m['resourceVersion'];
     return current;
-  }, { dryRun, subresource: 'binding' });
+  }, { dryRun, subresource: 'binding', managedFieldsSet: true });
   writeJSON(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }

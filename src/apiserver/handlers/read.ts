@@ -1,23 +1,34 @@
 // GET of one object and LIST of a collection (from the watch cache, or from storage for
 // paginated and exact-revision reads), with upstream's resourceVersion semantics.
 import { newBadRequest, newResourceExpired, toApiError } from '../errors.ts';
-import { intParam, writeJSON, writeRaw } from '../http_util.ts';
+import { intParam, writeBytes, writeJSON, writeRaw } from '../http_util.ts';
 import type { KObject } from '../registry/strategy.ts';
 import { parseSelection, type Selection } from '../selection.ts';
 import { listFromStorage } from '../registry/storage_list.ts';
 import { groupVersionString } from '../../api/resource_types.ts';
 import type { HandlerContext } from './context.ts';
-import { respondObject } from './respond.ts';
+import { respondEncoded, respondObject } from './respond.ts';
 
 /** GET /…/name */
 export async function handleGet(ctx: HandlerContext): Promise<void> {
   const rv = ctx.query.get('resourceVersion');
+  // Plain JSON of a version stored as served: the stored bytes answer, never decoded.
+  const encodedOK = ctx.negotiated.as === 'json' && !ctx.store.converts;
   let obj: KObject;
   if (rv === '0') {
     await ctx.store.cache.start();
     const cached = ctx.store.cache.get(ctx.store.key(ctx.ri.namespace, ctx.ri.name));
+    if (cached && encodedOK) {
+      respondEncoded(ctx, 200, cached.bytes());
+      return;
+    }
     obj = cached ? ctx.store.present(structuredClone(cached.obj)) : await ctx.store.get(ctx.ri.namespace, ctx.ri.name);
   } else {
+    const encoded = encodedOK ? await ctx.store.getServedJSON(ctx.ri.namespace, ctx.ri.name) : undefined;
+    if (encoded) {
+      respondEncoded(ctx, 200, encoded);
+      return;
+    }
     obj = await ctx.store.get(ctx.ri.namespace, ctx.ri.name);
   }
   respondObject(ctx, 200, obj);
@@ -42,7 +53,7 @@ export async function handleList(ctx: HandlerContext): Promise<void> {
   const listKind = ctx.info.listKind;
   const apiVersion = groupVersionString(ctx.info.group, ctx.info.version);
   let items: KObject[] | undefined;
-  let itemTexts: string[] | undefined;
+  let itemBytes: Buffer[] | undefined;
   const listMeta: Record<string, unknown> = {};
 
   const fromStorage = cont !== '' || rvMatch === 'Exact' || (limit > 0 && rv !== '0' && rvMatch !== 'NotOlderThan');
@@ -65,10 +76,11 @@ export async function handleList(ctx: HandlerContext): Promise<void> {
     if (rv === '') await cache.sync();
     else if (rv !== '0') await cache.waitForRevision(Number(rv));
     else await cache.start();
-    const matched = cache.list(ctx.store.keyPrefix(sel.namespace)).filter((c) => sel.matches(c.obj));
+    const listed = cache.list(ctx.store.keyPrefix(sel.namespace));
+    const matched = sel.trivial ? listed : listed.filter((c) => sel.matches(c.obj));
     listMeta['resourceVersion'] = String(cache.revision);
     if (ctx.store.converts) items = matched.map((c) => ctx.store.present(c.obj));
-    else if (ctx.negotiated.as === 'json') itemTexts = matched.map((c) => c.json());
+    else if (ctx.negotiated.as === 'json') itemBytes = matched.map((c) => c.bytes());
     else items = matched.map((c) => c.obj);
   }
 
@@ -83,8 +95,33 @@ export async function handleList(ctx: HandlerContext): Promise<void> {
     return;
   }
   const head = `{"kind":${JSON.stringify(listKind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${JSON.stringify(listMeta)},"items":[`;
-  const body = itemTexts ? itemTexts.join(',') : (items ?? []).map((o) => JSON.stringify(o)).join(',');
+  if (itemBytes) {
+    // Cached objects are already encoded: the body is their bytes joined, never one big string.
+    writeBytes(ctx.res, 200, joinJSON(Buffer.from(head), itemBytes, LIST_TAIL), 'application/json', warningHeaders(ctx));
+    return;
+  }
+  const body = (items ?? []).map((o) => JSON.stringify(o)).join(',');
   writeRaw(ctx.res, 200, head + body + ']}\n', 'application/json', warningHeaders(ctx));
+}
+
+const LIST_TAIL = Buffer.from(']}\n');
+const COMMA = 0x2c;
+
+/** head, the items separated by commas, tail: in one buffer. */
+function joinJSON(head: Buffer, items: readonly Buffer[], tail: Buffer): Buffer {
+  let size = head.length + tail.length + Math.max(0, items.length - 1);
+  for (const b of items) size += b.length;
+  const out = Buffer.allocUnsafe(size);
+  out.set(head, 0);
+  let at = head.length;
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out[at++] = COMMA;
+    const b = items[i]!;
+    out.set(b, at);
+    at += b.length;
+  }
+  out.set(tail, at);
+  return out;
 }
 
 /** Warning headers collected while handling. */

@@ -1,12 +1,18 @@
 // Writes one object in the negotiated form (JSON, Table, PartialObjectMetadata).
-import { writeJSON } from '../http_util.ts';
+import { writeBytes, writeJSON, writeRaw } from '../http_util.ts';
 import type { KObject } from '../registry/strategy.ts';
+import { servedJSON } from '../stored_json.ts';
 import type { HandlerContext } from './context.ts';
+
+function headersOf(ctx: HandlerContext): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (ctx.warnings.length > 0) headers['Warning'] = ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+  return headers;
+}
 
 /** Answers with one object. */
 export function respondObject(ctx: HandlerContext, code: number, obj: KObject): void {
-  const headers: Record<string, string> = {};
-  if (ctx.warnings.length > 0) headers['Warning'] = ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+  const headers = headersOf(ctx);
   if (ctx.negotiated.as === 'table') {
     writeJSON(ctx.res, code, ctx.services.toTable(ctx.info, [obj], { includeObject: ctx.query.get('includeObject') ?? 'Metadata', listMeta: { resourceVersion: (obj['metadata'] as Record<string, unknown> | undefined)?.['resourceVersion'] } }), headers);
     return;
@@ -15,5 +21,18 @@ export function respondObject(ctx: HandlerContext, code: number, obj: KObject): 
     writeJSON(ctx.res, code, { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj['metadata'] }, headers);
     return;
   }
+  // The registry serialized what it just wrote; the same text answers.
+  const text = servedJSON(obj);
+  if (text !== undefined) {
+    writeRaw(ctx.res, code, text + '\n', 'application/json', headers);
+    return;
+  }
   writeJSON(ctx.res, code, obj, headers);
 }
+
+/** Answers with one object already encoded as JSON (only for plain JSON answers; see respondObject). */
+export function respondEncoded(ctx: HandlerContext, code: number, json: Buffer): void {
+  writeBytes(ctx.res, code, Buffer.concat([json, NEWLINE], json.length + 1), 'application/json', headersOf(ctx));
+}
+
+const NEWLINE = Buffer.from('\n');

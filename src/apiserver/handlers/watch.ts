@@ -4,12 +4,14 @@
 import { ApiError, newBadRequest, toApiError } from '../errors.ts';
 import { intParam } from '../http_util.ts';
 import { parseBool } from '../request_info.ts';
-import type { CacheEvent } from '../watch_cache.ts';
+import type { CacheEvent, CachedObject } from '../watch_cache.ts';
 import { parseSelection } from '../selection.ts';
 import type { KObject } from '../registry/strategy.ts';
 import type { HandlerContext } from './context.ts';
 
 const BOOKMARK_INTERVAL_MS = 60_000;
+
+type EventType = CacheEvent['type'];
 
 /** Serves one watch until the client goes, the timeout passes or the cache closes it. */
 export async function handleWatch(ctx: HandlerContext): Promise<void> {
@@ -55,14 +57,22 @@ export async function handleWatch(ctx: HandlerContext): Promise<void> {
     sendHeaders();
     (res as import('node:http').ServerResponse).write(`{"type":"${type}","object":${typeof object === 'string' ? object : JSON.stringify(object)}}\n`);
   };
-  const objectText = (stored: KObject, json: () => string): string => {
-    const obj = ctx.store.present(stored);
+  // Plain JSON watches of served-as-stored objects share one encoded frame per object and type.
+  const shared = !asTable && !ctx.store.converts;
+  const writeEvent = (type: EventType, o: CachedObject): void => {
+    if (shared) {
+      sendHeaders();
+      (res as import('node:http').ServerResponse).write(o.frame(type));
+      return;
+    }
+    const obj = ctx.store.present(o.obj);
     if (asTable) {
       const t = ctx.services.toTable(ctx.info, [obj], { includeObject: q.get('includeObject') ?? 'Metadata', noHeaders: !firstTable });
       firstTable = false;
-      return JSON.stringify(t);
+      write(type, JSON.stringify(t));
+      return;
     }
-    return ctx.store.converts ? JSON.stringify(obj) : json();
+    write(type, JSON.stringify(obj));
   };
 
   let lastRevision = fromRevision ?? 0;
@@ -78,21 +88,25 @@ export async function handleWatch(ctx: HandlerContext): Promise<void> {
     resolveDone();
   };
 
+  const everything = sel.trivial;
   const onEvent = (e: CacheEvent): void => {
     if (closed) return;
     lastRevision = Math.max(lastRevision, e.revision);
-    const cur = e.object.obj;
-    const curMatch = sel.matches(cur);
+    if (everything) {
+      writeEvent(e.type, e.object);
+      return;
+    }
+    const curMatch = sel.matches(e.object.obj);
     if (e.type === 'ADDED') {
-      if (curMatch) write('ADDED', objectText(cur, e.object.json));
+      if (curMatch) writeEvent('ADDED', e.object);
     } else if (e.type === 'DELETED') {
       const prevMatch = e.prev ? sel.matches(e.prev.obj) : curMatch;
-      if (prevMatch) write('DELETED', objectText(cur, e.object.json));
+      if (prevMatch) writeEvent('DELETED', e.object);
     } else {
       const prevMatch = e.prev ? sel.matches(e.prev.obj) : false;
-      if (curMatch && prevMatch) write('MODIFIED', objectText(cur, e.object.json));
-      else if (curMatch) write('ADDED', objectText(cur, e.object.json));
-      else if (prevMatch) write('DELETED', objectText(cur, e.object.json));
+      if (curMatch && prevMatch) writeEvent('MODIFIED', e.object);
+      else if (curMatch) writeEvent('ADDED', e.object);
+      else if (prevMatch) writeEvent('DELETED', e.object);
     }
   };
 

@@ -13,9 +13,10 @@ import {
   type GroupResource,
 } from '../errors.ts';
 import { WatchCache, setResourceVersion } from '../watch_cache.ts';
+import { encodeObject, rememberServedJSON, withResourceVersion } from '../stored_json.ts';
 import type { AdmissionAttributes, Operation } from '../admission/types.ts';
 import type { UserInfo } from '../handlers/context.ts';
-import { generateName, jsonEqual, meta, metaString, newUID, rfc3339, specPart } from './object_meta.ts';
+import { generateName, jsonEqual, meta, metaString, newUID, rfc3339, specEqual } from './object_meta.ts';
 import { strategyFor, type KObject, type Strategy, type StrategyContext } from './strategy.ts';
 
 /** Options common to writes. */
@@ -98,16 +99,6 @@ export function decodeStored(kv: KeyValue): KObject {
   return obj;
 }
 
-function encodeForStorage(obj: KObject): Uint8Array {
-  // resourceVersion is the store's revision; never persist it inside the value.
-  const m = obj['metadata'] as Record<string, unknown> | undefined;
-  const rv = m?.['resourceVersion'];
-  if (m) delete m['resourceVersion'];
-  const bytes = Buffer.from(JSON.stringify(obj));
-  if (m && rv !== undefined) m['resourceVersion'] = rv;
-  return bytes;
-}
-
 /** One resource's registry. */
 export class GenericStore {
   readonly info: ResourceInfo;
@@ -172,7 +163,7 @@ export class GenericStore {
   #attrs(operation: Operation, subresource: string, namespace: string, object: KObject | undefined, oldObject: KObject | undefined,
     opts: { dryRun?: boolean; user?: UserInfo; warnings?: string[] }): AdmissionAttributes {
     return {
-      operation, info: this.storageInfo, subresource, namespace,
+      operation, info: this.storageInfo, requestInfo: this.info, subresource, namespace,
       name: metaString(object ?? oldObject ?? {}, 'name'), object, oldObject,
       user: opts.user, dryRun: opts.dryRun === true, warnings: opts.warnings ?? [],
     };
@@ -183,6 +174,25 @@ export class GenericStore {
     const res = await this.#store.get(this.key(namespace, name)).catch((e: unknown) => { throw toApiError(e, this.gr, name); });
     if (!res.kv) throw newNotFound(this.gr, name);
     return this.present(decodeStored(res.kv));
+  }
+
+  /**
+   * The served JSON of one object read from storage: its stored bytes with resourceVersion spliced
+   * in, not decoded and encoded again (undefined when this version converts or the bytes are odd).
+   */
+  async getServedJSON(namespace: string, name: string): Promise<Buffer | undefined> {
+    if (this.converts) return undefined;
+    const res = await this.#store.get(this.key(namespace, name)).catch((e: unknown) => { throw toApiError(e, this.gr, name); });
+    if (!res.kv) throw newNotFound(this.gr, name);
+    const v = res.kv.value;
+    return withResourceVersion(Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength), res.kv.modRevision);
+  }
+
+  /** A written object as returned to the caller, with its served JSON when it is the stored form. */
+  #written(obj: KObject, served: string | undefined): KObject {
+    if (this.converts) return this.present(obj);
+    rememberServedJSON(obj, served);
+    return obj;
   }
 
   /** Reads an object and its raw kv, or undefined. */
@@ -233,9 +243,10 @@ export class GenericStore {
       return this.present(obj);
     }
     try {
-      const res = await this.#store.create(this.key(namespace, name), encodeForStorage(obj));
+      const encoded = encodeObject(obj);
+      const res = await this.#store.create(this.key(namespace, name), encoded.stored);
       setResourceVersion(obj, res.revision);
-      return this.present(obj);
+      return this.#written(obj, encoded.served(res.revision));
     } catch (err) {
       throw toApiError(err, this.gr, name);
     }
@@ -260,7 +271,8 @@ export class GenericStore {
         return { obj: await this.create(namespace, obj, opts), created: true };
       }
       const old = current.obj;
-      const obj = this.#toStorage(await build(this.converts ? this.present(old) : structuredClone(old)));
+      // A second decode of the stored bytes is the cheapest deep copy for `build` to change.
+      const obj = this.#toStorage(await build(this.converts ? this.present(old) : decodeStored(current.kv)));
       const m = meta(obj);
       const wantRV = m['resourceVersion'];
       const conditional = typeof wantRV === 'string' && wantRV !== '';
@@ -271,11 +283,11 @@ export class GenericStore {
         throw newConflict(this.gr, name, `Precondition failed: UID in precondition: ${wantUid}, UID in object meta: ${String(haveUid ?? '')}`);
       }
       m['resourceVersion'] = String(current.kv.modRevision);
-      this.#carryOverSystemFields(obj, old, sub);
+      this.#carryOverSystemFields(obj, old, sub, () => decodeStored(current.kv));
       if (sub === '') this.#hooks.defaults?.(this.storageInfo, obj);
       this.#trackFields(old, obj, opts, sub);
       this.strategy.prepareForUpdate?.(obj, old, ctx);
-      if (this.strategy.tracksGeneration && sub === '' && !jsonEqual(specPart(obj), specPart(old))) {
+      if (this.strategy.tracksGeneration && sub === '' && !specEqual(obj, old)) {
         meta(obj)['generation'] = (typeof meta(old)['generation'] === 'number' ? meta(old)['generation'] as number : 0) + 1;
       }
       await opts.mutate?.(obj);
@@ -307,9 +319,10 @@ export class GenericStore {
         }
       }
       try {
-        const res = await this.#store.update(key, encodeForStorage(obj), current.kv.modRevision);
+        const encoded = encodeObject(obj);
+        const res = await this.#store.update(key, encoded.stored, current.kv.modRevision);
         setResourceVersion(obj, res.revision);
-        return { obj: this.present(obj), created: false };
+        return { obj: this.#written(obj, encoded.served(res.revision)), created: false };
       } catch (err) {
         if (err instanceof ConflictError && !conditional && attempt < MAX_UPDATE_RETRIES) continue;
         if (err instanceof StorageError && err.code === StorageErrorCode.NotFound) throw newNotFound(this.gr, name);
@@ -339,7 +352,7 @@ export class GenericStore {
   }
 
   /** Fields an update may not change, as upstream's BeforeUpdate and status strategies. */
-  #carryOverSystemFields(obj: KObject, old: KObject, sub: string): void {
+  #carryOverSystemFields(obj: KObject, old: KObject, sub: string, copyOfOld: () => KObject): void {
     const m = meta(obj), om = meta(old);
     for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'namespace', 'selfLink']) {
       if (om[f] === undefined) delete m[f];
@@ -355,7 +368,7 @@ export class GenericStore {
       const status = obj['status'];
       const annotations = m['annotations'];
       for (const k of Object.keys(obj)) delete obj[k];
-      Object.assign(obj, structuredClone(old));
+      Object.assign(obj, copyOfOld());
       if (status === undefined) delete obj['status'];
       else obj['status'] = status;
       const nm = meta(obj);
@@ -375,7 +388,7 @@ export class GenericStore {
     for (let attempt = 0; ; attempt++) {
       const current = await this.#read(key, name);
       if (!current) throw newNotFound(this.gr, name);
-      const obj = structuredClone(current.obj);
+      const obj = decodeStored(current.kv);
       if (attempt === 0) await this.#hooks.admission?.validate(this.#attrs('DELETE', '', namespace, undefined, current.obj, opts));
       const m = meta(obj);
       const pre = opts.preconditions;
@@ -412,9 +425,10 @@ export class GenericStore {
         }
         if (!changed || opts.dryRun) return { obj: this.present(obj), deleted: false };
         try {
-          const res = await this.#store.update(key, encodeForStorage(obj), current.kv.modRevision);
+          const encoded = encodeObject(obj);
+          const res = await this.#store.update(key, encoded.stored, current.kv.modRevision);
           setResourceVersion(obj, res.revision);
-          return { obj: this.present(obj), deleted: false };
+          return { obj: this.#written(obj, encoded.served(res.revision)), deleted: false };
         } catch (err) {
           if (err instanceof ConflictError && attempt < MAX_UPDATE_RETRIES) continue;
           throw toApiError(err, this.gr, name);

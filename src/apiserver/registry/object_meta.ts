@@ -45,7 +45,7 @@ export function generateName(base: string): string {
   return cut + s;
 }
 
-/** Deep equality of JSON values. */
+/** Deep equality of JSON values (members set to undefined count as absent). */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
@@ -55,19 +55,30 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
     return true;
   }
   if (Array.isArray(b)) return false;
-  const ao = a as Record<string, unknown>, bo = b as Record<string, unknown>;
-  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
-  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
-  if (ak.length !== bk.length) return false;
-  for (const k of ak) if (!jsonEqual(ao[k], bo[k])) return false;
-  return true;
+  return membersEqual(a as Record<string, unknown>, b as Record<string, unknown>, undefined);
 }
 
-/** Everything but metadata and status: what a generation bump looks at. */
-export function specPart(obj: KObject): KObject {
-  const out: KObject = {};
-  for (const [k, v] of Object.entries(obj)) {
-    if (k !== 'metadata' && k !== 'status' && k !== 'apiVersion' && k !== 'kind') out[k] = v;
+// Walks the members without building key arrays: this runs on whole objects on every update.
+function membersEqual(ao: Record<string, unknown>, bo: Record<string, unknown>, skip: ReadonlySet<string> | undefined): boolean {
+  let na = 0;
+  for (const k in ao) {
+    if (skip?.has(k)) continue;
+    const v = ao[k];
+    if (v === undefined) continue;
+    na++;
+    if (!jsonEqual(v, bo[k])) return false;
   }
-  return out;
+  let nb = 0;
+  for (const k in bo) {
+    if (skip?.has(k)) continue;
+    if (bo[k] !== undefined) nb++;
+  }
+  return na === nb;
+}
+
+const NOT_SPEC = new Set(['metadata', 'status', 'apiVersion', 'kind']);
+
+/** Whether everything but metadata and status (what a generation bump looks at) is equal. */
+export function specEqual(a: KObject, b: KObject): boolean {
+  return membersEqual(a, b, NOT_SPEC);
 }

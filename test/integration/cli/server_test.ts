@@ -3,7 +3,8 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -112,6 +113,13 @@ describe('tkube server', () => {
     assert.match(status.stdout, /deployment "web" successfully rolled out/);
     const pods = await kubectl(kc, cache, ['get', 'pods', '-o', 'wide', '--no-headers']);
     assert.equal(pods.stdout.trim().split('\n').filter((l) => /\s1\/1\s+Running\s/.test(l) && /\ssim-\d\s/.test(l)).length, 4, pods.stdout);
+    // Least privilege: the controller manager is not in system:masters; its controllers act as their own ServiceAccounts.
+    const cmCert = new X509Certificate(readFileSync(join(dataDir, 'tls', 'kube-controller-manager.crt')));
+    assert.equal(cmCert.subject, 'CN=system:kube-controller-manager');
+    const sas = await kubectl(kc, cache, ['get', 'serviceaccounts', '-n', 'kube-system', '-o', 'name']);
+    for (const sa of ['deployment-controller', 'replicaset-controller', 'generic-garbage-collector']) assert.match(sas.stdout, new RegExp(`^serviceaccount/${sa}$`, 'm'));
+    const canCm = await kubectl(kc, cache, ['auth', 'can-i', 'delete', 'pods', '--as=system:kube-controller-manager', '-n', 'default']);
+    assert.equal(canCm.stdout.trim(), 'no');
     await kubectl(kc, cache, ['run', 'big', '--image=nginx', '--overrides={"spec":{"containers":[{"name":"big","image":"nginx","resources":{"requests":{"cpu":"100"}}}]}}']);
     let described = '';
     for (let i = 0; i < 100 && !described.includes('FailedScheduling'); i++) {
