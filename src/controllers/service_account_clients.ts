@@ -38,6 +38,8 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<string, string>> = {
   disruption: 'disruption-controller',
   'persistentvolume-binder': 'persistent-volume-binder',
   horizontalpodautoscaling: 'horizontal-pod-autoscaler',
+  'pvc-protection': 'pvc-protection-controller',
+  'pv-protection': 'pv-protection-controller',
   tokencleaner: 'token-cleaner',
   bootstrapsigner: 'bootstrap-signer',
 };

@@ -178,13 +178,12 @@ describe('tkube token', () => {
     const del = await run(tkube, ['token', 'delete', '--data-dir', serverDir, token]);
     assert.equal(del.stdout.trim(), `bootstrap token "${id}" deleted`);
     assert.equal((await withToken(token, '/api/v1/namespaces')).status, 401);
-    const bad = await run(tkube, ['token', 'create', '--data-dir', serverDir, '--ttl', 'soon']);
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /--ttl: invalid duration "soon"/);
   });
 
   test('expired, wrong and malformed bootstrap tokens get upstream\'s 401, and the agent says so', async () => {
-    const token = (await run(tkube, ['token', 'create', '--data-dir', serverDir])).stdout.trim();
+    const joinCommand = (await run(tkube, ['token', 'create', '--data-dir', serverDir, '--print-join-command'])).stdout;
+    const token = joinCommand.match(/--token (\S+)/)![1]!;
+    const hash = joinCommand.match(/--ca-cert-hash (\S+)/)![1]!;
     const [id] = token.split('.');
     await okKubectl(['apply', '-f', '-'], {
       input: JSON.stringify({
@@ -199,7 +198,6 @@ describe('tkube token', () => {
     }
     // The token cleaner removes the expired token's Secret.
     await waitFor('expired token Secret deleted', async () => (await kubectl(['get', 'secret', '-n', 'kube-system', 'bootstrap-token-old123'])).stderr.includes('NotFound'));
-    const hash = (await run(tkube, ['token', 'create', '--data-dir', serverDir, '--print-join-command'])).stdout.match(/--ca-cert-hash (\S+)/)![1]!;
     const refused = await run(tkube, [...agentArgs([]), '--data-dir', join(agentDir, 'refused'), '--token', `${id}.0000000000000000`, '--ca-cert-hash', hash]);
     assert.equal(refused.code, 1);
     assert.match(refused.stdout + refused.stderr, /Unauthorized/);
