@@ -19,6 +19,8 @@ const log = logger('node-status');
 export const MAX_PODS = 110;
 /** Images listed in node status at most (--node-status-max-images). */
 const MAX_IMAGES = 50;
+/** Status loop period until the node first reports Ready. */
+const FAST_UPDATE_MS = 500;
 /** Hard eviction threshold memory.available<100Mi, subtracted from allocatable. */
 const EVICTION_MEMORY_BYTES = 100 * 1024 * 1024;
 
@@ -94,6 +96,8 @@ export class NodeStatusReporter implements Disposable {
   /** The status last written, without heartbeat times. */
   #lastReported = '';
   #lastReportAt = 0;
+  /** Until the node has reported Ready, status is recomputed often (upstream's fast status update at startup). */
+  #readyReported = false;
   #timer: ClockTimer | undefined;
   #stopped = false;
   #inFlight: Promise<void> | undefined;
@@ -172,7 +176,7 @@ export class NodeStatusReporter implements Disposable {
         this.#inFlight = undefined;
         this.#schedule();
       });
-    }, this.#o.updateMs ?? 10_000);
+    }, this.#readyReported ? (this.#o.updateMs ?? 10_000) : Math.min(this.#o.updateMs ?? 10_000, FAST_UPDATE_MS));
   }
 
   /** Computes the status and writes it if it changed or is due. */
@@ -188,6 +192,7 @@ export class NodeStatusReporter implements Disposable {
     if (!force && !due && key === this.#lastReported) return;
     try {
       this.#setNode(await this.#nodes.patchStatus(this.#o.nodeName, 'merge', { status }));
+      this.#readyReported = status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
       this.#lastReported = key;
       this.#lastReportAt = now;
     } catch (err) {
