@@ -24,3 +24,5 @@ import './persistentvolume/pv_controller.ts';
 import './horizontalpodautoscaler/horizontal.ts';
 import './bootstrap/token_cleaner.ts';
 import './bootstrap/bootstrap_signer.ts';
+import './pvc_protection/pvc_protection_controller.ts';
+import './pv_protection/pv_protection_controller.ts';
