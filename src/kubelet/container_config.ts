@@ -257,6 +257,8 @@ export interface ContainerConfigInput {
   /** The CRI mounts of the container's volumeMounts (volumes/mounts.ts). */
   readonly volumeMounts?: readonly Mount[];
   readonly memoryCapacity: number;
+  /** An ephemeral container's target: it joins that container's PID namespace (NamespaceMode TARGET). */
+  readonly targetContainerId?: string;
 }
 
 /** The container's log path relative to the sandbox's log directory ("web/0.log"). */
@@ -294,7 +296,12 @@ export function containerConfig(pod: Pod, container: Container, input: Container
     tty: container.tty === true,
     linux: {
       resources: containerResources(pod, container, input.memoryCapacity),
-      securityContext: containerSecurityContext(pod, container),
+      securityContext: withTarget(containerSecurityContext(pod, container), input.targetContainerId),
     },
   };
+}
+
+function withTarget(sc: LinuxContainerSecurityContext, targetId: string | undefined): LinuxContainerSecurityContext {
+  if (!targetId || sc.namespaceOptions?.pid !== 'CONTAINER') return sc;
+  return { ...sc, namespaceOptions: { ...sc.namespaceOptions, pid: 'TARGET', targetId } };
 }

@@ -112,4 +112,20 @@ describe('container resources and security', () => {
       rmSync(root, { recursive: true });
     }
   });
+
+  test('an ephemeral container with a target joins the target\'s PID namespace; shareProcessNamespace pods keep theirs', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tkube-cc-'));
+    try {
+      const dbg = { name: 'dbg', image: 'busybox' };
+      const base = { type: 'ephemeral' as const, restartCount: 0, imageRef: 'sha256:bb', env: [], memoryCapacity: 1 << 30 };
+      const pod = mkPod();
+      const ns = containerConfig(pod, dbg, { ...base, dirs: podDirs(root, pod), targetContainerId: 'c1' }).linux?.securityContext?.namespaceOptions;
+      assert.deepEqual([ns?.pid, ns?.targetId], ['TARGET', 'c1']);
+      const shared = mkPod({ shareProcessNamespace: true });
+      assert.equal(containerConfig(shared, dbg, { ...base, dirs: podDirs(root, shared), targetContainerId: 'c1' }).linux?.securityContext?.namespaceOptions?.pid, 'POD');
+      assert.equal(containerConfig(pod, dbg, { ...base, dirs: podDirs(root, pod) }).linux?.securityContext?.namespaceOptions?.pid, 'CONTAINER');
+    } finally {
+      rmSync(root, { recursive: true });
+    }
+  });
 });

@@ -1,7 +1,6 @@
-// Image garbage collection (pkg/kubelet/images/image_gc_manager.go): remembers when each image was
-// first seen and last used by a container; when the image filesystem is fuller than the high
-// threshold (85%), removes unused images, least recently used first, until usage is back under the
-// low threshold (80%). The eviction manager calls deleteUnusedImages under disk pressure.
+// Image garbage collection (pkg/kubelet/images/image_gc_manager.go): over the high threshold (85%)
+// of the image filesystem, removes unused images least recently used first down to the low one
+// (80%); the eviction manager calls deleteUnusedImages under disk pressure.
 import type { ObjectReference } from '../api/types/core_v1.ts';
 import type { Disposable } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';

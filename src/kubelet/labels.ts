@@ -20,7 +20,7 @@ export const POD_DELETION_GRACE_PERIOD_ANNOTATION = 'io.kubernetes.pod.deletionG
 export const POD_TERMINATION_GRACE_PERIOD_ANNOTATION = 'io.kubernetes.pod.terminationGracePeriod';
 
 /** Values of CONTAINER_TYPE_ANNOTATION. */
-export const ContainerType = { Init: 'init', Container: 'container' } as const;
+export const ContainerType = { Init: 'init', Container: 'container', Ephemeral: 'ephemeral' } as const;
 export type ContainerType = (typeof ContainerType)[keyof typeof ContainerType];
 
 /** The sandbox's labels: the pod's own labels plus its name, namespace and UID. */

@@ -43,7 +43,7 @@ export class KubeletPodLocator implements PodLocator {
   async logContainer(namespace: string, name: string, container: string, previous: boolean): Promise<string> {
     const pod = this.#pod(namespace, name);
     const status = this.#d.status(pod.metadata?.uid ?? '') ?? pod.status ?? {};
-    const all: ContainerStatus[] = [...(status.containerStatuses ?? []), ...(status.initContainerStatuses ?? [])];
+    const all: ContainerStatus[] = [...(status.containerStatuses ?? []), ...(status.initContainerStatuses ?? []), ...(status.ephemeralContainerStatuses ?? [])];
     const cs = all.find((s) => s.name === container);
     const q = (s: string): string => JSON.stringify(s);
     if (!cs) throw new KubeletError(400, `container ${q(container)} in pod ${q(name)} is not available`);

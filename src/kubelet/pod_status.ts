@@ -269,6 +269,9 @@ export function generatePodStatus(input: PodStatusInput): PodStatus {
   const oldStatus = pod.status ?? {};
   const init = containerStatuses(input, pod.spec?.initContainers ?? [], true, oldStatus.initContainerStatuses ?? []);
   const regular = containerStatuses(input, pod.spec?.containers ?? [], false, oldStatus.containerStatuses ?? []);
+  // ephemeral containers have no probes: never ready, and no say in phase or conditions
+  const ephemeral = containerStatuses(input, (pod.spec?.ephemeralContainers ?? []) as Container[], false, oldStatus.ephemeralContainerStatuses ?? [])
+    .map((s) => { const { started: _started, ...rest } = s; return { ...rest, ready: false }; });
   let phase = podPhase(pod, init, regular, input.podIsTerminal);
   // a pod never leaves a terminal phase
   if (oldStatus.phase === 'Succeeded' || oldStatus.phase === 'Failed') phase = oldStatus.phase;
@@ -296,6 +299,8 @@ export function generatePodStatus(input: PodStatusInput): PodStatus {
   };
   if (init.length > 0) status.initContainerStatuses = init;
   else delete status.initContainerStatuses;
+  if (ephemeral.length > 0) status.ephemeralContainerStatuses = ephemeral;
+  else delete status.ephemeralContainerStatuses;
   if (podIPs.length > 0) {
     status.podIP = podIPs[0];
     status.podIPs = podIPs.map((ip) => ({ ip }));

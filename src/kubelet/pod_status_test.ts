@@ -142,6 +142,30 @@ describe('generatePodStatus', () => {
     assert.equal(s.conditions?.[0]?.type, 'DisruptionTarget');
   });
 
+  test('ephemeral containers get statuses of their own, never ready, with no say in phase', () => {
+    const p = pod({ ephemeralContainers: [{ name: 'debugger', image: 'busybox', targetContainerName: 'web' }] });
+    const waiting = gen(p, rt([ctr('web', 'CONTAINER_RUNNING')]));
+    assert.equal(waiting.ephemeralContainerStatuses?.[0]?.state?.waiting?.reason, 'ContainerCreating');
+    const s = gen(p, rt([ctr('web', 'CONTAINER_RUNNING'), ctr('debugger', 'CONTAINER_EXITED', { exitCode: 2, reason: 'Error' })]));
+    assert.equal(s.phase, 'Running');
+    assert.equal(conds(s).Ready, 'True');
+    assert.deepEqual(s.containerStatuses?.map((c) => c.name), ['web']);
+    const e = s.ephemeralContainerStatuses?.[0];
+    assert.equal(e?.name, 'debugger');
+    assert.equal(e?.ready, false);
+    assert.equal(e?.started, undefined);
+    assert.equal(e?.state?.terminated?.exitCode, 2);
+    assert.equal(gen(pod(), rt([ctr('web', 'CONTAINER_RUNNING')])).ephemeralContainerStatuses, undefined);
+  });
+
+  test('a pod that stays terminal keeps its reason and message (an eviction)', () => {
+    const p = pod({}, { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory. ' });
+    const s = gen(p, rt([ctr('web', 'CONTAINER_EXITED', { exitCode: 137 })]), {}, true);
+    assert.deepEqual([s.phase, s.reason, s.message], ['Failed', 'Evicted', 'The node was low on resource: memory. ']);
+    const running = gen(pod({}, { phase: 'Running', reason: 'Stale', message: 'old' }), rt([ctr('web', 'CONTAINER_RUNNING')]));
+    assert.deepEqual([running.reason, running.message], [undefined, undefined]);
+  });
+
   test('hostNetwork pods have the node\'s IPs', () => {
     const s = gen(pod({ hostNetwork: true }), rt([ctr('web', 'CONTAINER_RUNNING')], [{ ...sandbox, ips: [], hostNetwork: true }]));
     assert.deepEqual(s.podIPs, [{ ip: '192.0.2.9' }]);

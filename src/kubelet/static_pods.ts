@@ -1,7 +1,6 @@
-// Static pods (pkg/kubelet/config/file.go, common.go): pods the kubelet runs from manifest files in
-// a directory (DATA/agent/manifests, --pod-manifest-path) without the API server, picked up on
-// change through fs.watch and a periodic rescan. Each is named <name>-<node>, gets a UID hashed from
-// its file and content, and the config.source/hash/seen annotations upstream sets.
+// Static pods (pkg/kubelet/config/file.go, common.go): pods run from manifest files in a directory
+// (DATA/agent/manifests, --pod-manifest-path), watched and rescanned; each named <name>-<node>, with
+// a UID hashed from node, file and content and upstream's config.source/hash/seen annotations.
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';

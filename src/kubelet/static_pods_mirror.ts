@@ -1,7 +1,6 @@
-// Mirror pods (pkg/kubelet/pod/mirror_client.go and the mirror part of kubelet.SyncPod): the API
-// copy of each static pod, annotated kubernetes.io/config.mirror with the static pod's hash and
-// owned by the Node, created when missing, replaced when stale or being deleted, deleted when the
-// static pod goes. Failures (an API server away) are logged and retried on the next sync.
+// Mirror pods (pkg/kubelet/pod/mirror_client.go): the API copy of each static pod, annotated with its
+// hash and owned by the Node; created when missing, replaced when stale or being deleted, deleted
+// when the static pod goes. Failures (an API server away) are retried on the next sync.
 import type { Pod } from '../api/types/core_v1.ts';
 import { logger } from '../base/log.ts';
 import { isAlreadyExists, isConflict, isNotFound } from '../client/api_errors.ts';

@@ -49,6 +49,8 @@ export interface PodActions {
   nextInitContainer: Container | undefined;
   containersToStart: Container[];
   containersToKill: ContainerToKill[];
+  /** Ephemeral containers never started (they never restart). */
+  ephemeralContainersToStart: Container[];
 }
 
 function restartOnFailure(pod: Pod): boolean {
@@ -101,7 +103,7 @@ export function computePodActions(pod: Pod, status: PodRuntimeStatus, health?: C
   const sb = podSandboxChanged(pod, status);
   const actions: PodActions = {
     killPod: sb.create, createSandbox: sb.create, sandboxId: sb.sandboxId, attempt: sb.attempt,
-    nextInitContainer: undefined, containersToStart: [], containersToKill: [],
+    nextInitContainer: undefined, containersToStart: [], containersToKill: [], ephemeralContainersToStart: [],
   };
   const containers = pod.spec?.containers ?? [];
   if (sb.create) {
@@ -120,6 +122,11 @@ export function computePodActions(pod: Pod, status: PodRuntimeStatus, health?: C
     }
     actions.containersToStart = toStart;
     return actions;
+  }
+
+  // ephemeral containers start once, even before initialization is complete
+  for (const ec of pod.spec?.ephemeralContainers ?? []) {
+    if (!findContainer(status, ec.name)) actions.ephemeralContainersToStart.push(ec as Container);
   }
 
   const init = findNextInitContainer(pod, status);
@@ -377,7 +384,7 @@ export async function syncPod(ctx: SyncContext, pod: Pod): Promise<SyncResult> {
     }
   }
 
-  const needsStart = actions.nextInitContainer !== undefined || actions.containersToStart.length > 0;
+  const needsStart = actions.nextInitContainer !== undefined || actions.containersToStart.length > 0 || actions.ephemeralContainersToStart.length > 0;
   if (needsStart && sandboxId !== '') {
     let hostsFile: string | undefined;
     if (podIPs.length > 0) {
@@ -391,6 +398,17 @@ export async function syncPod(ctx: SyncContext, pod: Pod): Promise<SyncResult> {
       if (r.started) changed = true;
       return r.started;
     };
+    for (const ec of actions.ephemeralContainersToStart) {
+      // a target container shares its process namespace with the debugger (getTargetID)
+      const target = (ec as { targetContainerName?: string }).targetContainerName;
+      const t = target ? findContainer(status, target) : undefined;
+      if (target && t?.state !== 'CONTAINER_RUNNING') {
+        setFailure(ctx, pod, ec.name, { reason: 'CreateContainerConfigError', message: `unable to find target container ${target}` });
+        continue;
+      }
+      const r = await startContainer(ctx, pod, ec, ContainerType.Ephemeral, { status, sandboxId, sandboxConfig: makeSandboxConfig(), podIPs, dirs, hostsFile, volumes, ...(t ? { targetContainerId: t.id } : {}) });
+      if (r.started) changed = true;
+    }
     if (actions.nextInitContainer) {
       await start(actions.nextInitContainer, ContainerType.Init);
     } else {
@@ -410,6 +428,8 @@ interface StartInput {
   readonly dirs: PodDirs;
   readonly hostsFile: string | undefined;
   readonly volumes?: ReadonlyMap<string, MountedVolume>;
+  /** The container whose PID namespace an ephemeral container joins. */
+  readonly targetContainerId?: string;
 }
 
 /** The runtime's own words of a CRI failure (gRPC status.Message). */
@@ -463,6 +483,7 @@ async function startContainer(ctx: SyncContext, pod: Pod, c: Container, type: Co
       type, restartCount, imageRef: image.imageRef, env, dirs: input.dirs, memoryCapacity: ctx.memoryCapacity,
       volumeMounts: makeMounts(pod, c, input.volumes ?? new Map(), env),
       ...(input.hostsFile ? { hostsFile: input.hostsFile } : {}),
+      ...(input.targetContainerId ? { targetContainerId: input.targetContainerId } : {}),
     });
   } catch (err) {
     fail('CreateContainerConfigError', err instanceof Error ? err.message : String(err));

@@ -279,6 +279,15 @@ describe('computePodActions', () => {
     assert.deepEqual([never.killPod, never.createSandbox], [true, false]);
   });
 
+  test('an ephemeral container starts once, never again, even before initialization is done', () => {
+    const p = mkPod({ initContainers: [{ name: 'init', image: 'busybox' }], ephemeralContainers: [{ name: 'dbg', image: 'busybox' }] });
+    const first = computePodActions(p, status([c('init', 'CONTAINER_RUNNING')]));
+    assert.deepEqual(first.ephemeralContainersToStart.map((x) => x.name), ['dbg']);
+    const later = computePodActions(p, status([c('init', 'CONTAINER_EXITED'), c('web', 'CONTAINER_RUNNING', { hash: hashContainer(p.spec!.containers[0]!) }), c('dbg', 'CONTAINER_EXITED', { exitCode: 1 })]));
+    assert.deepEqual(later.ephemeralContainersToStart, []);
+    assert.deepEqual(later.containersToStart, []);
+  });
+
   test('a failed init container of a pod that never restarts kills the pod', () => {
     const p = mkPod({ restartPolicy: 'Never', initContainers: [{ name: 'init', image: 'busybox' }] });
     const a = computePodActions(p, status([c('init', 'CONTAINER_EXITED', { exitCode: 1 })]));

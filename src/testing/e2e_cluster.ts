@@ -189,6 +189,8 @@ export async function startE2ECluster(opts: E2EClusterOptions = {}): Promise<E2E
       enableIpForward: false, nodeTaints: [], containerd: { restartDelayMs: 100 },
       ...(opts.networking ? testNetworking(net, opts.networking === true ? {} : opts.networking) : {}),
       ...opts.agent,
+      // Disk-pressure eviction and image GC follow the test machine's disk, not the test: off unless asked for.
+      kubelet: { evictionHard: { 'memory.available': '100Mi' }, imageGC: { highThresholdPercent: 100, lowThresholdPercent: 100 }, ...opts.agent?.kubelet },
     });
     const image = join(dataDir, 'busybox.oci.tar');
     writeFileSync(image, buildBusyboxImage().tar);

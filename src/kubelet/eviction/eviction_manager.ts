@@ -1,9 +1,6 @@
-// The kubelet's eviction manager (pkg/kubelet/eviction/eviction_manager.go): every monitoring
-// interval it observes the node's signals, raises MemoryPressure/DiskPressure/PIDPressure while a
-// hard threshold is met (and for the transition period after), reclaims node-level resources
-// first, then evicts at most one pod ranked by usage over request and priority; pods over an
-// emptyDir sizeLimit or ephemeral-storage limit are evicted at once. It also refuses new pods the
-// node cannot take under pressure (Admit).
+// The kubelet's eviction manager (pkg/kubelet/eviction/eviction_manager.go): watches the node's
+// signals, reports MemoryPressure/DiskPressure/PIDPressure, evicts one pod per pass ranked by usage
+// over request and priority (or at once past emptyDir/ephemeral-storage limits), and admits pods.
 import type { ObjectReference, Pod, PodCondition } from '../../api/types/core_v1.ts';
 import { parseQuantity, quantityString, quantityValue } from '../../api/quantity.ts';
 import { computeQOSClass } from '../../api/defaults/qos.ts';

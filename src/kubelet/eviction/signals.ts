@@ -1,7 +1,6 @@
-// The eviction manager's numbers from the real node (cAdvisor and the CRI stats provider in short):
-// memory.available from the root memory cgroup (v1) or /proc/meminfo, nodefs and imagefs from
-// statfs of the kubelet's and the runtime's directories, pid.available from /proc; per pod, working
-// sets and writable layers over CRI plus the sizes of log directories and disk-backed emptyDirs.
+// The eviction manager's numbers from the real node (cAdvisor and CRI stats in short): memory from
+// the root memory cgroup or /proc/meminfo, nodefs/imagefs from statfs, pids from /proc; per pod,
+// working sets and writable layers over CRI plus the sizes of logs and disk-backed emptyDirs.
 import { readFileSync, readdirSync, statSync, statfsSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
