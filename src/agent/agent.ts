@@ -22,7 +22,8 @@ import { LocalPathProvisioner } from '../kubelet/volumes/local_path_provisioner.
 import { writeBridgeNetwork } from './cni.ts';
 import { Containerd, type ContainerdOptions } from './containerd.ts';
 import { loadServingCertificate, requestServingCertificate } from './bootstrap.ts';
-import { networkingClient, startNetworking, type Networking, type NetworkingOptions } from './networking.ts';
+import { startNetworking, type Networking, type NetworkingOptions } from './networking.ts';
+import { networkingClient } from './networking_client.ts';
 
 const log = logger('agent');
 

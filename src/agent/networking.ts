@@ -9,13 +9,9 @@ import { isIPv4 } from 'node:net';
 import type { Disposable } from '../base/disposable.ts';
 import { DisposableStore } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
-import { issueCertificate, type CertificateAuthority } from '../base/pki.ts';
 import { SharedInformerFactory } from '../client/informer_factory.ts';
-import { isNotFound } from '../client/api_errors.ts';
-import type { KubeObject, ResourceClient } from '../client/resource_client.ts';
-import type { ClusterRole, ClusterRoleBinding } from '../api/types/rbac_v1.ts';
-import { resourceDescriptor } from '../client/resource_descriptor.ts';
-import { RestClient } from '../client/rest_client.ts';
+import type { KubeObject } from '../client/resource_client.ts';
+import type { RestClient } from '../client/rest_client.ts';
 import { upstreamsFromResolvConf, type Upstream } from '../dns/dns_config.ts';
 import { informerDnsSource, watchDnsConfigMap } from '../dns/informer_source.ts';
 import { ensureKubeDnsService } from '../dns/kube_dns_service.ts';
@@ -26,7 +22,7 @@ import { NetworkPolicyEnforcer } from '../netpol/enforcer.ts';
 import { feedEnforcer } from '../netpol/enforcer_source.ts';
 import { renamingRunner } from '../proxy/chain_rename.ts';
 import { execRunner } from '../proxy/iptables.ts';
-import { SYSCTL_ROUTE_LOCALNET, clusterBlackholeCIDRs, ensureBlackholeRoutes, readSysctl, removeBlackholeRoutes } from '../proxy/node_net.ts';
+import { SYSCTL_BRIDGE_NF_CALL_IPTABLES, SYSCTL_ROUTE_LOCALNET, clusterBlackholeCIDRs, ensureBlackholeRoutes, ensureSysctl, readSysctl, removeBlackholeRoutes } from '../proxy/node_net.ts';
 import { Proxier } from '../proxy/proxier.ts';
 import { feedProxier } from '../proxy/proxy_source.ts';
 import { ServiceLBController } from '../proxy/service_lb_controller.ts';
@@ -88,76 +84,6 @@ export interface Networking extends Disposable {
   readonly enforcer: NetworkPolicyEnforcer | undefined;
   readonly serviceLB: ServiceLBController | undefined;
   dispose(): Promise<void>;
-}
-
-/** The identity of the networking pieces when the agent mints their certificate. */
-export const NETWORKING_USER = 'system:tkube-networking';
-
-const READ = ['get', 'list', 'watch'];
-
-/** What the networking pieces read and write, and nothing else. */
-export function networkingClusterRole(): ClusterRole {
-  return {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole',
-    metadata: { name: NETWORKING_USER, labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
-    rules: [
-      { apiGroups: [''], resources: ['services', 'endpoints', 'pods', 'namespaces', 'nodes', 'configmaps', 'secrets'], verbs: READ },
-      // The kube-dns Service, and load balancer statuses.
-      { apiGroups: [''], resources: ['services'], verbs: ['create'] },
-      { apiGroups: [''], resources: ['services/status'], verbs: ['patch', 'update'] },
-      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
-      { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies', 'ingresses', 'ingressclasses'], verbs: READ },
-      { apiGroups: ['networking.k8s.io'], resources: ['ingressclasses'], verbs: ['create'] },
-      { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['patch', 'update'] },
-      { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] },
-    ],
-  };
-}
-
-/** Creates or updates the networking ClusterRole and its binding to NETWORKING_USER. */
-async function ensureNetworkingRbac(admin: RestClient): Promise<void> {
-  const roles = admin.resource<ClusterRole>(resourceDescriptor('rbac.authorization.k8s.io/v1', 'clusterroles'));
-  const bindings = admin.resource<ClusterRoleBinding>(resourceDescriptor('rbac.authorization.k8s.io/v1', 'clusterrolebindings'));
-  const binding: ClusterRoleBinding = {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding',
-    metadata: { name: NETWORKING_USER, labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NETWORKING_USER },
-    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: NETWORKING_USER }],
-  };
-  const ensure = async <T extends KubeObject>(client: ResourceClient<T>, obj: T): Promise<void> => {
-    try {
-      const existing = await client.get(obj.metadata!.name!);
-      await client.update({ ...obj, metadata: { ...obj.metadata, resourceVersion: existing.metadata?.resourceVersion } });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      await client.create(obj);
-    }
-  };
-  await ensure(roles, networkingClusterRole());
-  await ensure(bindings, binding);
-}
-
-/**
- * The API client of the networking pieces, which read Services, EndpointSlices, Pods, policies and
- * TLS Secrets cluster-wide and write statuses, as a node identity may not. An agent that mints its
- * own node certificate from the cluster CA (the embedded agent) mints one for NETWORKING_USER too
- * and grants it networkingClusterRole(); otherwise the agent's own client is used.
- */
-export async function networkingClient(o: { server?: string; clusterCa?: CertificateAuthority; kubeconfig?: string }, agentClient: RestClient): Promise<{ client: RestClient; dispose(): Promise<void> }> {
-  if (o.kubeconfig || !o.server || !o.clusterCa) return { client: agentClient, dispose: async () => undefined };
-  const make = async (commonName: string, organizations: string[], days: number): Promise<RestClient> => {
-    const cert = await issueCertificate({ ca: o.clusterCa!, commonName, organizations, usages: 'client', days });
-    return new RestClient({ server: o.server!, caPem: o.clusterCa!.certPem, certPem: cert.certPem, keyPem: cert.keyPem, userAgent: 'tkube-networking' });
-  };
-  // Only for writing the role: holding the CA already means holding every right.
-  const admin = await make('system:tkube-networking-bootstrap', ['system:masters'], 1);
-  try {
-    await ensureNetworkingRbac(admin);
-  } finally {
-    await admin.dispose();
-  }
-  const client = await make(NETWORKING_USER, [], 365);
-  return { client, dispose: () => client.dispose() };
 }
 
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -241,7 +167,8 @@ export async function startNetworking(ctx: NetworkingContext, o: NetworkingOptio
 
     if (o.dns ?? true) {
       const ifname = o.dnsInterface ?? 'tkube-dns0';
-      await ensureKubeDnsService(ctx.client, ctx.clusterDNS);
+      // Without it pods still resolve (the address is ours); a node that may not create it says so.
+      await ensureKubeDnsService(ctx.client, ctx.clusterDNS).catch((err: unknown) => log.warn('could not ensure the kube-dns Service', { err: err instanceof Error ? err.message : String(err) }));
       owner.defer(await ensureDnsAddress(ifname, ctx.clusterDNS));
       const index = new DnsIndex({ zone: ctx.clusterDomain, nameservers: [ctx.clusterDNS] });
       owner.add(followSource(index, informerDnsSource(factory)));
@@ -253,6 +180,19 @@ export async function startNetworking(ctx: NetworkingContext, o: NetworkingOptio
         onConfig: (config) => server.setForwardConfig(config),
       }));
       log.info('cluster DNS serving', { address: `${ctx.clusterDNS}:53`, interface: ifname });
+    }
+
+    if ((o.proxy ?? true) || (o.networkPolicy ?? true)) {
+      // Pod-to-pod traffic on the bridge must traverse iptables, or replies from a Service's
+      // endpoint skip the un-DNAT and policies never see it (k3s sets it as well).
+      const bridged = await readSysctl(host, SYSCTL_BRIDGE_NF_CALL_IPTABLES);
+      if (bridged === '0') {
+        await ensureSysctl(host, SYSCTL_BRIDGE_NF_CALL_IPTABLES, '1');
+        log.info(`set ${SYSCTL_BRIDGE_NF_CALL_IPTABLES}=1 for Service and policy rules on bridged traffic`);
+        if (cleanup) owner.defer(async () => { await host.run('sysctl', ['-qw', `${SYSCTL_BRIDGE_NF_CALL_IPTABLES}=0`]); });
+      } else if (bridged === undefined) {
+        log.warn(`${SYSCTL_BRIDGE_NF_CALL_IPTABLES} is missing (br_netfilter not loaded): Services between pods of this node may not answer`);
+      }
     }
 
     if (o.proxy ?? true) {

@@ -57,6 +57,8 @@ export interface ProxierMetrics {
   syncDurationsMs: number[];
   /** Recent EndpointSlice-change-to-rules-applied latencies (ms), upstream's network_programming_duration. */
   networkProgrammingLatencyMs: number[];
+  /** How many latencies were ever recorded (the list above keeps only the recent ones). */
+  networkProgrammingSamples: number;
   /** Rule lines of the last restore input. */
   lastRuleLines: { filter: number; nat: number };
   /** Stale conntrack deletions that failed (e.g. no `conntrack` binary). */
@@ -87,6 +89,7 @@ export class Proxier implements ServiceHandler, EndpointSliceHandler, Disposable
     lastRestoreMs: 0,
     syncDurationsMs: [],
     networkProgrammingLatencyMs: [],
+    networkProgrammingSamples: 0,
     lastRuleLines: { filter: 0, nat: 0 },
     conntrackFailures: 0,
   };
@@ -263,7 +266,12 @@ export class Proxier implements ServiceHandler, EndpointSliceHandler, Disposable
       pushSample(m.syncDurationsMs, m.lastSyncMs);
       m.lastRuleLines = { filter: rendered.filterRules.length + jumps.filter.length, nat: rendered.natRules.length + jumps.nat.length };
       const wall = Date.now();
-      for (const times of endpoints.lastChangeTriggerTimes.values()) for (const t of times) pushSample(m.networkProgrammingLatencyMs, wall - t);
+      for (const times of endpoints.lastChangeTriggerTimes.values()) {
+        for (const t of times) {
+          pushSample(m.networkProgrammingLatencyMs, wall - t);
+          m.networkProgrammingSamples++;
+        }
+      }
       log.debug('synced rules', { full, ms: m.lastSyncMs, servicePorts: rendered.stats.servicePorts, endpoints: rendered.stats.endpoints });
     } catch (err) {
       // The checked-out changes are gone, so only a full sync can restore consistency.
