@@ -23,24 +23,29 @@ export function networkingClusterRole(): ClusterRole {
     metadata: { name: NETWORKING_USER, labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
     rules: [
       { apiGroups: [''], resources: ['services', 'endpoints', 'pods', 'namespaces', 'nodes', 'configmaps'], verbs: READ },
-      // The kube-dns Service, and load balancer statuses.
-      { apiGroups: [''], resources: ['services'], verbs: ['create'] },
+      // load balancer statuses
       { apiGroups: [''], resources: ['services/status'], verbs: ['patch', 'update'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
       { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies', 'ingresses', 'ingressclasses'], verbs: READ },
-      { apiGroups: ['networking.k8s.io'], resources: ['ingressclasses'], verbs: ['create'] },
       { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['patch', 'update'] },
       { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] },
     ],
   };
 }
 
-/** The Ingress controller's TLS Secrets: for the networking identity only, never for every node. */
+/**
+ * For the networking identity only, never for every node: the Ingress controller's TLS Secrets, and
+ * creating the cluster-wide kube-dns Service and `tkube` IngressClass (a joined node finds them made).
+ */
 export function networkingSecretsClusterRole(): ClusterRole {
   return {
     apiVersion: `${RBAC}/v1`, kind: 'ClusterRole',
     metadata: { name: `${NETWORKING_USER}:secrets`, labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
-    rules: [{ apiGroups: [''], resources: ['secrets'], verbs: READ }],
+    rules: [
+      { apiGroups: [''], resources: ['secrets'], verbs: READ },
+      { apiGroups: [''], resources: ['services'], verbs: ['create'] },
+      { apiGroups: ['networking.k8s.io'], resources: ['ingressclasses'], verbs: ['create'] },
+    ],
   };
 }
 
