@@ -151,6 +151,18 @@ export function newUnauthorized(message = 'Unauthorized'): ApiError {
 
 /** 403 `<res> "<name>" is forbidden: <why>`. */
 export function newForbidden(gr: GroupResource, name: string, why: string): ApiError {
+  // Non-resource requests have no group-resource: upstream says just "forbidden: …" with empty details.
+  if (gr.group === '' && gr.resource === '') {
+    const err = new ApiError(403, Reason.Forbidden, `forbidden: ${why}`, name === '' ? undefined : { name });
+    if (err.status.details === undefined) {
+      // Upstream's details pointer is set even when empty: `"details":{}` before "code".
+      const st = err.status as Partial<Status>;
+      delete st.code;
+      st.details = {};
+      st.code = 403;
+    }
+    return err;
+  }
   const subject = name === '' ? qualified(gr) : `${qualified(gr)} "${name}"`;
   return new ApiError(403, Reason.Forbidden, `${subject} is forbidden: ${why}`, grDetails(gr, name));
 }

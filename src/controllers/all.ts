@@ -26,3 +26,4 @@ import './bootstrap/token_cleaner.ts';
 import './bootstrap/bootstrap_signer.ts';
 import './pvc_protection/pvc_protection_controller.ts';
 import './pv_protection/pv_protection_controller.ts';
+import './clusterrole_aggregation/clusterrole_aggregation_controller.ts';

@@ -42,6 +42,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<string, string>> = {
   'pv-protection': 'pv-protection-controller',
   tokencleaner: 'token-cleaner',
   bootstrapsigner: 'bootstrap-signer',
+  'clusterrole-aggregation': 'clusterrole-aggregation-controller',
 };
 
 /** Options of ServiceAccountClientBuilder. */

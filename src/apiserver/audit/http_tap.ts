@@ -47,24 +47,27 @@ function headerText(headers: IncomingHttpHeaders, name: string): string {
 }
 
 /**
- * Tees the request body: the handlers read the request through its async iterator (readBody), so
- * the iterator is replaced on this one request by one that keeps each chunk it hands on.
+ * Tees the request body: every chunk a readable request hands out goes through emit('data'),
+ * whether the handler listens for data events (readBody) or iterates (read() emits too), so this
+ * one request's emit is wrapped to keep each chunk and note the end.
  */
 export function tapRequestBody(req: object): CapturedBody | undefined {
-  const r = req as { headers?: IncomingHttpHeaders; [Symbol.asyncIterator]?: () => AsyncIterator<unknown> };
-  const original = r[Symbol.asyncIterator];
+  const r = req as { headers?: IncomingHttpHeaders; emit?: (event: string | symbol, ...args: unknown[]) => boolean };
+  const original = r.emit;
   if (typeof original !== 'function') return undefined;
   const body: CapturedBody = { chunks: [], size: 0, complete: false, overflow: false, contentType: headerText(r.headers ?? {}, 'content-type') };
-  Object.defineProperty(req, Symbol.asyncIterator, {
+  Object.defineProperty(req, 'emit', {
     configurable: true, writable: true,
-    value: async function* tapped(): AsyncGenerator<unknown> {
-      for await (const chunk of original.call(req) as unknown as AsyncIterable<unknown>) {
+    value: function tappedEmit(this: unknown, event: string | symbol, ...args: unknown[]): boolean {
+      if (event === 'data') {
+        const chunk = args[0];
         const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
         body.chunks.push(b);
         body.size += b.length;
-        yield chunk;
+      } else if (event === 'end') {
+        body.complete = true;
       }
-      body.complete = true;
+      return original.call(this, event, ...args);
     },
   });
   return body;

@@ -57,8 +57,13 @@ export const alwaysAllow: Authorizer = {
 
 /** The words upstream uses in Forbidden messages: `User "u" cannot get resource "pods" in API group "" in the namespace "ns"`. */
 export function forbiddenReason(a: Attributes): string {
-  if (!a.isResourceRequest) return `User "${a.user.name}" cannot ${a.verb} path "${a.path}"`;
+  if (!a.isResourceRequest) return sanitizeHTML(`User "${a.user.name}" cannot ${a.verb} path "${a.path}"`);
   const res = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
   const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
-  return `User "${a.user.name}" cannot ${a.verb} resource "${res}" in API group "${a.apiGroup}" ${scope}`;
+  return sanitizeHTML(`User "${a.user.name}" cannot ${a.verb} resource "${res}" in API group "${a.apiGroup}" ${scope}`);
+}
+
+/** Upstream escapes &, < and > in these messages, so a crafted path or name never reads as HTML. */
+export function sanitizeHTML(s: string): string {
+  return /[&<>]/.test(s) ? s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : s;
 }

@@ -1,6 +1,7 @@
 // Service-account issuer discovery (upstream's ServiceAccountIssuerDiscovery): the OpenID
 // configuration document and the JWKS with the token-signing public key, so other systems can
-// verify service-account tokens. Both are public keys and metadata, served without credentials.
+// verify service-account tokens. They sit behind authentication and RBAC like any non-resource URL:
+// system:service-account-issuer-discovery grants them to service accounts (anonymous needs a binding).
 import type { AuthenticationWiring } from '../authn/wiring.ts';
 import { newMethodNotAllowed, newNoResource } from '../errors.ts';
 import { writeRaw, type Res } from '../http_util.ts';

@@ -191,21 +191,23 @@ describe('service-account tokens', () => {
 });
 
 describe('service-account issuer discovery', () => {
-  test('the OpenID configuration and JWKS are served without credentials and verify issued tokens', async () => {
-    const conf = await s.request('GET', '/.well-known/openid-configuration', { as: { anonymous: true } });
+  test('the OpenID configuration and JWKS are served to service accounts and verify issued tokens', async () => {
+    const token = (await ok(s, ['create', 'token', 'reader', '-n', 'team-a'])).trim();
+    // system:service-account-issuer-discovery is bound to system:serviceaccounts; anonymous needs a binding (discovery_test.ts)
+    assert.equal((await s.request('GET', '/.well-known/openid-configuration', { as: { anonymous: true } })).status, 401);
+    const conf = await s.request('GET', '/.well-known/openid-configuration', { as: { token } });
     assert.equal(conf.status, 200);
     const doc = conf.json<Record<string, unknown>>();
     assert.deepEqual(Object.keys(doc), ['issuer', 'jwks_uri', 'response_types_supported', 'subject_types_supported', 'id_token_signing_alg_values_supported']);
     assert.equal(doc['issuer'], DEFAULT_ISSUER);
     assert.match(String(doc['jwks_uri']), /^https:\/\/127\.0\.0\.1:\d+\/openid\/v1\/jwks$/);
     assert.deepEqual(doc['id_token_signing_alg_values_supported'], ['ES256']);
-    const jwks = await s.request('GET', '/openid/v1/jwks', { as: { anonymous: true } });
+    const jwks = await s.request('GET', '/openid/v1/jwks', { as: { token } });
     assert.equal(jwks.status, 200);
     const set = jwks.json<{ keys: Array<Record<string, unknown>> }>();
     assert.equal(set.keys.length, 1);
     assert.equal(set.keys[0]!['use'], 'sig');
     assert.equal('d' in set.keys[0]!, false, 'no private parts');
-    const token = (await ok(s, ['create', 'token', 'reader', '-n', 'team-a'])).trim();
     const { payload } = await jwtVerify(token, createLocalJWKSet(set as never), { issuer: DEFAULT_ISSUER, audience: DEFAULT_ISSUER });
     assert.equal(payload.sub, 'system:serviceaccount:team-a:reader');
   });

@@ -11,6 +11,7 @@ import { ensureClusterPki, issueCertificate, type CertificateAuthority, type Iss
 import { writeKubeconfig } from '../../../src/base/kubeconfig.ts';
 import { ApiServer } from '../../../src/apiserver/server.ts';
 import { bootstrapCluster } from '../../../src/apiserver/bootstrap.ts';
+import type { Auditor } from '../../../src/apiserver/audit/auditor.ts';
 import { openStore } from '../../../src/storage/registry.ts';
 import type { Store } from '../../../src/storage/types.ts';
 import '../../../src/storage/drivers/all.ts';
@@ -53,6 +54,8 @@ export interface SecurityServerOptions {
   /** Contents of the --token-auth-file. */
   readonly tokenFile?: string;
   readonly anonymousAuth?: boolean;
+  /** Records requests (audit policy + backend), as --audit-policy-file does. */
+  readonly auditor?: Auditor;
 }
 
 /** Starts a server; pair with stop(). */
@@ -69,7 +72,7 @@ export async function startSecurityServer(opts: SecurityServerOptions = {}): Pro
   const api = new ApiServer({
     store, port: 0, bindAddress: '127.0.0.1',
     tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, caPem: pki.ca.certPem },
-    tokenAuthFile, serviceAccountKeyFile, anonymousAuth: opts.anonymousAuth, clusterSigningCA: pki.ca,
+    tokenAuthFile, serviceAccountKeyFile, anonymousAuth: opts.anonymousAuth, clusterSigningCA: pki.ca, auditor: opts.auditor,
   });
   await api.start();
   await bootstrapCluster({ storeFor: (i) => api.storeFor(i), serviceCidr: '10.43.0.0/16', advertiseIP: '127.0.0.1', advertisePort: api.port });
