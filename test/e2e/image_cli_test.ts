@@ -29,10 +29,10 @@ test('tkube image import, ls and rm on a node data dir', async () => {
   const data = join(dir, 'data');
   const imp = await run(join(root, 'tkube'), ['image', 'import', archive, '--data-dir', data]);
   assert.equal(imp.code, 0, imp.err);
-  assert.match(imp.out, /^imported tkube\.local\/busybox:latest$/m);
+  assert.match(imp.out, /^imported tkube\.local\/busybox:stable$/m);
   const ls = await run(join(root, 'tkube'), ['image', 'ls', '--data-dir', data]);
-  assert.match(ls.out, /^tkube\.local\/busybox\s+latest\s+[0-9a-f]{13}\s+/m);
-  const rmOut = await run(join(root, 'tkube'), ['image', 'rm', 'tkube.local/busybox:latest', '--data-dir', data]);
+  assert.match(ls.out, /^tkube\.local\/busybox\s+stable\s+[0-9a-f]{13}\s+/m);
+  const rmOut = await run(join(root, 'tkube'), ['image', 'rm', 'tkube.local/busybox:stable', '--data-dir', data]);
   assert.equal(rmOut.code, 0, rmOut.err);
   const after2 = await run(join(root, 'tkube'), ['image', 'ls', '--data-dir', data]);
   assert.doesNotMatch(after2.out, /busybox/);
