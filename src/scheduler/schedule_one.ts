@@ -68,6 +68,12 @@ export interface SchedulingContext {
   now(): number;
   /** Binding cycles still running (awaited on shutdown). */
   readonly inFlightBindings: Set<Promise<void>>;
+  /**
+   * nominatedNodeName values written to pods whose informer copy does not show them yet, by uid.
+   * Upstream writes the status before the next cycle starts, so its informer is rarely behind;
+   * ours patches in the background, and this keeps a nomination from being lost meanwhile.
+   */
+  readonly pendingNominations: Map<string, string>;
   logError(message: string, err: unknown): void;
 }
 
@@ -371,13 +377,24 @@ export function handleSchedulingFailure(sched: SchedulingContext, fwk: Framework
     }
     sched.queue.addUnschedulableIfNotPresent(qpi, podSchedulingCycle);
   }
-  sched.queue.addNominatedPod(qpi.podInfo, nominating);
+  const uid = qpi.podInfo.uid;
+  const pending = sched.pendingNominations.get(uid);
+  // A Noop nomination reads the pod's status; one we wrote and have not seen back counts as there.
+  const forNominator = nominating === null && pending !== undefined && pending !== (qpi.pod.status?.nominatedNodeName ?? '')
+    ? { mode: 'Override' as const, nominatedNodeName: pending }
+    : nominating;
+  sched.queue.addNominatedPod(qpi.podInfo, forNominator);
   const msg = status.message();
   sched.events.eventf(pod, null, 'Warning', 'FailedScheduling', 'Scheduling', truncateMessage(msg));
   const condition: PodCondition = { type: 'PodScheduled', status: 'False', reason, message: msg };
   const update = podStatusUpdate(cached ?? pod, condition, nominating, new Date(sched.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'));
   if (update !== null) {
-    sched.podStatus.updatePodStatus(cached ?? pod, update).catch((e: unknown) => sched.logError(`error updating pod ${pod.metadata?.namespace}/${pod.metadata?.name}`, e));
+    const nnn = update.nominatedNodeName;
+    if (nnn !== undefined) sched.pendingNominations.set(uid, nnn);
+    sched.podStatus.updatePodStatus(cached ?? pod, update).catch((e: unknown) => {
+      if (nnn !== undefined && sched.pendingNominations.get(uid) === nnn) sched.pendingNominations.delete(uid);
+      sched.logError(`error updating pod ${pod.metadata?.namespace}/${pod.metadata?.name}`, e);
+    });
   }
 }
 

@@ -136,6 +136,27 @@ describe('scheduleOne', () => {
     await sched.dispose();
   });
 
+  test('a nomination whose status write has not come back yet survives a retry', async () => {
+    const clock = new FakeClock();
+    const batch = makePod().name('batch').namespace('default').uid('batch-uid').node('n2').priority(1).req({ cpu: '2' }).obj();
+    const { sched, rec, add } = newScheduler([node('n1', '2').obj(), node('n2', '2').obj()], [running('important', 'n1', '2', 100), batch], { clock });
+    const urgent = makePod().name('urgent').namespace('default').uid('urgent-uid').priority(1000).req({ cpu: '2' }).obj();
+    add(urgent);
+    await drain(sched);
+    assert.deepEqual(rec.preempted, ['batch@n2 for urgent']);
+    assert.equal(sched.queue.nominator.nominatedNodeName('urgent-uid'), 'n2');
+    // A tainted node that would fit sends the pod round again before the informer shows the
+    // nomination or the victim's deletion: preemption is not retried and the nomination holds.
+    sched.onNodeAdd(node('n3', '8').taint({ key: 'k', effect: 'NoSchedule' }).obj());
+    clock.step(1000);
+    sched.queue.flushBackoffQCompleted();
+    await drain(sched);
+    assert.match(rec.events.at(-1) ?? '', /preemption: not eligible due to a terminating pod on the nominated node\.$/);
+    assert.deepEqual(rec.preempted, ['batch@n2 for urgent']);
+    assert.equal(sched.queue.nominator.nominatedNodeName('urgent-uid'), 'n2');
+    await sched.dispose();
+  });
+
   test('a failed binding forgets the assumed pod and retries it', async () => {
     const { sched, rec, add } = newScheduler([node('n1', '4').obj()], [], { bindFails: true });
     const pod = makePod().name('web').namespace('default').req({ cpu: '1' }).obj();

@@ -115,6 +115,7 @@ export class Scheduler implements SchedulingContext, Disposable {
   readonly podStatus: PodStatusUpdater;
   readonly percentageOfNodesToScore: number;
   readonly inFlightBindings = new Set<Promise<void>>();
+  readonly pendingNominations = new Map<string, string>();
   nextStartNodeIndex = 0;
   private readonly listers: ClusterListers;
   private readonly clock: Clock;
@@ -198,6 +199,7 @@ export class Scheduler implements SchedulingContext, Disposable {
   }
 
   onPodUpdate(oldPod: Pod, newPod: Pod): void {
+    if (this.pendingNominations.size > 0) this.seenNomination(newPod);
     const wasAssigned = assigned(oldPod);
     if (terminal(newPod)) {
       if (!terminal(oldPod)) this.onPodDelete(oldPod);
@@ -225,7 +227,16 @@ export class Scheduler implements SchedulingContext, Disposable {
     this.queue.update(oldPod, newPod);
   }
 
+  /** Drops the pending nomination once the pod shows it (or no longer needs one). */
+  private seenNomination(pod: Pod): void {
+    const uid = pod.metadata?.uid ?? '';
+    const pending = this.pendingNominations.get(uid);
+    if (pending === undefined) return;
+    if (assigned(pod) || (pod.status?.nominatedNodeName ?? '') === pending) this.pendingNominations.delete(uid);
+  }
+
   onPodDelete(pod: Pod): void {
+    this.pendingNominations.delete(pod.metadata?.uid ?? '');
     if (assigned(pod)) {
       this.guard(() => this.cache.removePod(pod));
       this.queue.moveAllToActiveOrBackoffQueue(QueueEvents.AssignedPodDelete, pod, null);

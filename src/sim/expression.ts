@@ -44,14 +44,22 @@ function sha256(parts: readonly unknown[]): string {
   return createHash('sha256').update(parts.map((p) => String(p ?? '')).join('\u0000')).digest('hex');
 }
 
+// Every pod of a workload names the same few images; hashing each once keeps pod starts cheap.
+const imageIds = new Map<string, string>();
+
 /** `repo@sha256:<hash>` for an image reference, the shape a runtime reports as imageID. */
 function imageId(image: unknown): string | undefined {
   if (typeof image !== 'string' || image === '') return undefined;
+  const known = imageIds.get(image);
+  if (known !== undefined) return known;
   let repo = image.split('@')[0]!;
   const slash = repo.lastIndexOf('/');
   const colon = repo.lastIndexOf(':');
   if (colon > slash) repo = repo.slice(0, colon);
-  return `${repo}@sha256:${sha256([image])}`;
+  const id = `${repo}@sha256:${sha256([image])}`;
+  if (imageIds.size >= 1024) imageIds.clear();
+  imageIds.set(image, id);
+  return id;
 }
 
 /** The functions every stage may call, by name. */

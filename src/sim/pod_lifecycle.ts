@@ -110,6 +110,7 @@ export class PodLifecycle implements Disposable {
     if (this.#actedOn.get(key) === meta.resourceVersion) return;
     const now = this.#clock.now();
     const uid = meta.uid;
+    let podIP: string | undefined;
     const vars = {
       now: formatTime(now),
       node: node.vars,
@@ -117,7 +118,7 @@ export class PodLifecycle implements Disposable {
       applied: this.#applied.get(uid) ?? {},
       // Allocated only when a stage reads it (hostNetwork pods never do).
       get podIP(): string | undefined {
-        return node.pods.allocate(uid);
+        return (podIP ??= node.pods.allocate(uid));
       },
     };
     const env = { root: pod, vars };

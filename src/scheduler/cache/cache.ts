@@ -77,6 +77,8 @@ export class Cache {
   private readonly imageStates = new Map<string, ImageState>();
   private readonly ttlMs: number;
   private readonly clock: Clock;
+  /** Reused by updateSnapshot to collect the snapshot entries it refreshed. */
+  private readonly changedScratch: NodeInfo[] = [];
 
   constructor(options: CacheOptions = {}) {
     this.ttlMs = options.assumedPodTTLMs ?? 0;
@@ -323,7 +325,10 @@ export class Cache {
   updateSnapshot(snapshot: Snapshot): void {
     const since = snapshot.generation;
     let updateAll = false;
-    let updateLists = false;
+    let updatePVCs = false;
+    // Nodes whose membership in the affinity lists flipped; the lists are patched, not rebuilt.
+    let flipped: Flip[] | null = null;
+    let changed = 0;
     for (let item = this.head; item !== null; item = item.next) {
       if (item.info.generation <= since) break;
       const info = item.info;
@@ -334,12 +339,19 @@ export class Cache {
         existing = new NodeInfo();
         snapshot.nodeInfoMap.set(info.name, existing);
       }
-      if ((existing.podsWithAffinity.length > 0) !== (info.podsWithAffinity.length > 0)) updateLists = true;
-      if ((existing.podsWithRequiredAntiAffinity.length > 0) !== (info.podsWithRequiredAntiAffinity.length > 0)) updateLists = true;
-      if (!updateLists && !samePVCKeys(existing.pvcRefCounts, info.pvcRefCounts)) updateLists = true;
+      const hadAffinity = existing.podsWithAffinity.length > 0;
+      const hadAnti = existing.podsWithRequiredAntiAffinity.length > 0;
+      if (!updatePVCs && !samePVCKeys(existing.pvcRefCounts, info.pvcRefCounts)) updatePVCs = true;
       // The object stays the same so nodeInfoList need not be rebuilt.
       existing.copyFrom(info);
+      if (!updateAll && (hadAffinity !== info.podsWithAffinity.length > 0 || hadAnti !== info.podsWithRequiredAntiAffinity.length > 0)) {
+        (flipped ??= []).push({ ni: existing, hadAffinity, hadAnti });
+      }
+      this.changedScratch[changed++] = existing;
     }
+    // The log lists changes oldest first, as a replay expects.
+    for (let i = changed - 1; i >= 0; i--) snapshot.noteChanged(this.changedScratch[i] as NodeInfo);
+    this.changedScratch.length = 0;
     if (this.head !== null) snapshot.generation = this.head.info.generation;
     if (snapshot.nodeInfoMap.size > this.nodeTree.numNodes) {
       for (const name of [...snapshot.nodeInfoMap.keys()]) {
@@ -348,15 +360,27 @@ export class Cache {
       }
       updateAll = true;
     }
-    if (updateAll || updateLists) this.updateSnapshotLists(snapshot, updateAll);
+    if (updateAll) {
+      snapshot.resetChangeLog();
+      this.updateSnapshotLists(snapshot, true);
+    } else {
+      if (flipped !== null) patchAffinityLists(snapshot, flipped);
+      if (updatePVCs) this.updateSnapshotLists(snapshot, false);
+    }
     if (snapshot.nodeInfoList.length !== this.nodeTree.numNodes) {
       const msg = `snapshot state is not consistent, length of NodeInfoList=${snapshot.nodeInfoList.length} not equal to length of nodes in tree=${this.nodeTree.numNodes} , length of NodeInfoMap=${snapshot.nodeInfoMap.size}, length of nodes in cache=${this.nodes.size}, trying to recover`;
+      snapshot.resetChangeLog();
       this.updateSnapshotLists(snapshot, true);
       throw new CacheError(msg);
     }
   }
 
   private updateSnapshotLists(snapshot: Snapshot, updateAll: boolean): void {
+    if (!updateAll) {
+      snapshot.usedPVCSet = new Set();
+      for (const ni of snapshot.nodeInfoList) for (const k of ni.pvcRefCounts.keys()) snapshot.usedPVCSet.add(k);
+      return;
+    }
     snapshot.havePodsWithAffinityNodeInfoList = [];
     snapshot.havePodsWithRequiredAntiAffinityNodeInfoList = [];
     snapshot.usedPVCSet = new Set();
@@ -373,6 +397,36 @@ export class Cache {
       for (const k of ni.pvcRefCounts.keys()) snapshot.usedPVCSet.add(k);
     }
   }
+}
+
+/** A snapshot node whose membership in the affinity lists may have changed. */
+interface Flip {
+  readonly ni: NodeInfo;
+  readonly hadAffinity: boolean;
+  readonly hadAnti: boolean;
+}
+
+/**
+ * Adds or removes the nodes whose affinity-list membership changed, in place: plugins read the
+ * lists only within a cycle, and only to sum over them, so their order does not matter.
+ */
+function patchAffinityLists(snapshot: Snapshot, flipped: readonly Flip[]): void {
+  for (const f of flipped) {
+    patchList(snapshot.havePodsWithAffinityNodeInfoList, f.ni, f.hadAffinity, f.ni.podsWithAffinity.length > 0);
+    patchList(snapshot.havePodsWithRequiredAntiAffinityNodeInfoList, f.ni, f.hadAnti, f.ni.podsWithRequiredAntiAffinity.length > 0);
+  }
+}
+
+function patchList(list: NodeInfo[], ni: NodeInfo, was: boolean, is: boolean): void {
+  if (was === is) return;
+  if (is) {
+    list.push(ni);
+    return;
+  }
+  const i = list.indexOf(ni);
+  if (i < 0) return;
+  list[i] = list[list.length - 1] as NodeInfo;
+  list.pop();
 }
 
 function samePVCKeys(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {

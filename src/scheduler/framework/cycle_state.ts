@@ -15,6 +15,8 @@ export class CycleState {
   skipFilterPlugins: ReadonlySet<string> = emptySet;
   /** Plugins whose PreScore returned Skip: their Score is not run this cycle. */
   skipScorePlugins: ReadonlySet<string> = emptySet;
+  /** The framework's Filter plugins minus the skipped ones, worked out once per cycle (per framework). */
+  activeFilters: { readonly owner: object; readonly plugins: readonly unknown[] } | null = null;
 
   read<T extends StateData>(key: string): T | undefined {
     return this.data.get(key) as T | undefined;
@@ -34,6 +36,7 @@ export class CycleState {
     for (const [k, v] of this.data) c.data.set(k, v.clone());
     c.skipFilterPlugins = this.skipFilterPlugins;
     c.skipScorePlugins = this.skipScorePlugins;
+    c.activeFilters = this.activeFilters;
     return c;
   }
 }

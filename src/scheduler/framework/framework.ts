@@ -43,7 +43,7 @@ import {
   type WaitingPod,
 } from './interface.ts';
 import { MemoryListers, type ClusterListers } from './listers.ts';
-import type { NodeInfo } from './node_info.ts';
+import { NodeInfo } from './node_info.ts';
 import { podPriority, type PodInfo, type QueuedPodInfo } from './pod_info.ts';
 import { expandPlugins, extensionPoints, pointMethods, type ProfileSpec } from './profile.ts';
 import type { Registry } from './registry.ts';
@@ -116,6 +116,8 @@ export class Framework implements Handle {
   private readonly bindPlugins: BindPlugin[];
   private readonly postBindPlugins: PostBindPlugin[];
   private readonly waitingPods = new Map<string, WaitingPodImpl>();
+  /** Where runFilterPluginsWithNominatedPods adds the nominated pods to a copy of the node. */
+  private readonly nominatedScratch = new NodeInfo();
 
   constructor(registry: Registry, profile: ProfileSpec, options: FrameworkOptions) {
     this.profileName = profile.schedulerName;
@@ -257,6 +259,7 @@ export class Framework implements Handle {
       }
     }
     if (skip !== null) state.skipFilterPlugins = skip;
+    state.activeFilters = null;
     return { result, status: returnStatus, pluginsWithNodes };
   }
 
@@ -271,6 +274,13 @@ export class Framework implements Handle {
       }
     }
     return null;
+  }
+
+  hasPreFilterExtensions(state: CycleState): boolean {
+    for (const pl of this.preFilterPlugins) {
+      if (!state.skipFilterPlugins.has(pl.name) && pl.preFilterExtensions?.()) return true;
+    }
+    return false;
   }
 
   runPreFilterExtensionRemovePod(state: CycleState, podToSchedule: Pod, podInfoToRemove: PodInfo, nodeInfo: NodeInfo): PluginStatus {
@@ -288,11 +298,9 @@ export class Framework implements Handle {
 
   /** The first Filter failure for the node (with its plugin set), or null when it fits. */
   runFilterPlugins(state: CycleState, pod: Pod, nodeInfo: NodeInfo): PluginStatus {
-    const skip = state.skipFilterPlugins;
-    const plugins = this.filterPlugins;
+    const plugins = this.activeFilterPlugins(state);
     for (let i = 0; i < plugins.length; i++) {
       const pl = plugins[i] as FilterPlugin;
-      if (skip.size > 0 && skip.has(pl.name)) continue;
       const s = pl.filter(state, pod, nodeInfo);
       if (s === null || s.code === Code.Success) continue;
       if (!s.isRejected()) {
@@ -302,6 +310,16 @@ export class Framework implements Handle {
       return s;
     }
     return null;
+  }
+
+  /** The Filter plugins not skipped at PreFilter, kept in the state (skips are set once, at PreFilter). */
+  private activeFilterPlugins(state: CycleState): readonly FilterPlugin[] {
+    const cached = state.activeFilters;
+    if (cached !== null && cached.owner === this) return cached.plugins as readonly FilterPlugin[];
+    const skip = state.skipFilterPlugins;
+    const plugins = skip.size === 0 ? this.filterPlugins : this.filterPlugins.filter((pl) => !skip.has(pl.name));
+    state.activeFilters = { owner: this, plugins };
+    return plugins;
   }
 
   runFilterPluginsWithNominatedPods(state: CycleState, pod: Pod, nodeInfo: NodeInfo): PluginStatus {
@@ -317,8 +335,10 @@ export class Framework implements Handle {
     for (const pi of nominated) {
       if (podPriority(pi.pod) < prio || pi.uid === uid) continue;
       if (!added) {
-        nodeInfoToUse = nodeInfo.snapshot();
-        stateToUse = state.clone();
+        // A scratch copy: Filter plugins keep nothing of the NodeInfo past the call.
+        nodeInfoToUse = this.nominatedScratch;
+        nodeInfoToUse.copyFrom(nodeInfo);
+        if (this.hasPreFilterExtensions(state)) stateToUse = state.clone();
         added = true;
       }
       nodeInfoToUse.addPodInfo(pi);

@@ -298,6 +298,14 @@ export interface NodeInfoLister {
   /** Nodes hosting at least one pod with required anti-affinity terms. */
   havePodsWithRequiredAntiAffinityList(): readonly NodeInfo[];
   get(nodeName: string): NodeInfo | undefined;
+  /** The nodes changed since the node set last changed, oldest first; null when not tracked. */
+  changeLog?(): NodeChangeLog | null;
+}
+
+/** Nodes whose contents a snapshot refresh replaced (entries repeat); a new epoch means start over. */
+export interface NodeChangeLog {
+  readonly epoch: number;
+  readonly nodes: readonly NodeInfo[];
 }
 
 /** The snapshot as plugins see it (SharedLister). */
@@ -362,6 +370,8 @@ export interface Handle {
   runFilterPluginsWithNominatedPods(state: CycleState, pod: Pod, nodeInfo: NodeInfo): PluginStatus;
   runPreFilterExtensionAddPod(state: CycleState, podToSchedule: Pod, podInfoToAdd: PodInfo, nodeInfo: NodeInfo): PluginStatus;
   runPreFilterExtensionRemovePod(state: CycleState, podToSchedule: Pod, podInfoToRemove: PodInfo, nodeInfo: NodeInfo): PluginStatus;
+  /** True when some PreFilter plugin that ran (not skipped) updates its state as pods are added or removed. */
+  hasPreFilterExtensions(state: CycleState): boolean;
   getWaitingPod(uid: string): WaitingPod | undefined;
   /** Logs a failure that is not the pod's fault (API errors in background work). */
   reportError(message: string, err: unknown): void;

@@ -138,15 +138,17 @@ export class NodeInfo {
 
   /** Removes the pod with the given uid; false when it is not on this node. */
   removePod(uid: string): boolean {
-    const i = this.pods.findIndex((p) => p.uid === uid);
+    const pods = this.pods;
+    let i = pods.length - 1;
+    while (i >= 0 && (pods[i] as PodInfo).uid !== uid) i--;
     if (i < 0) return false;
     const pi = this.pods[i] as PodInfo;
     // Order does not matter, so the last pod takes the removed one's place (as upstream).
     this.pods[i] = this.pods[this.pods.length - 1] as PodInfo;
     this.pods.pop();
     this.numPods = this.pods.length;
-    removeFrom(this.podsWithAffinity, uid);
-    removeFrom(this.podsWithRequiredAntiAffinity, uid);
+    if (this.podsWithAffinity.length > 0) removeFrom(this.podsWithAffinity, uid);
+    if (this.podsWithRequiredAntiAffinity.length > 0) removeFrom(this.podsWithRequiredAntiAffinity, uid);
     this.update(pi, -1);
     return true;
   }
@@ -199,7 +201,8 @@ export class NodeInfo {
 }
 
 function removeFrom(list: PodInfo[], uid: string): void {
-  const i = list.findIndex((p) => p.uid === uid);
+  let i = list.length - 1;
+  while (i >= 0 && (list[i] as PodInfo).uid !== uid) i--;
   if (i < 0) return;
   list[i] = list[list.length - 1] as PodInfo;
   list.pop();

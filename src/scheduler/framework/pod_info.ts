@@ -4,6 +4,7 @@
 
 import { labelSelectorAsSelector, matches, type Selector } from '../../api/labels.ts';
 import type { Pod, PodAffinityTerm, WeightedPodAffinityTerm } from '../../api/types/core_v1.ts';
+import { selectorKey } from './node_fold.ts';
 import { podRequests, type Resource } from './resources.ts';
 
 /** A pod affinity term with its selectors parsed (framework.AffinityTerm). */
@@ -12,6 +13,7 @@ export class AffinityTerm {
   readonly selector: Selector;
   readonly topologyKey: string;
   namespaceSelector: Selector;
+  private keyCache: string | null = null;
 
   constructor(namespaces: Set<string>, selector: Selector, topologyKey: string, namespaceSelector: Selector) {
     this.namespaces = namespaces;
@@ -27,6 +29,18 @@ export class AffinityTerm {
       return matches(this.selector, pod.metadata?.labels);
     }
     return false;
+  }
+
+  /**
+   * Equal for terms that match the same pods in the same topology (to group existing pods' terms).
+   * Computed on first use: a term's namespaces and selectors must not change after that.
+   */
+  get key(): string {
+    if (this.keyCache === null) {
+      const nss = this.namespaces.size === 1 ? this.namespaces.values().next().value as string : [...this.namespaces].sort().join('\x01');
+      this.keyCache = `${nss}\x02${selectorKey(this.namespaceSelector)}\x02${selectorKey(this.selector)}\x02${this.topologyKey}`;
+    }
+    return this.keyCache;
   }
 
   /** A copy whose namespace set may be extended (merging a namespace selector). */

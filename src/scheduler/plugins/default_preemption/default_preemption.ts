@@ -1,8 +1,8 @@
 // DefaultPreemption (plugins/defaultpreemption + framework/preemption): when no node fits, look for
 // nodes where evicting lower-priority pods would make room, keep as few and as unimportant victims as
 // possible (PDB-violating ones reprieved first), pick the best node and nominate the pod to it. The
-// victims' deletions go through the PreemptionApi seam in the background; until they finish the pod
-// does not preempt again.
+// victims' deletions go through the PreemptionApi seam in the background; until they finish and the
+// snapshot no longer shows the victims, the pod does not preempt again.
 
 import type { Pod } from '../../../api/types/core_v1.ts';
 import type { PodDisruptionBudget } from '../../../api/types/policy_v1.ts';
@@ -20,9 +20,9 @@ import {
   type PostFilterPlugin,
   type PostFilterResult,
 } from '../../framework/interface.ts';
-import type { NodeInfo } from '../../framework/node_info.ts';
+import { NodeInfo } from '../../framework/node_info.ts';
 import { podPriority, type PodInfo } from '../../framework/pod_info.ts';
-import { filterPodsWithPDBViolation, moreImportantPod, pickOneNodeForPreemption, type Victims } from './victims.ts';
+import { filterPodsWithPDBViolation, pickOneNodeForPreemption, sortByImportance, type Victims } from './victims.ts';
 
 export const Name = 'DefaultPreemption';
 
@@ -40,6 +40,23 @@ export interface Candidate {
   readonly victims: Victims;
 }
 
+/** Victims being evicted for a preemptor. */
+interface InFlightPreemption {
+  readonly node: string;
+  /** Uids of the victims deleted through the API. */
+  readonly victims: ReadonlySet<string>;
+  /** True until every deletion call has returned. */
+  deleting: boolean;
+}
+
+/** True when the snapshot still holds one of the victims on their node. */
+function victimsRemain(h: Handle, p: InFlightPreemption): boolean {
+  const ni = h.snapshotSharedLister().nodeInfos().get(p.node);
+  if (ni === undefined) return false;
+  for (const pi of ni.pods) if (p.victims.has(pi.uid)) return true;
+  return false;
+}
+
 /** Whether the pod's termination was caused by scheduler preemption (DisruptionTarget condition). */
 function podTerminatingByPreemption(p: Pod): boolean {
   if (!p.metadata?.deletionTimestamp) return false;
@@ -53,8 +70,15 @@ export class DefaultPreemption implements PostFilterPlugin {
   private readonly handle: Handle;
   private readonly minCandidateNodesPercentage: number;
   private readonly minCandidateNodesAbsolute: number;
-  /** Preemptors whose victims are still being deleted, by uid. */
-  private readonly inFlight = new Set<string>();
+  /**
+   * Preemptions not yet seen through, by preemptor uid: while the deletions run, and after, until
+   * the snapshot no longer holds the victims (the API may confirm a delete before the informer
+   * delivers it; until then the victims still look like they occupy the node).
+   */
+  private readonly inFlight = new Map<string, InFlightPreemption>();
+  private sinceSweep = 0;
+  /** Where dry runs remove and add back pods. */
+  private readonly scratch = new NodeInfo();
   /** The random offset into the potential nodes; replaceable so tests are deterministic. */
   offsetRand: (n: number) => number = (n) => Math.floor(Math.random() * n);
 
@@ -73,6 +97,11 @@ export class DefaultPreemption implements PostFilterPlugin {
 
   /** Evaluator.Preempt. */
   preempt(state: CycleState, podIn: Pod, m: NodeToStatusReader): { result: PostFilterResult | null; status: PluginStatus } {
+    // Now and then, not per call: with many preemptions under way a sweep costs a scan of each node.
+    if (this.inFlight.size > 0 && ++this.sinceSweep >= 64) {
+      this.sinceSweep = 0;
+      this.sweep();
+    }
     const pod = this.handle.listers.pod(podIn.metadata?.namespace ?? '', podIn.metadata?.name ?? '') ?? podIn;
     const nnn = pod.status?.nominatedNodeName ?? '';
     const eligible = this.podEligibleToPreemptOthers(pod, nnn === '' ? null : m.get(nnn));
@@ -107,7 +136,7 @@ export class DefaultPreemption implements PostFilterPlugin {
     if (nnn !== '' || this.inFlight.has(uid)) {
       // Re-preempt when the nominated node turned out hopeless.
       if (nominatedNodeStatus !== null && nominatedNodeStatus.code === Code.UnschedulableAndUnresolvable) return { ok: true, reason: '' };
-      if (this.inFlight.has(uid)) return { ok: false, reason: 'not eligible due to a terminating pod on the nominated node.' };
+      if (this.stillTerminating(uid)) return { ok: false, reason: 'not eligible due to a terminating pod on the nominated node.' };
       const ni = this.handle.snapshotSharedLister().nodeInfos().get(nnn);
       if (ni !== undefined) {
         const prio = podPriority(pod);
@@ -119,6 +148,20 @@ export class DefaultPreemption implements PostFilterPlugin {
       }
     }
     return { ok: true, reason: '' };
+  }
+
+  /** True while the preemptor's victims are being deleted or are still on the node in the snapshot. */
+  private stillTerminating(uid: string): boolean {
+    const p = this.inFlight.get(uid);
+    if (p === undefined) return false;
+    if (p.deleting || victimsRemain(this.handle, p)) return true;
+    this.inFlight.delete(uid);
+    return false;
+  }
+
+  /** Forgets finished preemptions whose victims are gone (their preemptors may never ask again). */
+  private sweep(): void {
+    for (const [uid, p] of this.inFlight) if (!p.deleting && !victimsRemain(this.handle, p)) this.inFlight.delete(uid);
   }
 
   /** How many candidates to dry-run (calculateNumCandidates). */
@@ -151,19 +194,22 @@ export class DefaultPreemption implements PostFilterPlugin {
     const violating: Candidate[] = [];
     const statuses = new NodeToStatus();
     const errors: Error[] = [];
+    // Plugins whose PreFilter state follows added and removed pods need a copy per node; the others
+    // only read it, so one state serves every node.
+    const cloneState = this.handle.hasPreFilterExtensions(state);
     for (let i = 0; i < potential.length; i++) {
-      const nodeInfo = (potential[(offset + i) % potential.length] as NodeInfo).snapshot();
-      const r = this.selectVictimsOnNode(state.clone(), pod, nodeInfo, pdbs);
+      const original = potential[(offset + i) % potential.length] as NodeInfo;
+      const r = this.selectVictimsOnNode(cloneState ? state.clone() : state, pod, original, pdbs);
       if (r.status === null && r.victims.length > 0) {
-        const c = { name: nodeInfo.name, victims: { pods: r.victims, numPDBViolations: r.numViolating } };
+        const c = { name: original.name, victims: { pods: r.victims, numPDBViolations: r.numViolating } };
         if (r.numViolating === 0) nonViolating.push(c);
         else violating.push(c);
         if (nonViolating.length > 0 && nonViolating.length + violating.length >= num) break;
         continue;
       }
-      const status = r.status ?? asStatus(new Error(`expected at least one victim pod on node "${nodeInfo.name}"`));
+      const status = r.status ?? asStatus(new Error(`expected at least one victim pod on node "${original.name}"`));
       if (status.code === Code.Error) errors.push(status.asError());
-      statuses.set(nodeInfo.name, status);
+      statuses.set(original.name, status);
     }
     const candidates = [...nonViolating, ...violating];
     if (candidates.length === 0 && errors.length > 0) throw errors[0] as Error;
@@ -173,53 +219,56 @@ export class DefaultPreemption implements PostFilterPlugin {
   /**
    * SelectVictimsOnNode: removes every lower-priority pod, checks the pod fits, then adds back as
    * many as possible from the most important down (PDB-violating ones first); what cannot come back
-   * are the victims. Returns a null status on success.
+   * are the victims. Works on a scratch copy of `original`, which it leaves untouched; `state` is
+   * changed when PreFilter extensions are active (pass a clone). Returns a null status on success.
    */
-  selectVictimsOnNode(state: CycleState, pod: Pod, nodeInfo: NodeInfo, pdbs: readonly PodDisruptionBudget[]): { victims: Pod[]; numViolating: number; status: Status | null } {
-    const h = this.handle;
+  selectVictimsOnNode(state: CycleState, pod: Pod, original: NodeInfo, pdbs: readonly PodDisruptionBudget[]): { victims: Pod[]; numViolating: number; status: Status | null } {
     const prio = podPriority(pod);
-    const removePod = (pi: PodInfo): void => {
-      nodeInfo.removePod(pi.uid);
-      const s = h.runPreFilterExtensionRemovePod(state, pod, pi, nodeInfo);
-      if (s !== null && !s.isSuccess()) throw s.asError();
-    };
-    const addPod = (pi: PodInfo): void => {
-      nodeInfo.addPodInfo(pi);
-      const s = h.runPreFilterExtensionAddPod(state, pod, pi, nodeInfo);
-      if (s !== null && !s.isSuccess()) throw s.asError();
-    };
-    const potential = nodeInfo.pods.filter((pi) => podPriority(pi.pod) < prio);
+    const potential: PodInfo[] = [];
+    for (const pi of original.pods) if (podPriority(pi.pod) < prio) potential.push(pi);
+    if (potential.length === 0) {
+      return { victims: [], numViolating: 0, status: newStatus(Code.UnschedulableAndUnresolvable, 'No preemption victims found for incoming pod') };
+    }
+    // The candidate keeps only names and pods, so one scratch NodeInfo serves every dry run.
+    const nodeInfo = this.scratch;
+    nodeInfo.copyFrom(original);
     try {
-      for (const pi of potential) removePod(pi);
-      if (potential.length === 0) {
-        return { victims: [], numViolating: 0, status: newStatus(Code.UnschedulableAndUnresolvable, 'No preemption victims found for incoming pod') };
-      }
-      const fits = h.runFilterPluginsWithNominatedPods(state, pod, nodeInfo);
+      for (const pi of potential) this.removeFromNode(state, pod, pi, nodeInfo);
+      const fits = this.handle.runFilterPluginsWithNominatedPods(state, pod, nodeInfo);
       if (fits !== null && !fits.isSuccess()) return { victims: [], numViolating: 0, status: fits };
-      const now = Date.now();
-      potential.sort((a, b) => (moreImportantPod(a.pod, b.pod, now) ? -1 : moreImportantPod(b.pod, a.pod, now) ? 1 : 0));
+      sortByImportance(potential, Date.now());
       const { violating, nonViolating } = filterPodsWithPDBViolation(potential, pdbs);
       const victims: PodInfo[] = [];
       let numViolating = 0;
-      const reprieve = (pi: PodInfo): boolean => {
-        addPod(pi);
-        const s = h.runFilterPluginsWithNominatedPods(state, pod, nodeInfo);
-        const ok = s === null || s.isSuccess();
-        if (!ok) {
-          removePod(pi);
+      for (const pi of violating) {
+        if (!this.reprieve(state, pod, pi, nodeInfo)) {
           victims.push(pi);
+          numViolating++;
         }
-        return ok;
-      };
-      for (const pi of violating) if (!reprieve(pi)) numViolating++;
-      for (const pi of nonViolating) reprieve(pi);
-      if (violating.length > 0 && nonViolating.length > 0) {
-        victims.sort((a, b) => (moreImportantPod(a.pod, b.pod, now) ? -1 : moreImportantPod(b.pod, a.pod, now) ? 1 : 0));
       }
+      for (const pi of nonViolating) if (!this.reprieve(state, pod, pi, nodeInfo)) victims.push(pi);
+      if (violating.length > 0 && nonViolating.length > 0) sortByImportance(victims, Date.now());
       return { victims: victims.map((v) => v.pod), numViolating, status: null };
     } catch (err) {
       return { victims: [], numViolating: 0, status: asStatus(err) };
     }
+  }
+
+  private removeFromNode(state: CycleState, pod: Pod, pi: PodInfo, nodeInfo: NodeInfo): void {
+    nodeInfo.removePod(pi.uid);
+    const s = this.handle.runPreFilterExtensionRemovePod(state, pod, pi, nodeInfo);
+    if (s !== null && !s.isSuccess()) throw s.asError();
+  }
+
+  /** Puts the pod back if the preemptor still fits; false (and the pod stays out) otherwise. */
+  private reprieve(state: CycleState, pod: Pod, pi: PodInfo, nodeInfo: NodeInfo): boolean {
+    nodeInfo.addPodInfo(pi);
+    const s0 = this.handle.runPreFilterExtensionAddPod(state, pod, pi, nodeInfo);
+    if (s0 !== null && !s0.isSuccess()) throw s0.asError();
+    const s = this.handle.runFilterPluginsWithNominatedPods(state, pod, nodeInfo);
+    if (s === null || s.isSuccess()) return true;
+    this.removeFromNode(state, pod, pi, nodeInfo);
+    return false;
   }
 
   /** SelectCandidate. */
@@ -239,6 +288,7 @@ export class DefaultPreemption implements PostFilterPlugin {
     const h = this.handle;
     const uid = pod.metadata?.uid ?? '';
     const calls: Promise<void>[] = [];
+    const deleted: string[] = [];
     for (const victim of c.victims.pods) {
       if (victim.metadata?.deletionTimestamp) continue;
       const waiting = h.getWaitingPod(victim.metadata?.uid ?? '');
@@ -247,6 +297,7 @@ export class DefaultPreemption implements PostFilterPlugin {
         continue;
       }
       calls.push(h.preemptionApi.preemptPod(victim, pod, c.name));
+      deleted.push(victim.metadata?.uid ?? '');
     }
     const prio = podPriority(pod);
     const lower = h.nominator.nominatedPodsForNode(c.name).filter((pi) => podPriority(pi.pod) < prio).map((pi) => pi.pod);
@@ -254,10 +305,18 @@ export class DefaultPreemption implements PostFilterPlugin {
       h.preemptionApi.clearNominatedNodeName(lower).catch((err: unknown) => h.reportError('cannot clear nominatedNodeName', err));
     }
     if (calls.length === 0) return;
-    this.inFlight.add(uid);
-    Promise.all(calls)
-      .catch((err: unknown) => h.reportError(`preemption of victims for pod ${pod.metadata?.namespace}/${pod.metadata?.name} failed`, err))
-      .finally(() => this.inFlight.delete(uid));
+    const inFlight: InFlightPreemption = { node: c.name, victims: new Set(deleted), deleting: true };
+    this.inFlight.set(uid, inFlight);
+    Promise.all(calls).then(
+      () => {
+        inFlight.deleting = false;
+      },
+      (err: unknown) => {
+        // A failed deletion leaves the preemptor free to try again at once.
+        if (this.inFlight.get(uid) === inFlight) this.inFlight.delete(uid);
+        h.reportError(`preemption of victims for pod ${pod.metadata?.namespace}/${pod.metadata?.name} failed`, err);
+      },
+    );
   }
 }
 

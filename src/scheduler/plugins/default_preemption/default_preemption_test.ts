@@ -171,6 +171,29 @@ describe('DefaultPreemption PostFilter', () => {
     assert.equal(r.status.message(), 'preemption: not eligible due to a terminating pod on the nominated node.');
   });
 
+  test('victims deleted through the API but still in the snapshot block another preemption', async () => {
+    const { fwk, snapshot, calls } = setup([node('node1')], [pod('lo', 'node1', 0, '4').uid('lo-uid').obj()]);
+    const preemptor = makePod().name('p').namespace('default').uid('p-uid').priority(100).req({ cpu: '2', memory: '1' }).obj();
+    const run = () => {
+      const state = new CycleState();
+      fwk.runPreFilterPlugins(state, preemptor);
+      const m = new NodeToStatus();
+      for (const ni of snapshot.nodeInfoList) {
+        const s = fwk.runFilterPlugins(state, preemptor, ni);
+        if (s !== null) m.set(ni.name, s);
+      }
+      return fwk.runPostFilterPlugins(state, preemptor, m);
+    };
+    assert.deepEqual(run().result, { nominatedNodeName: 'node1' });
+    // The deletion call has returned, yet the informer has not delivered it.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(run().status.message(), 'preemption: not eligible due to a terminating pod on the nominated node.');
+    assert.deepEqual(calls, ['lo@node1 by p']);
+    snapshot.get('node1')!.removePod('lo-uid');
+    // Gone: eligible again (and the freed node needs no preemption).
+    assert.equal(run().status.message(), 'preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.');
+  });
+
   test('calculateNumCandidates: 10% of the nodes, at least 100, at most all', () => {
     const plugin = new DefaultPreemption({}, setup([], []).fwk);
     assert.deepEqual([plugin.calculateNumCandidates(50), plugin.calculateNumCandidates(500), plugin.calculateNumCandidates(5000)], [50, 100, 500]);

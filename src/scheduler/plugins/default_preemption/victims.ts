@@ -31,6 +31,14 @@ export function moreImportantPod(a: Pod, b: Pod, now: number): boolean {
   return podStartTime(a, now) < podStartTime(b, now);
 }
 
+/** Sorts pods most important first (MoreImportantPod), keeping the order of equals; start times are read once. */
+export function sortByImportance(pods: PodInfo[], now: number): void {
+  if (pods.length < 2) return;
+  const keyed = pods.map((pi) => ({ pi, prio: podPriority(pi.pod), start: podStartTime(pi.pod, now) }));
+  keyed.sort((a, b) => (a.prio !== b.prio ? b.prio - a.prio : a.start < b.start ? -1 : b.start < a.start ? 1 : 0));
+  for (let i = 0; i < keyed.length; i++) pods[i] = (keyed[i] as { pi: PodInfo }).pi;
+}
+
 /**
  * filterPodsWithPDBViolation: splits pods (keeping their order) into those whose eviction would
  * exceed a matching PDB's disruptionsAllowed and the rest.

@@ -26,6 +26,8 @@ import {
 } from '../../framework/interface.ts';
 import type { NodeInfo } from '../../framework/node_info.ts';
 import { PodInfo, type AffinityTerm } from '../../framework/pod_info.ts';
+import { FoldCache } from '../../framework/node_fold.ts';
+import { TermCountFold, TermGroupFold } from './folds.ts';
 import { mergeAffinityTermNamespaces, namespaceLabelsOf } from './namespaces.ts';
 import { InterPodAffinityScoring, type InterPodAffinityArgs } from './scoring.ts';
 
@@ -39,30 +41,65 @@ export const ErrReasonAntiAffinityRulesNotMatch = "node(s) didn't match pod anti
 
 const preFilterStateKey = `PreFilter${Name}`;
 
-/** Matched-term counts per topology pair ("key\0value"). */
+/**
+ * Matched-term counts per topology pair: topologyKey -> value -> count, zero counts dropped. Maps
+ * may be shared with a fold or a clone and are copied before this instance first changes them.
+ */
 export class TopologyCounts {
-  readonly counts = new Map<string, number>();
-
-  static pair(key: string, value: string): string {
-    return `${key}\x00${value}`;
-  }
-
-  get size(): number {
-    return this.counts.size;
-  }
+  private readonly byKey = new Map<string, Map<string, number>>();
+  /** The maps this instance made or copied, and so may change. */
+  private owned: Set<Map<string, number>> | null = null;
+  /** Pairs with a count. */
+  size = 0;
 
   get(key: string, value: string): number {
-    return this.counts.get(TopologyCounts.pair(key, value)) ?? 0;
+    return this.byKey.get(key)?.get(value) ?? 0;
   }
 
-  /** Adds `value` for the node's value of `key`, dropping pairs that fall to zero. */
+  /** Adds a map of counts for `key` without copying it (it is copied before any change). */
+  share(key: string, counts: Map<string, number>): void {
+    if (counts.size === 0) return;
+    const mine = this.byKey.get(key);
+    if (mine === undefined) {
+      this.byKey.set(key, counts);
+      this.size += counts.size;
+      return;
+    }
+    for (const [v, n] of counts) this.add(key, v, n);
+  }
+
+  /** Adds `delta` at the pair, dropping it when it falls to zero. */
+  add(key: string, value: string, delta: number): void {
+    let m = this.byKey.get(key);
+    if (m === undefined) {
+      m = new Map();
+      this.byKey.set(key, m);
+      (this.owned ??= new Set()).add(m);
+    } else if (this.owned === null || !this.owned.has(m)) {
+      m = new Map(m);
+      this.byKey.set(key, m);
+      (this.owned ??= new Set()).add(m);
+    }
+    const before = m.get(value) ?? 0;
+    const n = before + delta;
+    if (n === 0) m.delete(value);
+    else m.set(value, n);
+    this.size += (n !== 0 ? 1 : 0) - (before !== 0 ? 1 : 0);
+  }
+
+  /** Adds `value` for the node's value of `key`. */
   update(node: NodeInfo, key: string, value: number): void {
     const tv = node.labels[key];
-    if (tv === undefined) return;
-    const p = TopologyCounts.pair(key, tv);
-    const n = (this.counts.get(p) ?? 0) + value;
-    if (n === 0) this.counts.delete(p);
-    else this.counts.set(p, n);
+    if (tv !== undefined) this.add(key, tv, value);
+  }
+
+  /** True when some pair of the node's labels has a positive count. */
+  anyPositiveOn(labels: Readonly<Record<string, string>>): boolean {
+    for (const [key, m] of this.byKey) {
+      const v = labels[key];
+      if (v !== undefined && (m.get(v) ?? 0) > 0) return true;
+    }
+    return false;
   }
 
   /** For each anti-affinity term matching `pod`, counts the node's topology pair. */
@@ -76,9 +113,12 @@ export class TopologyCounts {
     for (const t of terms) this.update(node, t.topologyKey, value);
   }
 
+  /** A copy sharing the maps; both copy a map before changing it. */
   clone(): TopologyCounts {
     const c = new TopologyCounts();
-    for (const [k, v] of this.counts) c.counts.set(k, v);
+    for (const [k, m] of this.byKey) c.byKey.set(k, m);
+    c.size = this.size;
+    this.owned = null;
     return c;
   }
 }
@@ -123,10 +163,7 @@ export class PreFilterState implements StateData {
 
 function satisfyExistingPodsAntiAffinity(s: PreFilterState, nodeInfo: NodeInfo): boolean {
   if (s.existingAntiAffinityCounts.size === 0) return true;
-  for (const key in nodeInfo.labels) {
-    if (s.existingAntiAffinityCounts.get(key, nodeInfo.labels[key] as string) > 0) return false;
-  }
-  return true;
+  return !s.existingAntiAffinityCounts.anyPositiveOn(nodeInfo.labels);
 }
 
 function satisfyPodAntiAffinity(s: PreFilterState, nodeInfo: NodeInfo): boolean {
@@ -157,9 +194,20 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
   private readonly handle: Handle;
   private readonly scoring: InterPodAffinityScoring;
 
+  /** Existing pods' required anti-affinity terms, grouped. */
+  private readonly existingAntiAffinity = new TermGroupFold((ni, add) => {
+    for (const p of ni.podsWithRequiredAntiAffinity) for (const t of p.requiredAntiAffinityTerms) add(t, 1);
+  });
+  /** Pods matching the incoming pods' required terms, by term. */
+  private readonly termFolds = new FoldCache<TermCountFold>();
+
   constructor(args: InterPodAffinityArgs, handle: Handle) {
     this.handle = handle;
     this.scoring = new InterPodAffinityScoring(args, handle);
+  }
+
+  private termFold(t: AffinityTerm): TermCountFold {
+    return this.termFolds.get(t.key, () => new TermCountFold([t]));
   }
 
   eventsToRegister(): readonly ClusterEventWithHint[] {
@@ -186,19 +234,26 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     }
     const nsLabels = namespaceLabelsOf(listers, pod.metadata?.namespace ?? '');
 
+    // Existing pods' required anti-affinity, one match per distinct term.
     const existing = new TopologyCounts();
-    for (const ni of nodes.havePodsWithRequiredAntiAffinityList()) {
-      for (const p of ni.podsWithRequiredAntiAffinity) existing.updateWithAntiAffinityTerms(p.requiredAntiAffinityTerms, pod, nsLabels, ni, 1);
+    const groups = this.existingAntiAffinity;
+    groups.refresh(nodes, nodes.havePodsWithRequiredAntiAffinityList());
+    for (const g of groups.groups.values()) {
+      if (g.term.matches(pod, nsLabels)) existing.share(g.term.topologyKey, g.counts);
     }
     const affinity = new TopologyCounts();
     const anti = new TopologyCounts();
-    if (podInfo.requiredAffinityTerms.length > 0 || podInfo.requiredAntiAffinityTerms.length > 0) {
-      for (const ni of nodes.list()) {
-        for (const p of ni.pods) {
-          affinity.updateWithAffinityTerms(podInfo.requiredAffinityTerms, p.pod, ni, 1);
-          anti.updateWithAntiAffinityTerms(podInfo.requiredAntiAffinityTerms, p.pod, null, ni, 1);
-        }
-      }
+    const all = nodes.list();
+    if (podInfo.requiredAffinityTerms.length > 0) {
+      const terms = podInfo.requiredAffinityTerms;
+      const fold = this.termFolds.get(TermCountFold.key(terms) + '\x05all', () => new TermCountFold(terms));
+      fold.refresh(nodes, all);
+      terms.forEach((t, i) => affinity.share(t.topologyKey, fold.counts[i] as Map<string, number>));
+    }
+    for (const t of podInfo.requiredAntiAffinityTerms) {
+      const fold = this.termFold(t);
+      fold.refresh(nodes, all);
+      anti.share(t.topologyKey, fold.counts[0] as Map<string, number>);
     }
     if (existing.size === 0 && podInfo.requiredAffinityTerms.length === 0 && podInfo.requiredAntiAffinityTerms.length === 0) {
       return [null, newStatus(Code.Skip)];

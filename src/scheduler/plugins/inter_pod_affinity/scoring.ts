@@ -7,6 +7,8 @@ import type { CycleState, StateData } from '../../framework/cycle_state.ts';
 import { Code, MaxNodeScore, newStatus, type Handle, type PluginStatus, type Status } from '../../framework/interface.ts';
 import type { NodeInfo } from '../../framework/node_info.ts';
 import { PodInfo, type AffinityTerm, type WeightedAffinityTerm } from '../../framework/pod_info.ts';
+import { FoldCache } from '../../framework/node_fold.ts';
+import { TermCountFold, TermGroupFold } from './folds.ts';
 import { mergeAffinityTermNamespaces, namespaceLabelsOf } from './namespaces.ts';
 
 /** InterPodAffinityArgs. */
@@ -38,14 +40,10 @@ function add(score: TopologyScore, key: string, value: string, weight: number): 
   byValue.set(value, (byValue.get(value) ?? 0) + weight);
 }
 
-function processTerm(score: TopologyScore, term: AffinityTerm, weight: number, pod: Pod, nsLabels: Readonly<Record<string, string>> | null, node: NodeInfo, multiplier: number): void {
-  if (!term.matches(pod, nsLabels)) return;
-  const v = node.labels[term.topologyKey];
-  if (v !== undefined) add(score, term.topologyKey, v, weight * multiplier);
-}
-
-function processTerms(score: TopologyScore, terms: readonly WeightedAffinityTerm[], pod: Pod, nsLabels: Readonly<Record<string, string>> | null, node: NodeInfo, multiplier: number): void {
-  for (const t of terms) processTerm(score, t.term, t.weight, pod, nsLabels, node, multiplier);
+/** Adds `weight` times each value's count. */
+function addCounts(score: TopologyScore, key: string, counts: ReadonlyMap<string, number>, weight: number): void {
+  if (counts.size === 0 || weight === 0) return;
+  for (const [v, n] of counts) add(score, key, v, weight * n);
 }
 
 /** The scoring half of InterPodAffinity. */
@@ -54,10 +52,23 @@ export class InterPodAffinityScoring {
   private readonly ignorePreferredTermsOfExistingPods: boolean;
   private readonly handle: Handle;
 
+  /** The incoming pods' preferred terms: matching pods per topology value. */
+  private readonly termFolds = new FoldCache<TermCountFold>();
+  /** Existing pods' scored terms (required affinity at hardPodAffinityWeight, preferred ones signed), grouped. */
+  private readonly existingTerms: TermGroupFold;
+
   constructor(args: InterPodAffinityArgs, handle: Handle) {
     this.hardPodAffinityWeight = args.hardPodAffinityWeight ?? 1;
     this.ignorePreferredTermsOfExistingPods = args.ignorePreferredTermsOfExistingPods ?? false;
     this.handle = handle;
+    const hard = this.hardPodAffinityWeight;
+    this.existingTerms = new TermGroupFold((ni, collect) => {
+      for (const p of ni.podsWithAffinity) {
+        if (hard > 0) for (const t of p.requiredAffinityTerms) collect(t, hard);
+        for (const t of p.preferredAffinityTerms) collect(t.term, t.weight);
+        for (const t of p.preferredAntiAffinityTerms) collect(t.term, -t.weight);
+      }
+    });
   }
 
   preScore(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): PluginStatus {
@@ -68,8 +79,8 @@ export class InterPodAffinityScoring {
     if (this.ignorePreferredTermsOfExistingPods && !hasConstraints) return newStatus(Code.Skip);
     const lister = this.handle.snapshotSharedLister().nodeInfos();
     // Without preferred terms of its own, only nodes hosting pods with affinity can matter.
-    const allNodes = hasConstraints ? lister.list() : lister.havePodsWithAffinityList();
-    if (allNodes.length === 0) return newStatus(Code.Skip);
+    const withAffinity = lister.havePodsWithAffinityList();
+    if ((hasConstraints ? lister.list() : withAffinity).length === 0) return newStatus(Code.Skip);
 
     const podInfo = new PodInfo(pod);
     if (podInfo.parseError !== null) return newStatus(Code.Error, `failed to parse pod: ${podInfo.parseError.message}`);
@@ -80,18 +91,22 @@ export class InterPodAffinityScoring {
     const nsLabels = namespaceLabelsOf(listers, pod.metadata?.namespace ?? '');
 
     const score: TopologyScore = new Map();
-    for (const ni of allNodes) {
-      if (Object.keys(ni.labels).length === 0) continue;
-      const pods = hasConstraints ? ni.pods : ni.podsWithAffinity;
-      for (const existing of pods) {
-        processTerms(score, preferredAffinity, existing.pod, null, ni, 1);
-        processTerms(score, preferredAnti, existing.pod, null, ni, -1);
-        if (this.hardPodAffinityWeight > 0) {
-          for (const t of existing.requiredAffinityTerms) processTerm(score, t, this.hardPodAffinityWeight, pod, nsLabels, ni, 1);
+    // The incoming pod's preferred terms against every existing pod.
+    if (hasConstraints) {
+      const all = lister.list();
+      for (const [terms, sign] of [[preferredAffinity, 1], [preferredAnti, -1]] as const) {
+        for (const t of terms) {
+          const fold = this.termFolds.get(t.term.key, () => new TermCountFold([t.term]));
+          fold.refresh(lister, all);
+          addCounts(score, t.term.topologyKey, fold.counts[0] as Map<string, number>, sign * t.weight);
         }
-        processTerms(score, existing.preferredAffinityTerms, pod, nsLabels, ni, 1);
-        processTerms(score, existing.preferredAntiAffinityTerms, pod, nsLabels, ni, -1);
       }
+    }
+    // Existing pods' terms against the incoming pod, one match per distinct term and weight.
+    const groups = this.existingTerms;
+    groups.refresh(lister, withAffinity);
+    for (const g of groups.groups.values()) {
+      if (g.term.matches(pod, nsLabels)) addCounts(score, g.term.topologyKey, g.counts, g.weight);
     }
     // Drop zero sums so an all-cancelled state is skipped like upstream's empty per-node maps.
     for (const [k, byValue] of score) {

@@ -5,6 +5,7 @@
 import { matches } from '../../../api/labels.ts';
 import type { Pod } from '../../../api/types/core_v1.ts';
 import type { StateData } from '../../framework/cycle_state.ts';
+import { NodeFold, selectorKey } from '../../framework/node_fold.ts';
 import { RequiredNodeAffinity } from '../../framework/node_affinity.ts';
 import type { NodeInfo } from '../../framework/node_info.ts';
 import {
@@ -95,19 +96,102 @@ export class PreFilterState implements StateData {
   }
 }
 
-/** calPreFilterState over all nodes for the pod's hard constraints. */
-export function calPreFilterState(pod: Pod, constraints: readonly SpreadConstraint[], allNodes: readonly NodeInfo[]): PreFilterState {
+/** A topology domain: the nodes counted in it and their matching pods. */
+interface Domain {
+  nodes: number;
+  pods: number;
+}
+
+/** One node's part: its value and matching pods per constraint. */
+interface SpreadContribution {
+  readonly values: readonly string[];
+  readonly counts: readonly number[];
+}
+
+/**
+ * Matching pods per topology value for a constraint set whose node inclusion does not depend on the
+ * pod (no node affinity to honour, taints ignored), kept across cycles for pods sharing it.
+ */
+export class SpreadCountFold extends NodeFold<SpreadContribution> {
+  readonly domains: Map<string, Domain>[];
+  private readonly constraints: readonly SpreadConstraint[];
+  private readonly namespace: string;
+
+  constructor(constraints: readonly SpreadConstraint[], namespace: string) {
+    super();
+    this.constraints = constraints;
+    this.namespace = namespace;
+    this.domains = constraints.map(() => new Map());
+  }
+
+  /** The fold serving these constraints for pods in the namespace. */
+  static key(constraints: readonly SpreadConstraint[], namespace: string): string {
+    let k = namespace;
+    for (const c of constraints) k += `\x04${c.topologyKey}\x05${selectorKey(c.selector)}`;
+    return k;
+  }
+
+  protected contribute(ni: NodeInfo): SpreadContribution | undefined {
+    if (ni.node === null || !nodeLabelsMatchSpreadConstraints(ni.labels, this.constraints)) return undefined;
+    const values: string[] = [];
+    const counts: number[] = [];
+    for (const c of this.constraints) {
+      values.push(ni.labels[c.topologyKey] as string);
+      counts.push(countPodsMatchSelector(ni.pods, c.selector, this.namespace));
+    }
+    return { values, counts };
+  }
+
+  protected apply(c: SpreadContribution, sign: 1 | -1): void {
+    for (let i = 0; i < this.domains.length; i++) {
+      const m = this.domains[i] as Map<string, Domain>;
+      const v = c.values[i] as string;
+      let d = m.get(v);
+      if (d === undefined) m.set(v, (d = { nodes: 0, pods: 0 }));
+      d.nodes += sign;
+      d.pods += sign * (c.counts[i] as number);
+      if (d.nodes === 0) m.delete(v);
+    }
+  }
+
+  protected reset(): void {
+    for (const m of this.domains) m.clear();
+  }
+}
+
+/** True when no constraint's node inclusion depends on the pod, so counts can be shared. */
+export function podIndependentInclusion(constraints: readonly SpreadConstraint[], required: RequiredNodeAffinity): boolean {
+  for (const c of constraints) {
+    if (c.nodeTaintsPolicy === 'Honor') return false;
+    if (c.nodeAffinityPolicy === 'Honor' && required.constrains) return false;
+  }
+  return true;
+}
+
+/**
+ * calPreFilterState over all nodes for the pod's hard constraints. With a fold (see
+ * podIndependentInclusion) the counts come from it; otherwise every node's pods are counted.
+ */
+export function calPreFilterState(pod: Pod, constraints: readonly SpreadConstraint[], allNodes: readonly NodeInfo[], fold?: SpreadCountFold): PreFilterState {
   const counts = constraints.map(() => new Map<string, number>());
-  const required = new RequiredNodeAffinity(pod);
-  const ns = pod.metadata?.namespace ?? '';
-  for (const ni of allNodes) {
-    if (!nodeLabelsMatchSpreadConstraints(ni.labels, constraints)) continue;
-    constraints.forEach((c, i) => {
-      if (!matchNodeInclusionPolicies(c, pod, ni, required)) return;
-      const v = ni.labels[c.topologyKey] as string;
+  if (fold !== undefined) {
+    for (let i = 0; i < constraints.length; i++) {
       const m = counts[i] as Map<string, number>;
-      m.set(v, (m.get(v) ?? 0) + countPodsMatchSelector(ni.pods, c.selector, ns));
-    });
+      for (const [v, d] of fold.domains[i] as Map<string, Domain>) m.set(v, d.pods);
+    }
+  } else {
+    const required = new RequiredNodeAffinity(pod);
+    const ns = pod.metadata?.namespace ?? '';
+    for (const ni of allNodes) {
+      if (!nodeLabelsMatchSpreadConstraints(ni.labels, constraints)) continue;
+      for (let i = 0; i < constraints.length; i++) {
+        const c = constraints[i] as SpreadConstraint;
+        if (!matchNodeInclusionPolicies(c, pod, ni, required)) continue;
+        const v = ni.labels[c.topologyKey] as string;
+        const m = counts[i] as Map<string, number>;
+        m.set(v, (m.get(v) ?? 0) + countPodsMatchSelector(ni.pods, c.selector, ns));
+      }
+    }
   }
   const paths = constraints.map((_c, i) => {
     const cp = new CriticalPaths();

@@ -24,10 +24,12 @@ import {
   type ScorePlugin,
   type Status,
 } from '../../framework/interface.ts';
+import { FoldCache } from '../../framework/node_fold.ts';
+import { RequiredNodeAffinity } from '../../framework/node_affinity.ts';
 import type { NodeInfo } from '../../framework/node_info.ts';
 import type { PodInfo } from '../../framework/pod_info.ts';
 import { defaultSelector, filterTopologySpreadConstraints, systemDefaultConstraints, type SpreadConstraint } from './common.ts';
-import { PreFilterState, calPreFilterState, filterNode } from './filtering.ts';
+import { PreFilterState, SpreadCountFold, calPreFilterState, filterNode, podIndependentInclusion } from './filtering.ts';
 import { PreScoreState, initPreScoreState, normalizeScores, scoreNode } from './scoring.ts';
 
 export const Name = 'PodTopologySpread';
@@ -50,6 +52,8 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
   private readonly defaultConstraints: readonly TopologySpreadConstraint[];
   /** True when the defaults are the system ones, which tolerate nodes without a zone label. */
   private readonly systemDefaulted: boolean;
+  /** Hard-constraint counts kept across cycles, by constraint set and namespace. */
+  private readonly folds = new FoldCache<SpreadCountFold>();
 
   constructor(args: PodTopologySpreadArgs, handle: Handle) {
     this.handle = handle;
@@ -90,7 +94,13 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
       return [null, asStatus(new Error(`get constraints from pod: ${err instanceof Error ? err.message : String(err)}`))];
     }
     if (constraints.length === 0) return [null, newStatus(Code.Skip)];
-    state.write(preFilterStateKey, calPreFilterState(pod, constraints, nodes));
+    let fold: SpreadCountFold | undefined;
+    if (podIndependentInclusion(constraints, new RequiredNodeAffinity(pod))) {
+      const ns = pod.metadata?.namespace ?? '';
+      fold = this.folds.get(SpreadCountFold.key(constraints, ns), () => new SpreadCountFold(constraints, ns));
+      fold.refresh(this.handle.snapshotSharedLister().nodeInfos(), nodes);
+    }
+    state.write(preFilterStateKey, calPreFilterState(pod, constraints, nodes, fold));
     return [null, null];
   }
 
