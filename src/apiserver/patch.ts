@@ -3,6 +3,7 @@
 import type { ResourceInfo } from '../api/resource_types.ts';
 import { jsonPatch, mergePatch } from '../api/patch/json_patch.ts';
 import { ApiError, newBadRequest, newUnsupportedMediaType } from './errors.ts';
+import { goJsonSyntaxError, goJsonValueKind } from './json_syntax.ts';
 import type { KObject } from './registry/strategy.ts';
 
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
@@ -11,17 +12,18 @@ const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+jso
 export async function applyPatchBody(contentType: string, current: KObject, body: Buffer, info: ResourceInfo): Promise<KObject> {
   const text = body.toString('utf8');
   let patch: unknown;
-  const parse = (): unknown => {
+  // Upstream decodes JSON and merge patches with a "error decoding patch: " prefix, strategic ones without.
+  const parse = (prefix = 'error decoding patch: '): unknown => {
     try {
       return JSON.parse(text);
-    } catch (err) {
-      throw newBadRequest(`error decoding patch: ${err instanceof Error ? err.message : String(err)}`);
+    } catch {
+      throw newBadRequest(`${prefix}${goJsonSyntaxError(body) ?? 'unexpected end of JSON input'}`);
     }
   };
   switch (contentType) {
     case 'application/json-patch+json': {
       patch = parse();
-      if (!Array.isArray(patch)) throw newBadRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+      if (!Array.isArray(patch)) throw newBadRequest(`error decoding patch: json: cannot unmarshal ${goJsonValueKind(patch)} into Go value of type []handlers.jsonPatchOp`);
       try {
         return jsonPatch(current, patch) as KObject;
       } catch (err) {
@@ -39,7 +41,7 @@ export async function applyPatchBody(contentType: string, current: KObject, body
       if (!info.definition.startsWith('io.k8s.')) {
         throw newUnsupportedMediaType(contentType, PATCH_TYPES.filter((t) => !t.includes('strategic')));
       }
-      patch = parse();
+      patch = parse('');
       if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw newBadRequest('strategic merge patch must be a JSON object');
       try {
         // Loaded on first use: it indexes the OpenAPI schema for patch metadata.

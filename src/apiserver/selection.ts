@@ -44,8 +44,23 @@ export function parseSelection(info: ResourceInfo, namespace: string, q: URLSear
       const meta = (obj['metadata'] ?? {}) as Record<string, unknown>;
       if (pathName && meta['name'] !== pathName) return false;
       if (!noLabels && !matches(labelSel, (meta['labels'] ?? {}) as Record<string, string>)) return false;
-      if (!noFields && !matchesFields(fieldSel, fieldsOf(info.group, info.resource, obj, { namespaced: info.namespaced }))) return false;
+      if (!noFields && !matchesFields(fieldSel, fieldSetOf(info, obj))) return false;
       return true;
     },
   };
+}
+
+/**
+ * Field label values by object. Selections match watch-cache objects, which never change, once per
+ * watcher per event: many watchers with field selectors (a kubelet's spec.nodeName each) share them.
+ */
+const fieldSets = new WeakMap<KObject, { readonly info: ResourceInfo; readonly fields: Record<string, string> }>();
+
+function fieldSetOf(info: ResourceInfo, obj: KObject): Record<string, string> {
+  const known = fieldSets.get(obj);
+  // One cache serves two APIs for Events: the set is per resource.
+  if (known !== undefined && known.info === info) return known.fields;
+  const fields = fieldsOf(info.group, info.resource, obj, { namespaced: info.namespaced });
+  fieldSets.set(obj, { info, fields });
+  return fields;
 }

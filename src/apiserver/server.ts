@@ -17,9 +17,12 @@ import type { MetricsApi } from './metrics/api.ts';
 import { RESOURCES, resourceFor } from '../api/resource_table.ts';
 import type { ResourceInfo } from '../api/resource_types.ts';
 import type { Store } from '../storage/types.ts';
-import { ApiError, newForbidden, newMethodNotAllowed, newNoResource, newUnauthorized, toApiError } from './errors.ts';
+import { ApiError, newBadRequest, newForbidden, newMethodNotAllowed, newNoResource, newUnauthorized, toApiError } from './errors.ts';
 import { negotiate, writeError, writeJSON, writeRaw, type Req, type Res } from './http_util.ts';
 import { parseRequestInfo, type RequestInfo } from './request_info.ts';
+import { parseRequestURI, pathSegmentNameErrors } from './request_uri.ts';
+import { impersonate } from './authn/impersonation.ts';
+import { goQuote } from '../api/apply/fieldpath.ts';
 import { GenericStore, decodeStored, storagePrefix } from './registry/generic_store.ts';
 import { WatchCache } from './watch_cache.ts';
 import type { HandlerContext, UserInfo } from './handlers/context.ts';
@@ -31,7 +34,7 @@ import { handleScale } from './handlers/scale.ts';
 import { handleBinding } from './handlers/binding.ts';
 import { handleEviction, pdbInfo } from './handlers/eviction.ts';
 import { handleReview, isReview } from './handlers/reviews.ts';
-import { forbiddenReason, type Attributes, type Authorizer } from './authz/authorizer.ts';
+import { forbiddenReason, sanitizeHTML, type Attributes, type Authorizer } from './authz/authorizer.ts';
 import { RbacWiring } from './authz/wiring.ts';
 import { Auditor, auditContextOf } from './audit/auditor.ts';
 import { nowMicros } from './audit/event.ts';
@@ -90,7 +93,10 @@ export interface ApiServerOptions {
 }
 
 /** Subresources served by the generic handlers (others have their own handler, or are not served yet). */
-const SERVED_SUBRESOURCES = new Set(['status', 'finalize']);
+const SERVED_SUBRESOURCES = new Set(['status', 'finalize', 'ephemeralcontainers']);
+
+/** http.DefaultMaxHeaderBytes, which kube-apiserver's secure serving keeps. */
+const MAX_HEADER_BYTES = 1 << 20;
 
 const ANONYMOUS_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
 
@@ -178,6 +184,8 @@ export class ApiServer {
       // Big lists and watch fan-out share sessions with writes; the 10 MB default answers ENHANCE_YOUR_CALM.
       maxSessionMemory: 256,
     });
+    // Upstream's MaxHeaderBytes (1 MiB) for HTTP/1.1; the fallback parser reads it off the server object.
+    (server as unknown as { maxHeaderSize: number }).maxHeaderSize = MAX_HEADER_BYTES;
     server.on('request', (req: Req, res: Res) => {
       this.#handle(req, res).catch((err: unknown) => {
         auditContextOf(req)?.panic(err);
@@ -251,8 +259,13 @@ export class ApiServer {
 
   async #handle(req: Req, res: Res): Promise<void> {
     const receivedAt = nowMicros();
-    const url = new URL(req.url ?? '/', 'https://localhost');
-    const path = url.pathname;
+    const uri = parseRequestURI(req.url ?? '/');
+    if (!uri) {
+      // Go's net/http refuses a malformed request-target before any handler sees it.
+      writeRaw(res, 400, '400 Bad Request', 'text/plain; charset=utf-8');
+      return;
+    }
+    const path = uri.path;
     const method = (req.method ?? 'GET').toUpperCase();
     try {
       if (ANONYMOUS_PATHS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
@@ -260,11 +273,7 @@ export class ApiServer {
         else writeRaw(res, 200, 'ok', 'text/plain; charset=utf-8');
         return;
       }
-      if (isOidcPath(path)) {
-        serveOidc(res, path, method, this.#authn, this.#opts.advertiseAddress ?? `127.0.0.1:${this.#port}`);
-        return;
-      }
-      const ri = parseRequestInfo(method, path, url.searchParams);
+      const ri = parseRequestInfo(method, path, uri.query);
       const auditor = this.#opts.auditor;
       let authenticated: UserInfo | undefined;
       try {
@@ -275,49 +284,33 @@ export class ApiServer {
         throw err;
       }
       auditor?.begin(req, authenticated, ri, { receivedAt }).attach(req, res);
-      const user = await this.#impersonate(req, authenticated);
+      const impersonated = await impersonate(req.rawHeaders, authenticated, this.#authorizer);
+      if ('internalError' in impersonated) {
+        // Upstream answers a malformed impersonation request with responsewriters.InternalError: plain text.
+        writeRaw(res, 500, `${sanitizeHTML(`Internal Server Error: ${goQuote(req.url ?? '/')}: ${impersonated.internalError}`)}\n`, 'text/plain; charset=utf-8', { 'X-Content-Type-Options': 'nosniff' });
+        return;
+      }
+      const user = impersonated.user;
       if (user !== authenticated) auditContextOf(req)?.setImpersonatedUser(user);
       if (!ri.isResourceRequest) {
+        // Discovery, OpenAPI and issuer discovery are RBAC-checked non-resource URLs, as upstream.
+        const attrs: Attributes = {
+          user, verb: ri.verb, isResourceRequest: false, namespace: '', apiGroup: '', apiVersion: '', resource: '', subresource: '', name: '', path,
+        };
+        const decision = await this.#authorizer.authorize(attrs);
+        auditContextOf(req)?.setAuthorizationDecision(decision);
+        if (decision.decision !== 'allow') throw newForbidden({ group: '', resource: '' }, '', forbiddenReason(attrs) + (decision.reason ? `: ${decision.reason}` : ''));
+        if (isOidcPath(path)) {
+          serveOidc(res, path, method, this.#authn, this.#opts.advertiseAddress ?? `127.0.0.1:${this.#port}`);
+          return;
+        }
         await this.#handleNonResource(req, res, path, method);
         return;
       }
-      await this.#handleResource(req, res, ri, url.searchParams, user);
+      await this.#handleResource(req, res, ri, uri.query, user);
     } catch (err) {
       writeError(res, toApiError(err));
     }
-  }
-
-  /**
-   * Impersonation (`kubectl --as/--as-group`): the requester needs the `impersonate` verb on each
-   * user, group and extra it asks for; the request then runs as that user (upstream's filter).
-   */
-  async #impersonate(req: Req, user: UserInfo): Promise<UserInfo> {
-    const h = req.headers;
-    const asUser = h['impersonate-user'];
-    const rawGroups = h['impersonate-group'];
-    const asGroups = rawGroups === undefined ? [] : Array.isArray(rawGroups) ? rawGroups : String(rawGroups).split(',').map((g) => g.trim());
-    const asUid = h['impersonate-uid'];
-    if (asUser === undefined && asGroups.length === 0 && asUid === undefined) return user;
-    if (typeof asUser !== 'string' || asUser === '') {
-      throw new ApiError(500, 'InternalError', 'Internal error occurred: requested [] without impersonating a user');
-    }
-    const check = async (resource: string, name: string, group = ''): Promise<void> => {
-      const attrs: Attributes = { user, verb: 'impersonate', isResourceRequest: true, namespace: '', apiGroup: group, apiVersion: '', resource, subresource: '', name, path: '' };
-      const saMatch = resource === 'users' ? /^system:serviceaccount:([^:]+):([^:]+)$/.exec(name) : null;
-      const effective: Attributes = saMatch ? { ...attrs, resource: 'serviceaccounts', namespace: saMatch[1]!, name: saMatch[2]! } : attrs;
-      const d = await this.#authorizer.authorize(effective);
-      if (d.decision !== 'allow') {
-        throw newForbidden({ group: '', resource: effective.resource }, name, `User "${user.name}" cannot impersonate resource "${effective.resource}" in API group "${group}"${effective.namespace ? ` in the namespace "${effective.namespace}"` : ' at the cluster scope'}`);
-      }
-    };
-    await check('users', asUser);
-    for (const g of asGroups) await check('groups', g);
-    if (typeof asUid === 'string' && asUid !== '') await check('uids', asUid, 'authentication.k8s.io');
-    const groups = [...asGroups];
-    const sa = /^system:serviceaccount:([^:]+):/.exec(asUser);
-    if (sa && asGroups.length === 0) groups.push('system:serviceaccounts', `system:serviceaccounts:${sa[1]}`);
-    if (asUser !== 'system:anonymous' && !groups.includes('system:authenticated')) groups.push('system:authenticated');
-    return { name: asUser, groups, uid: typeof asUid === 'string' ? asUid : undefined };
   }
 
   async #handleNonResource(req: Req, res: Res, path: string, method: string): Promise<void> {
@@ -380,22 +373,7 @@ export class ApiServer {
       if (decision.decision !== 'allow') throw newForbidden({ group: ri.group, resource: ri.resource }, ri.name, forbiddenReason(attrs) + (decision.reason ? `: ${decision.reason}` : ''));
       return this.metrics.handle(req, res, ri, query);
     }
-    const info = resourceFor(ri.group, ri.version, ri.resource);
-    if (!info) throw newNoResource();
-    const verbs = ri.subresource === '' ? info.verbs : (info.subresources.find((s) => s.name === ri.subresource)?.verbs ?? []);
-    if (ri.subresource !== '' && !info.subresources.some((s) => s.name === ri.subresource)) throw newNoResource();
-    if (!verbs.includes(ri.verb)) {
-      if (ri.verb === 'watch' && verbs.includes('list')) throw newMethodNotAllowed();
-      throw newMethodNotAllowed();
-    }
-    const needsName = ri.verb === 'update' || ri.verb === 'patch' || ri.subresource !== '';
-    if ((needsName && ri.name === '') || (ri.verb === 'create' && ri.name !== '' && ri.subresource === '')) throw newMethodNotAllowed();
-    const store = this.storeFor(info);
-    const ctx: HandlerContext = {
-      req, res, ri, query, info, store, user, services: this.#services, warnings: [],
-      // logs and streams are not objects: any Accept will do
-      negotiated: isProxySubresource(ri.resource, ri.subresource) ? { as: 'json' } : negotiate(req.headers['accept'], { allowTable: true }),
-    };
+    // Authorization precedes routing, as in upstream's filter chain: without rights, even a path that does not exist is a 403.
     const attrs: Attributes = {
       user, verb: ri.verb, isResourceRequest: true, namespace: ri.namespace, apiGroup: ri.group, apiVersion: ri.version,
       resource: ri.resource, subresource: ri.subresource, name: ri.name, path: ri.path,
@@ -408,6 +386,25 @@ export class ApiServer {
       const why = forbiddenReason(attrs) + (decision.reason ? `: ${decision.reason}` : '');
       throw newForbidden({ group: ri.group, resource: ri.resource }, ri.name, why);
     }
+    const info = resourceFor(ri.group, ri.version, ri.resource);
+    if (!info) throw newNoResource();
+    const verbs = ri.subresource === '' ? info.verbs : (info.subresources.find((s) => s.name === ri.subresource)?.verbs ?? []);
+    if (ri.subresource !== '' && !info.subresources.some((s) => s.name === ri.subresource)) throw newNoResource();
+    if (!verbs.includes(ri.verb)) {
+      if (ri.verb === 'watch' && verbs.includes('list')) throw newMethodNotAllowed();
+      throw newMethodNotAllowed();
+    }
+    const needsName = ri.verb === 'update' || ri.verb === 'patch' || ri.subresource !== '';
+    if ((needsName && ri.name === '') || (ri.verb === 'create' && ri.name !== '' && ri.subresource === '')) throw newMethodNotAllowed();
+    // The registry's key function (NamespaceKeyFunc) refuses names that cannot be one path segment.
+    const nameErrors = ri.name === '' ? [] : pathSegmentNameErrors(ri.name);
+    if (nameErrors.length > 0) throw newBadRequest(`Name parameter invalid: ${goQuote(ri.name)}: ${nameErrors.join(';')}`);
+    const store = this.storeFor(info);
+    const ctx: HandlerContext = {
+      req, res, ri, query, info, store, user, services: this.#services, warnings: [],
+      // logs and streams are not objects: any Accept will do
+      negotiated: isProxySubresource(ri.resource, ri.subresource) ? { as: 'json' } : negotiate(req.headers['accept'], { allowTable: true }),
+    };
     try {
       return await this.#dispatch(ctx, info, ri, req, res);
     } catch (err) {

@@ -13,7 +13,8 @@ import type { AdmissionAttributes, AdmissionLister } from './admission/types.ts'
 import type { Authorizer } from './authz/authorizer.ts';
 import './admission/plugins.ts';
 import { ApiError, newBadRequest, newUnsupportedMediaType } from './errors.ts';
-import { contentType, parseJSONObject, type Req } from './http_util.ts';
+import { contentType, type Req } from './http_util.ts';
+import { MAX_JSON_NESTING_DEPTH, goJsonSyntaxError, goJsonValueKind, jsonNestingDepth, summarizeBody } from './json_syntax.ts';
 import type { HandlerServices } from './handlers/context.ts';
 import type { GenericStore, GenericStoreHooks } from './registry/generic_store.ts';
 import type { KObject } from './registry/strategy.ts';
@@ -22,23 +23,49 @@ import { applyObjectDefaults, prepareObjectForCreate, trackManagedFields, valida
 import { ServiceAllocator } from './registry/service_alloc.ts';
 
 const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+/** The Go type upstream first decodes a body into, named in its error when the body is not an object. */
+const KIND_PROBE_TYPE = 'struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }';
+
+/** go-yaml's shape ("line 3: did not find expected ...") for an error of the yaml package. */
+function yamlErrorText(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const line = (err as { linePos?: Array<{ line: number }> }).linePos?.[0]?.line;
+  const text = msg.split(/ at line \d+, column \d+/)[0]!.split('\n')[0]!;
+  return line === undefined ? text : `line ${line}: ${text}`;
+}
 
 /** Decodes a body by its media type into a plain object (no schema checks yet). */
 function decodeRaw(req: Req, body: Buffer, info: ResourceInfo): KObject {
   const ct = contentType(req);
   const what = `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}`;
+  // Upstream cannot even find apiVersion/kind in such a body (transformDecodeError without a kind).
+  const unrecognized = (why: string): ApiError => newBadRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${why} (${summarizeBody(body)})`);
+  const notAnObject = (v: unknown): ApiError => unrecognized(`couldn't get version/kind; json parse error: json: cannot unmarshal ${goJsonValueKind(v)} into Go value of type ${KIND_PROBE_TYPE}`);
   if (ct === '' || ct === 'application/json' || ct === '*/*') {
-    if (body.length === 0) throw newBadRequest(`${what}: the body of the request is empty`);
-    return parseJSONObject(body.toString('utf8'), what);
+    const text = body.toString('utf8');
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      throw unrecognized(`couldn't get version/kind; json parse error: ${goJsonSyntaxError(body) ?? 'unexpected end of JSON input'}`);
+    }
+    // Go refuses nesting past its limit; later recursive passes must not meet such a body either.
+    if (body.length > MAX_JSON_NESTING_DEPTH && jsonNestingDepth(text) > MAX_JSON_NESTING_DEPTH) {
+      throw unrecognized(`couldn't get version/kind; json parse error: ${goJsonSyntaxError(body) ?? 'exceeded max depth'}`);
+    }
+    if (v === null) return {}; // Go unmarshals null into an empty object
+    if (typeof v !== 'object' || Array.isArray(v)) throw notAnObject(v);
+    return v as KObject;
   }
   if (ct === 'application/yaml' || ct === 'text/yaml' || ct === 'application/x-yaml') {
     let v: unknown;
     try {
       v = parseYaml(body.toString('utf8'));
     } catch (err) {
-      throw newBadRequest(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+      throw unrecognized(`error converting YAML to JSON: yaml: ${yamlErrorText(err)}`);
     }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw newBadRequest(`${what}: the body must be an object`);
+    if (v === null || v === undefined) return {};
+    if (typeof v !== 'object' || Array.isArray(v)) throw notAnObject(v);
     return v as KObject;
   }
   if (ct === 'application/vnd.kubernetes.protobuf') {
@@ -83,6 +110,18 @@ export function createServices(deps: ServicesDeps): ServerServices {
     },
   });
   const chain = new AdmissionChain(deps.admissionPlugins, { authorizer: deps.authorizer });
+  // Admission lists and gets on every write: resolve each group/resource to its registry once.
+  const registries = new Map<string, GenericStore | null>();
+  function registryOf(group: string, resource: string): GenericStore | undefined {
+    const id = `${group}/${resource}`;
+    let store = registries.get(id);
+    if (store === undefined) {
+      const info = preferredResource(group, resource);
+      store = info ? deps.storeFor(info) : null;
+      registries.set(id, store);
+    }
+    return store ?? undefined;
+  }
   const lister: AdmissionLister & { fetch(group: string, resource: string, namespace: string, name: string): Promise<KObject | undefined> } = {
     // A consistent read for plugins that must not miss an object created a moment ago.
     async fetch(group, resource, namespace, name) {
@@ -96,16 +135,13 @@ export function createServices(deps: ServicesDeps): ServerServices {
       }
     },
     list(group, resource, namespace) {
-      const info = preferredResource(group, resource);
-      if (!info) return [];
-      const store = deps.storeFor(info);
+      const store = registryOf(group, resource);
+      if (!store) return [];
       return store.cache.list(store.keyPrefix(namespace ?? '')).map((c) => c.obj);
     },
     get(group, resource, namespace, name) {
-      const info = preferredResource(group, resource);
-      if (!info) return undefined;
-      const store = deps.storeFor(info);
-      return store.cache.get(store.key(namespace, name))?.obj;
+      const store = registryOf(group, resource);
+      return store?.cache.get(store.key(namespace, name))?.obj;
     },
   };
   return {

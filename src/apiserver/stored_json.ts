@@ -80,21 +80,25 @@ export function withResourceVersion(stored: Buffer, revision: number, close = me
   return Buffer.concat([stored.subarray(0, close), member, stored.subarray(close)], stored.length + member.length);
 }
 
-/** An object serialized once: the bytes to store, and the served text once the revision is known. */
+/** An object serialized once: the bytes to store, and the served bytes once the revision is known. */
 export interface EncodedObject {
   /** Compact JSON without metadata.resourceVersion. */
   readonly stored: Buffer;
   /** JSON.stringify of the object with metadata.resourceVersion = revision (undefined: serialize it). */
-  served(revision: number): string | undefined;
+  served(revision: number): Buffer | undefined;
+}
+
+function unserved(): undefined {
+  return undefined;
 }
 
 /**
  * Serializes an object for storage. resourceVersion is the store's revision and never persisted;
- * the served text keeps it where the object has it (or last in metadata, where it is set later).
+ * the served bytes keep it where the object has it (or last in metadata, where it is set later).
  */
 export function encodeObject(obj: Record<string, unknown>): EncodedObject {
   const m = obj['metadata'];
-  if (typeof m !== 'object' || m === null || Array.isArray(m)) return { stored: Buffer.from(JSON.stringify(obj)), served: () => undefined };
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return { stored: Buffer.from(JSON.stringify(obj)), served: unserved };
   const md = m as Record<string, unknown>;
   const had = Object.prototype.hasOwnProperty.call(md, 'resourceVersion');
   const rv = md['resourceVersion'];
@@ -111,31 +115,48 @@ export function encodeObject(obj: Record<string, unknown>): EncodedObject {
     // Someone else's value looks like ours: fall back to the plain way.
     delete md['resourceVersion'];
     try {
-      return { stored: Buffer.from(JSON.stringify(obj)), served: () => undefined };
+      return { stored: Buffer.from(JSON.stringify(obj)), served: unserved };
     } finally {
       if (had) md['resourceVersion'] = rv;
     }
   }
   const end = at + SENTINEL_MEMBER.length;
-  let stored: string;
-  if (text.charCodeAt(at - 1) === COMMA) stored = text.slice(0, at - 1) + text.slice(end);
-  else if (text.charCodeAt(end) === COMMA) stored = text.slice(0, at) + text.slice(end + 1);
-  else stored = text.slice(0, at) + text.slice(end);
+  // The stored text drops the member with one adjacent comma; the served bytes put it back there.
+  let storedText: string, pos: number, lead = '', trail = '';
+  if (text.charCodeAt(at - 1) === COMMA) {
+    storedText = text.slice(0, at - 1) + text.slice(end);
+    pos = at - 1;
+    lead = ',';
+  } else if (text.charCodeAt(end) === COMMA) {
+    storedText = text.slice(0, at) + text.slice(end + 1);
+    pos = at;
+    trail = ',';
+  } else {
+    storedText = text.slice(0, at) + text.slice(end);
+    pos = at;
+  }
+  const stored = Buffer.from(storedText);
+  // ASCII text (the usual case) has byte offsets equal to character offsets: splice bytes.
+  const ascii = stored.length === storedText.length;
   return {
-    stored: Buffer.from(stored),
-    served: (revision) => `${text.slice(0, at)}"resourceVersion":"${revision}"${text.slice(end)}`,
+    stored,
+    served: (revision) => {
+      if (!ascii) return Buffer.from(`${text.slice(0, at)}"resourceVersion":"${revision}"${text.slice(end)}`);
+      const member = Buffer.from(`${lead}"resourceVersion":"${revision}"${trail}`);
+      return Buffer.concat([stored.subarray(0, pos), member, stored.subarray(pos)], stored.length + member.length);
+    },
   };
 }
 
 /** Served JSON of objects the registry just wrote, for answering without serializing them again. */
-const served = new WeakMap<object, string>();
+const served = new WeakMap<object, Buffer>();
 
-/** Records the served text of an object returned by a write; it must not change afterwards. */
-export function rememberServedJSON(obj: object, text: string | undefined): void {
-  if (text !== undefined) served.set(obj, text);
+/** Records the served JSON of an object returned by a write; it must not change afterwards. */
+export function rememberServedJSON(obj: object, json: Buffer | undefined): void {
+  if (json !== undefined) served.set(obj, json);
 }
 
-/** The served text recorded for an object, if any. */
-export function servedJSON(obj: object): string | undefined {
+/** The served JSON recorded for an object, if any. */
+export function servedJSON(obj: object): Buffer | undefined {
   return served.get(obj);
 }

@@ -1,12 +1,13 @@
 // The event recorder (client-go tools/record event.go): recorder.event() never waits; the broadcaster
-// queues events (1000 at most), correlates them and writes core/v1 Events one at a time, creating or
-// patching, retrying only transport failures (12 tries, 10 s apart, the first randomized).
+// correlates each event as it is recorded (so repeats and spam never take a queue slot), queues what
+// is left to write (1000 at most) and writes core/v1 Events one at a time, creating or patching,
+// retrying only transport failures (12 tries, 10 s apart, the first randomized).
 import type { Disposable } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
 import type { Event, ObjectReference } from '../api/types/core_v1.ts';
 import { ApiStatusError, hasStatusCause, isAlreadyExists, isNotFound } from './api_errors.ts';
 import { formatTime, realClock, sleep, type Clock } from './clock.ts';
-import { EventCorrelator, type CorrelatorOptions } from './events_cache.ts';
+import { EventCorrelator, type CorrelateResult, type CorrelatorOptions } from './events_cache.ts';
 import type { RestClient } from './rest_client.ts';
 import type { KubeObject, ResourceClient } from './resource_client.ts';
 import { resourceDescriptor } from './resource_descriptor.ts';
@@ -53,9 +54,17 @@ export interface EventBroadcasterOptions {
   readonly correlator?: Omit<CorrelatorOptions, 'clock'>;
   /** Queue bound; further events are dropped (1000). */
   readonly maxQueued?: number;
+  /** Writes in flight at once (4); writes of one Event always go in order. */
+  readonly maxConcurrentWrites?: number;
 }
 
 const MAX_TRIES_PER_EVENT = 12;
+/**
+ * Upstream's core/v1 recorder writes one Event at a time, its events/v1 broadcaster (the scheduler's)
+ * one goroutine per Event. One at a time cannot keep up with a component reporting on many objects
+ * (a "Scheduled" per pod) when each write waits on a busy API server, so a few go at once.
+ */
+const DEFAULT_CONCURRENT_WRITES = 4;
 
 /** The sink writing core/v1 Events through the API. */
 export function apiEventSink(client: RestClient): EventSink {
@@ -74,8 +83,12 @@ export class EventBroadcaster implements Disposable {
   #sleepMs: number;
   #maxQueued: number;
   #correlator: EventCorrelator;
-  #queue: Event[] = [];
-  #pumping: Promise<void> | undefined;
+  /** Correlated events waiting to be written (spam was already filtered out). */
+  #queue: CorrelateResult[] = [];
+  #maxWriters: number;
+  #writers = new Set<Promise<void>>();
+  /** The last write of each Event name queued or in flight, so writes of one Event stay in order. */
+  #tails = new Map<string, Promise<void>>();
   #abort = new AbortController();
   #idleWaiters: (() => void)[] = [];
   #lastNanos = 0n;
@@ -87,6 +100,7 @@ export class EventBroadcaster implements Disposable {
     this.#clock = opts.clock ?? realClock;
     this.#sleepMs = opts.sleepMs ?? 10_000;
     this.#maxQueued = opts.maxQueued ?? 1000;
+    this.#maxWriters = Math.max(1, opts.maxConcurrentWrites ?? DEFAULT_CONCURRENT_WRITES);
     this.#correlator = new EventCorrelator({ ...opts.correlator, clock: this.#clock }, (ms) => this.#nanosHex(ms));
   }
 
@@ -107,14 +121,14 @@ export class EventBroadcaster implements Disposable {
 
   /** Resolves when every queued event has been written or given up on. */
   flush(): Promise<void> {
-    if (!this.#pumping && this.#queue.length === 0) return Promise.resolve();
+    if (this.#writers.size === 0 && this.#queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   async dispose(): Promise<void> {
     this.#abort.abort(new Error('event broadcaster shut down'));
     this.#queue = [];
-    await this.#pumping;
+    await Promise.all(this.#writers);
     for (const w of this.#idleWaiters.splice(0)) w();
   }
 
@@ -127,10 +141,6 @@ export class EventBroadcaster implements Disposable {
     }
     if (type !== EventType.Normal && type !== EventType.Warning) {
       log.error('Unsupported event type', { eventType: type });
-      return;
-    }
-    if (this.#queue.length >= this.#maxQueued) {
-      log.error('Unable to record event: too many queued events, dropped event', { reason, object: `${ref.namespace ?? ''}/${ref.name ?? ''}` });
       return;
     }
     const now = this.#clock.now();
@@ -153,28 +163,45 @@ export class EventBroadcaster implements Disposable {
       reportingComponent: source.component,
       reportingInstance: source.host ?? '',
     };
-    this.#queue.push(event);
-    this.#pumping ??= this.#pump();
+    // Upstream correlates when the sink takes the event off its queue; doing it here gives the same
+    // Events (counts, aggregation, the per source+object spam filter) while events that would be
+    // skipped anyway never fill the queue and push out ones that must be written.
+    const result = this.#correlator.correlate(event);
+    if (result.skip) return;
+    if (this.#queue.length >= this.#maxQueued) {
+      log.error('Unable to record event: too many queued events, dropped event', { reason, object: `${ref.namespace ?? ''}/${ref.name ?? ''}` });
+      return;
+    }
+    this.#queue.push(result);
+    if (this.#writers.size < this.#maxWriters) {
+      const writer = this.#write().finally(() => {
+        this.#writers.delete(writer);
+        if (this.#writers.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
+      });
+      this.#writers.add(writer);
+    }
   }
 
-  async #pump(): Promise<void> {
-    try {
-      while (this.#queue.length > 0 && !this.#abort.signal.aborted) {
-        await this.#recordToSink(this.#queue.shift()!);
-      }
-    } finally {
-      this.#pumping = undefined;
-      if (this.#queue.length > 0 && !this.#abort.signal.aborted) {
-        this.#pumping = this.#pump();
-      } else {
-        for (const w of this.#idleWaiters.splice(0)) w();
+  /** Takes queued events and writes them until the queue is empty. */
+  async #write(): Promise<void> {
+    while (this.#queue.length > 0 && !this.#abort.signal.aborted) {
+      const result = this.#queue.shift()!;
+      const name = result.event.metadata.name ?? '';
+      const before = this.#tails.get(name);
+      const done = (before ?? Promise.resolve()).then(() => this.#recordToSink(result)).catch((err: unknown) => {
+        log.error('Unable to write event', { reason: result.event.reason, err: err instanceof Error ? err.message : String(err) });
+      });
+      this.#tails.set(name, done);
+      try {
+        await done;
+      } finally {
+        if (this.#tails.get(name) === done) this.#tails.delete(name);
       }
     }
   }
 
-  async #recordToSink(event: Event): Promise<void> {
-    const result = this.#correlator.correlate(event);
-    if (result.skip) return;
+  async #recordToSink(result: CorrelateResult): Promise<void> {
+    const event = result.event;
     const signal = this.#abort.signal;
     for (let tries = 0; ;) {
       if (await this.#recordEvent(result.event, result.patch, signal)) return;

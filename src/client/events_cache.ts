@@ -122,7 +122,14 @@ export class EventCorrelator {
 
   /** Remembers the server's copy (name, resourceVersion, count) after a successful write. */
   updateState(event: Event): void {
-    this.#logs.set(eventKey(event), {
+    const key = eventKey(event);
+    const seen = this.#logs.get(key);
+    if (seen && seen.name === event.metadata.name && seen.count > (event.count ?? 0)) {
+      // Later repeats were correlated while this write was queued: keep their count.
+      seen.resourceVersion = event.metadata.resourceVersion;
+      return;
+    }
+    this.#logs.set(key, {
       count: event.count ?? 0,
       firstTimestamp: event.firstTimestamp,
       name: event.metadata.name ?? '',

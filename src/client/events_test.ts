@@ -195,6 +195,54 @@ describe('EventBroadcaster', () => {
     }
   });
 
+  test('writes a few events at once, the writes of one Event in order', async () => {
+    const writes: string[] = [];
+    let inFlight = 0, maxInFlight = 0;
+    const pending: (() => void)[] = [];
+    const write = async (what: string, e: Event): Promise<Event> => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      writes.push(`${what} ${e.involvedObject.name} ${e.count}`);
+      await new Promise<void>((resolve) => pending.push(resolve));
+      inFlight--;
+      return e;
+    };
+    const sink: EventSink = { create: (e) => write('create', e), patch: (e) => write('patch', e) };
+    const b = new EventBroadcaster({ sink, maxConcurrentWrites: 3 });
+    try {
+      const rec = b.newRecorder({ component: 'c' });
+      for (let i = 0; i < 3; i++) rec.event(obj, 'Normal', 'R', 'm');
+      for (let i = 0; i < 4; i++) rec.event({ ...obj, metadata: { ...obj.metadata, name: `o${i}`, uid: `o${i}` } }, 'Normal', 'R', 'm');
+      const flushed = b.flush();
+      // Release writes one at a time until everything is written.
+      while (writes.length < 7 || pending.length > 0) {
+        await new Promise((r) => setImmediate(r));
+        pending.shift()?.();
+      }
+      await flushed;
+      assert.equal(maxInFlight, 3);
+      assert.deepEqual(writes.filter((w) => w.includes(' p ')), ['create p 1', 'patch p 2', 'patch p 3']);
+      assert.deepEqual(writes.filter((w) => !w.includes(' p ')).sort(), ['create o0 1', 'create o1 1', 'create o2 1', 'create o3 1']);
+    } finally {
+      await b.dispose();
+    }
+  });
+
+  test('events the spam filter drops never take a queue slot', async () => {
+    const sink = fakeSink();
+    const b = new EventBroadcaster({ sink, maxQueued: 2, maxConcurrentWrites: 1, correlator: { burst: 2 } });
+    try {
+      const rec = b.newRecorder({ component: 'replicaset-controller' });
+      for (let i = 0; i < 50; i++) rec.event(obj, 'Normal', 'SuccessfulCreate', `Created pod: p-${i}`);
+      rec.event({ ...obj, metadata: { ...obj.metadata, name: 'other', uid: 'u2' } }, 'Normal', 'Other', 'm');
+      await b.flush();
+      // Two pass the burst; the 48 dropped ones leave room in the queue for the other object's event.
+      assert.deepEqual(sink.created.map((e) => `${e.involvedObject.name} ${e.message}`), ['p Created pod: p-0', 'p Created pod: p-1', 'other m']);
+    } finally {
+      await b.dispose();
+    }
+  });
+
   test('dispose drops queued events and ignores later ones', async () => {
     const sink = fakeSink();
     const b = new EventBroadcaster({ sink });

@@ -27,7 +27,12 @@ export function namespaceIndexFunc(obj: KubeObject): readonly string[] {
 
 /** The ownerReference with controller: true, if any (metav1.GetControllerOf). */
 export function controllerRefOf(obj: KubeObject): OwnerReference | undefined {
-  return obj.metadata?.ownerReferences?.find((r) => r.controller === true);
+  const refs = obj.metadata?.ownerReferences;
+  if (refs === undefined) return undefined;
+  for (let i = 0; i < refs.length; i++) {
+    if (refs[i]!.controller === true) return refs[i];
+  }
+  return undefined;
 }
 
 /** Indexes by the controller owner's UID; objects without one go under ORPHAN_INDEX_KEY. */
@@ -41,13 +46,28 @@ export function ownerUidIndexFunc(obj: KubeObject): readonly string[] {
   return (obj.metadata?.ownerReferences ?? []).map((r) => r.uid);
 }
 
+/**
+ * Told of every change to an indexer's content, synchronously and after its indexes were updated,
+ * for views a controller keeps beside the cache (e.g. counts it would otherwise recompute per sync).
+ */
+export interface IndexerListener<T> {
+  /** `oldObj` is undefined for an addition, `newObj` for a deletion. */
+  onChange(key: string, oldObj: T | undefined, newObj: T | undefined): void;
+  /** The whole content was replaced (a relist): rebuild from list(). */
+  onReplace(): void;
+}
+
 /** An object cache with indexes. */
 export class Indexer<T extends KubeObject = KubeObject> {
   #items = new Map<string, T>();
   #indexers = new Map<string, IndexFunc<T>>();
-  /** index name → index value → keys */
-  #indices = new Map<string, Map<string, Set<string>>>();
+  /**
+   * index name → index value → key → object. Holding the objects (not only keys, as client-go does)
+   * lets byIndex skip a lookup per object: controllers read every pod of a large owner this way.
+   */
+  #indices = new Map<string, Map<string, Map<string, T>>>();
   #keyFunc: KeyFunc;
+  #listeners = new Set<IndexerListener<T>>();
 
   constructor(indexers: Indexers<T> = {}, keyFunc: KeyFunc = metaNamespaceKey) {
     this.#keyFunc = keyFunc;
@@ -64,9 +84,9 @@ export class Indexer<T extends KubeObject = KubeObject> {
     for (const [name, fn] of Object.entries(indexers)) {
       if (this.#indexers.has(name)) throw new Error(`indexer conflict: ${name}`);
       this.#indexers.set(name, fn);
-      const index = new Map<string, Set<string>>();
+      const index = new Map<string, Map<string, T>>();
       this.#indices.set(name, index);
-      for (const [key, obj] of this.#items) addToIndex(index, fn(obj), key);
+      for (const [key, obj] of this.#items) addToIndex(index, fn(obj), key, obj);
     }
   }
 
@@ -75,12 +95,18 @@ export class Indexer<T extends KubeObject = KubeObject> {
     return [...this.#indexers.keys()];
   }
 
+  /** True when an index of this name is defined. */
+  hasIndex(name: string): boolean {
+    return this.#indexers.has(name);
+  }
+
   /** Inserts or replaces `obj`; returns the previous object under its key, if any. */
   add(obj: T): T | undefined {
     const key = this.#keyFunc(obj);
     const old = this.#items.get(key);
     this.#items.set(key, obj);
     this.#updateIndices(old, obj, key);
+    for (const l of this.#listeners) l.onChange(key, old, obj);
     return old;
   }
 
@@ -100,6 +126,7 @@ export class Indexer<T extends KubeObject = KubeObject> {
     if (old === undefined) return undefined;
     this.#items.delete(key);
     this.#updateIndices(old, undefined, key);
+    for (const l of this.#listeners) l.onChange(key, old, undefined);
     return old;
   }
 
@@ -132,27 +159,34 @@ export class Indexer<T extends KubeObject = KubeObject> {
     this.#items = new Map();
     for (const o of objs) this.#items.set(this.#keyFunc(o), o);
     for (const [name, fn] of this.#indexers) {
-      const index = new Map<string, Set<string>>();
-      for (const [key, obj] of this.#items) addToIndex(index, fn(obj), key);
+      const index = new Map<string, Map<string, T>>();
+      for (const [key, obj] of this.#items) addToIndex(index, fn(obj), key, obj);
       this.#indices.set(name, index);
     }
+    for (const l of this.#listeners) l.onReplace();
+  }
+
+  /** Adds a listener of content changes; dispose the result to remove it. */
+  subscribe(listener: IndexerListener<T>): { dispose(): void } {
+    this.#listeners.add(listener);
+    return { dispose: () => this.#listeners.delete(listener) };
   }
 
   /** Objects whose `indexName` values include `value`. */
   byIndex(indexName: string, value: string): T[] {
-    const keys = this.#index(indexName).get(value);
-    if (!keys) return [];
-    const out: T[] = [];
-    for (const k of keys) {
-      const o = this.#items.get(k);
-      if (o !== undefined) out.push(o);
-    }
-    return out;
+    const objs = this.#index(indexName).get(value);
+    return objs ? [...objs.values()] : [];
+  }
+
+  /** Calls `fn` for each object (and its key) whose `indexName` values include `value` (byIndex without the array). */
+  forEachByIndex(indexName: string, value: string, fn: (obj: T, key: string) => void): void {
+    const objs = this.#index(indexName).get(value);
+    if (objs) for (const [k, o] of objs) fn(o, k);
   }
 
   /** Keys whose `indexName` values include `value`. */
   indexKeys(indexName: string, value: string): string[] {
-    return [...(this.#index(indexName).get(value) ?? [])];
+    return [...(this.#index(indexName).get(value)?.keys() ?? [])];
   }
 
   /** Objects sharing any `indexName` value with `obj`. */
@@ -162,11 +196,10 @@ export class Indexer<T extends KubeObject = KubeObject> {
     const seen = new Set<string>();
     const out: T[] = [];
     for (const v of fn(obj)) {
-      for (const k of this.#index(indexName).get(v) ?? []) {
+      for (const [k, o] of this.#index(indexName).get(v) ?? []) {
         if (seen.has(k)) continue;
         seen.add(k);
-        const o = this.#items.get(k);
-        if (o !== undefined) out.push(o);
+        out.push(o);
       }
     }
     return out;
@@ -177,7 +210,7 @@ export class Indexer<T extends KubeObject = KubeObject> {
     return [...this.#index(indexName).keys()];
   }
 
-  #index(name: string): Map<string, Set<string>> {
+  #index(name: string): Map<string, Map<string, T>> {
     const index = this.#indices.get(name);
     if (!index) throw new Error(`Index with name ${name} does not exist`);
     return index;
@@ -189,25 +222,28 @@ export class Indexer<T extends KubeObject = KubeObject> {
       const oldValues = oldObj === undefined ? [] : fn(oldObj);
       const newValues = newObj === undefined ? [] : fn(newObj);
       // The common case: the object stays under the same single value.
-      if (oldValues.length === 1 && newValues.length === 1 && oldValues[0] === newValues[0]) continue;
+      if (oldValues.length === 1 && newValues.length === 1 && oldValues[0] === newValues[0]) {
+        index.get(oldValues[0]!)!.set(key, newObj!);
+        continue;
+      }
       removeFromIndex(index, oldValues, key);
-      addToIndex(index, newValues, key);
+      if (newObj !== undefined) addToIndex(index, newValues, key, newObj);
     }
   }
 }
 
-function addToIndex(index: Map<string, Set<string>>, values: readonly string[], key: string): void {
+function addToIndex<T>(index: Map<string, Map<string, T>>, values: readonly string[], key: string, obj: T): void {
   for (const v of values) {
-    let set = index.get(v);
-    if (!set) {
-      set = new Set();
-      index.set(v, set);
+    let objs = index.get(v);
+    if (!objs) {
+      objs = new Map();
+      index.set(v, objs);
     }
-    set.add(key);
+    objs.set(key, obj);
   }
 }
 
-function removeFromIndex(index: Map<string, Set<string>>, values: readonly string[], key: string): void {
+function removeFromIndex<T>(index: Map<string, Map<string, T>>, values: readonly string[], key: string): void {
   for (const v of values) {
     const set = index.get(v);
     if (!set) continue;

@@ -21,7 +21,7 @@ export class Lister<T extends KubeObject = KubeObject> {
 
   /** Cached objects of one namespace matching `selector` (uses the namespace index when present). */
   listNamespace(namespace: string, selector: Selector = everything()): T[] {
-    const items = this.#indexer.indexNames().includes(NAMESPACE_INDEX)
+    const items = this.#indexer.hasIndex(NAMESPACE_INDEX)
       ? this.#indexer.byIndex(NAMESPACE_INDEX, namespace)
       : this.#indexer.list().filter((o) => (o.metadata?.namespace ?? '') === namespace);
     return filter(items, selector);

@@ -170,14 +170,36 @@ export class SharedIndexInformer<T extends KubeObject = KubeObject> implements D
   #onAddOrUpdate(raw: T): void {
     const obj = this.#transform ? this.#transform(raw) : raw;
     const old = this.indexer.add(obj);
-    if (old !== undefined) this.#notify((h) => h.onUpdate?.(old, obj));
-    else this.#notify((h) => h.onAdd?.(obj, false));
+    // Plain loops rather than #notify: every watch event of every resource passes here.
+    if (old !== undefined) {
+      for (const l of this.#listeners) {
+        try {
+          l.handler.onUpdate?.(old, obj);
+        } catch (err) {
+          handlerFailed(this.name, err);
+        }
+      }
+    } else {
+      for (const l of this.#listeners) {
+        try {
+          l.handler.onAdd?.(obj, false);
+        } catch (err) {
+          handlerFailed(this.name, err);
+        }
+      }
+    }
   }
 
   #onDelete(raw: T): void {
     const obj = this.#transform ? this.#transform(raw) : raw;
     this.indexer.delete(obj);
-    this.#notify((h) => h.onDelete?.(obj));
+    for (const l of this.#listeners) {
+      try {
+        l.handler.onDelete?.(obj);
+      } catch (err) {
+        handlerFailed(this.name, err);
+      }
+    }
   }
 
   #notify(fn: (h: ResourceEventHandler<T>) => void): void {
@@ -199,8 +221,12 @@ function call(name: string, fn: () => void): void {
   try {
     fn();
   } catch (err) {
-    log.error('event handler failed', { informer: name, err: err instanceof Error ? err.stack ?? err.message : String(err) });
+    handlerFailed(name, err);
   }
+}
+
+function handlerFailed(name: string, err: unknown): void {
+  log.error('event handler failed', { informer: name, err: err instanceof Error ? err.stack ?? err.message : String(err) });
 }
 
 /** Waits until every informer has synced; false if `timeoutMs` passes (or `signal` aborts) first. */

@@ -1,6 +1,5 @@
 // One open watch: the server's chunked `{"type":…,"object":…}\n` lines decoded into events, read as
 // an async iterator with the stream's own backpressure. stop() ends the iteration quietly.
-import { StringDecoder } from 'node:string_decoder';
 import type { Disposable } from '../base/disposable.ts';
 import type { Status } from '../api/types/meta_v1.ts';
 import type { TransportResponse } from './transport.ts';
@@ -53,25 +52,34 @@ export class WatchStream<T> implements AsyncIterable<WatchEvent<T>>, Disposable 
   }
 
   async *#events(): AsyncGenerator<WatchEvent<T>> {
-    const decoder = new StringDecoder('utf8');
-    let pending = '';
+    // Lines are split on the newline byte before decoding: a UTF-8 sequence never contains 0x0a, so
+    // each line is decoded once, straight from its chunk, without joining and re-scanning strings.
+    let carry: Buffer[] = [];
     try {
       for await (const chunk of this.#resp.body) {
         if (this.#stopped) return;
-        pending += decoder.write(chunk);
         let start = 0;
         let nl: number;
-        while ((nl = pending.indexOf('\n', start)) >= 0) {
-          const ev = parseLine<T>(pending.slice(start, nl));
+        while ((nl = chunk.indexOf(NEWLINE, start)) >= 0) {
+          let line: string;
+          if (carry.length > 0) {
+            carry.push(chunk.subarray(start, nl));
+            line = Buffer.concat(carry).toString('utf8');
+            carry = [];
+          } else {
+            line = chunk.toString('utf8', start, nl);
+          }
           start = nl + 1;
+          const ev = parseLine<T>(line);
           if (ev) yield ev;
           if (this.#stopped) return;
         }
-        pending = pending.slice(start);
+        if (start < chunk.length) carry.push(start === 0 ? chunk : chunk.subarray(start));
       }
-      pending += decoder.end();
-      const ev = parseLine<T>(pending);
-      if (ev) yield ev;
+      if (carry.length > 0) {
+        const ev = parseLine<T>(Buffer.concat(carry).toString('utf8'));
+        if (ev) yield ev;
+      }
     } catch (err) {
       if (this.#stopped) return;
       throw err;
@@ -80,6 +88,8 @@ export class WatchStream<T> implements AsyncIterable<WatchEvent<T>>, Disposable 
     }
   }
 }
+
+const NEWLINE = 0x0a;
 
 /** Decodes one line; blank lines are skipped, malformed ones are an error (the stream is corrupt). */
 export function parseLine<T>(line: string): WatchEvent<T> | undefined {

@@ -184,7 +184,13 @@ export function podKey(pod: KubeObject): string {
 
 /** The pod's Ready condition, if any. */
 export function getPodReadyCondition(pod: Pod): PodCondition | undefined {
-  return pod.status?.conditions?.find((c) => c.type === 'Ready');
+  // A plain loop: ReplicaSet and Deployment syncs ask this of every pod they own.
+  const conditions = pod.status?.conditions;
+  if (conditions === undefined) return undefined;
+  for (let i = 0; i < conditions.length; i++) {
+    if (conditions[i]!.type === 'Ready') return conditions[i];
+  }
+  return undefined;
 }
 
 /** True when the Ready condition is True (podutil.IsPodReady). */
@@ -194,9 +200,14 @@ export function isPodReady(pod: Pod): boolean {
 
 /** Ready for at least minReadySeconds as of `nowMs` (podutil.IsPodAvailable). */
 export function isPodAvailable(pod: Pod, minReadySeconds: number, nowMs: number): boolean {
-  if (!isPodReady(pod)) return false;
+  const ready = getPodReadyCondition(pod);
+  return ready !== undefined && ready.status === 'True' && readyConditionAvailable(ready, minReadySeconds, nowMs);
+}
+
+/** isPodAvailable for a pod whose Ready condition `ready` is known to be True. */
+export function readyConditionAvailable(ready: PodCondition, minReadySeconds: number, nowMs: number): boolean {
   if (!minReadySeconds) return true;
-  const since = parseTime(getPodReadyCondition(pod)?.lastTransitionTime);
+  const since = parseTime(ready.lastTransitionTime);
   return since !== undefined && since + minReadySeconds * 1000 < nowMs;
 }
 
@@ -342,6 +353,14 @@ export interface ClaimOptions<T extends KubeObject> {
   readonly filters?: readonly ((obj: T) => boolean)[];
 }
 
+/** Equal owner references (reflect.DeepEqual on the pointers upstream compares), absent ones alike. */
+export function sameOwnerRef(a: OwnerReference | undefined, b: OwnerReference | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return a.uid === b.uid && a.name === b.name && a.kind === b.kind && a.apiVersion === b.apiVersion &&
+    a.controller === b.controller && a.blockOwnerDeletion === b.blockOwnerDeletion;
+}
+
 /** Adoption patch: make `controller` the controller owner of the dependent `uid`. */
 export function ownerRefControllerPatch(controller: KubeObject, kind: ControllerKind, uid: string): unknown {
   return { metadata: { ownerReferences: [newControllerRef(controller, kind)], uid } };
@@ -361,11 +380,14 @@ export async function claimObjects<T extends KubeObject>(objs: readonly T[], opt
   const uid = opts.controller.metadata?.uid;
   const ownerDeleting = Boolean(opts.controller.metadata?.deletionTimestamp);
   let canAdoptResult: Promise<void> | undefined;
-  const match = (o: T): boolean => matches(opts.selector, o.metadata?.labels) && (opts.filters ?? []).every((f) => f(o));
-  const claimed = new Set<T>();
-  const errors: unknown[] = [];
+  const selector = opts.selector;
+  const filters = opts.filters ?? [];
+  const match = (o: T): boolean => matches(selector, o.metadata?.labels) && (filters.length === 0 || filters.every((f) => f(o)));
   // Most objects are ours and still match: decide those synchronously (no promise per object, as a
   // sync runs over every pod of a large ReplicaSet) and only go async for adoptions and releases.
+  const owned: T[] = [];
+  let adopted: Set<T> | undefined;
+  const errors: unknown[] = [];
   const pending: Array<Promise<void>> = [];
   const guarded = (p: Promise<void>): Promise<void> => p.catch((err: unknown) => {
     if (!isNotFound(err)) errors.push(err);
@@ -375,7 +397,7 @@ export async function claimObjects<T extends KubeObject>(objs: readonly T[], opt
     if (ref) {
       if (ref.uid !== uid) continue;
       if (match(obj)) {
-        claimed.add(obj);
+        owned.push(obj);
         continue;
       }
       if (ownerDeleting) continue;
@@ -389,12 +411,15 @@ export async function claimObjects<T extends KubeObject>(objs: readonly T[], opt
       canAdoptResult ??= opts.canAdopt();
       await canAdoptResult;
       await opts.patch(obj, ownerRefControllerPatch(opts.controller, opts.controllerKind, obj.metadata?.uid ?? ''));
-      claimed.add(obj);
+      (adopted ??= new Set()).add(obj);
     })()));
   }
   if (pending.length > 0) await Promise.all(pending);
   if (errors.length > 0) throw errors.length === 1 ? errors[0] : new AggregateError(errors, errors.map(errMessage).join(', '));
+  if (adopted === undefined) return owned;
   // Keep the input order (adoptions finish in any order).
+  const claimed = new Set<T>(owned);
+  for (const o of adopted) claimed.add(o);
   return objs.filter((o) => claimed.has(o));
 }
 

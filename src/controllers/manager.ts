@@ -5,7 +5,7 @@ import type { Disposable } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
 import { KUBERNETES_VERSION } from '../base/version.ts';
 import { realClock, type Clock } from '../client/clock.ts';
-import { EventBroadcaster } from '../client/events.ts';
+import { EventBroadcaster, type EventRecorder } from '../client/events.ts';
 import { SharedInformerFactory } from '../client/informer_factory.ts';
 import { LeaderElector } from '../client/leader_election.ts';
 import { LeaseLock } from '../client/lease_lock.ts';
@@ -146,11 +146,18 @@ export async function startControllerManager(opts: ControllerManagerOptions): Pr
     }
     return saClients.clientFor(sa);
   };
-  const broadcaster = new EventBroadcaster({ client, clock });
+  // One broadcaster per event source, as each upstream controller starts its own: a controller
+  // reporting on thousands of objects (node-controller's RegisteredNode) never holds up another's events.
+  const broadcasters = new Map<string, EventBroadcaster>();
+  const recorderFor = (component: string): EventRecorder => {
+    let b = broadcasters.get(component);
+    if (!b) broadcasters.set(component, b = new EventBroadcaster({ client, clock }));
+    return b.newRecorder({ component });
+  };
   const ctx = (c: RestClient): ControllerContext => ({
     client: c,
     informers: session!.factory,
-    recorder: (component) => broadcaster.newRecorder({ component }),
+    recorder: recorderFor,
     clock,
     options: opts.options,
   });
@@ -182,7 +189,7 @@ export async function startControllerManager(opts: ControllerManagerOptions): Pr
   let electionLoop: Promise<void> | undefined;
   const standalone = new AbortController();
   if (opts.leaderElection) {
-    const lockRecorder = broadcaster.newRecorder({ component: 'kube-controller-manager' });
+    const lockRecorder = recorderFor('kube-controller-manager');
     electionLoop = (async () => {
       // Upstream exits on lost leadership and is restarted; we stop cleanly and stand again.
       while (!disposed) {
@@ -224,7 +231,7 @@ export async function startControllerManager(opts: ControllerManagerOptions): Pr
       elector?.stop();
       await electionLoop;
       resolveStarted();
-      await broadcaster.dispose();
+      await Promise.all([...broadcasters.values()].map((b) => b.dispose()));
       await saClients?.dispose();
       if (ownClient) await client.dispose();
     },

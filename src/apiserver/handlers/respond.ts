@@ -1,12 +1,13 @@
 // Writes one object in the negotiated form (JSON, Table, PartialObjectMetadata).
-import { writeBytes, writeJSON, writeRaw } from '../http_util.ts';
+import { writeBytes, writeJSON } from '../http_util.ts';
 import type { KObject } from '../registry/strategy.ts';
 import { servedJSON } from '../stored_json.ts';
 import type { HandlerContext } from './context.ts';
 
 function headersOf(ctx: HandlerContext): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (ctx.warnings.length > 0) headers['Warning'] = ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+  // Each message once, as upstream's warning recorder keeps them (an update retried after a conflict repeats its checks).
+  if (ctx.warnings.length > 0) headers['Warning'] = [...new Set(ctx.warnings)].map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
   return headers;
 }
 
@@ -21,10 +22,10 @@ export function respondObject(ctx: HandlerContext, code: number, obj: KObject): 
     writeJSON(ctx.res, code, { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj['metadata'] }, headers);
     return;
   }
-  // The registry serialized what it just wrote; the same text answers.
-  const text = servedJSON(obj);
-  if (text !== undefined) {
-    writeRaw(ctx.res, code, text + '\n', 'application/json', headers);
+  // The registry serialized what it just wrote; the same bytes answer.
+  const json = servedJSON(obj);
+  if (json !== undefined) {
+    writeBytes(ctx.res, code, Buffer.concat([json, NEWLINE], json.length + 1), 'application/json', headers);
     return;
   }
   writeJSON(ctx.res, code, obj, headers);

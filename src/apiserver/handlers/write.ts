@@ -55,10 +55,15 @@ export async function handleCreate(ctx: HandlerContext): Promise<void> {
   respondObject(ctx, 201, created);
 }
 
+/** pods/ephemeralcontainers, written like a status: only spec.ephemeralContainers changes (strategies.ts). */
+function isEphemeralContainers(ctx: HandlerContext): boolean {
+  return ctx.ri.subresource === 'ephemeralcontainers' && ctx.info.group === '' && ctx.info.resource === 'pods';
+}
+
 /** PUT on an object or its status. */
 export async function handleUpdate(ctx: HandlerContext): Promise<void> {
   const sub = ctx.ri.subresource;
-  if (sub !== '' && sub !== 'status' && !(sub === 'finalize' && ctx.info.resource === 'namespaces')) throw newMethodNotSupported(ctx.store.gr, 'update');
+  if (sub !== '' && sub !== 'status' && !(sub === 'finalize' && ctx.info.resource === 'namespaces') && !isEphemeralContainers(ctx)) throw newMethodNotSupported(ctx.store.gr, 'update');
   const dryRun = dryRunOf(ctx.query);
   const mode = fieldValidationOf(ctx.query);
   const body = await readBody(ctx.req);
@@ -74,7 +79,7 @@ export async function handleUpdate(ctx: HandlerContext): Promise<void> {
 /** PATCH on an object or its status. */
 export async function handlePatch(ctx: HandlerContext): Promise<void> {
   const sub = ctx.ri.subresource;
-  if (sub !== '' && sub !== 'status') throw newMethodNotSupported(ctx.store.gr, 'patch');
+  if (sub !== '' && sub !== 'status' && !isEphemeralContainers(ctx)) throw newMethodNotSupported(ctx.store.gr, 'patch');
   const dryRun = dryRunOf(ctx.query);
   const mode = fieldValidationOf(ctx.query);
   const ct = contentType(ctx.req);

@@ -79,6 +79,19 @@ export interface GenericStoreHooks {
 
 const MAX_UPDATE_RETRIES = 16;
 
+/** An object's state an update starts from. */
+interface CurrentState {
+  readonly obj: KObject;
+  readonly revision: number;
+  /** Read from the watch cache (which may lag behind storage). */
+  readonly cached: boolean;
+  copy(): KObject;
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof StorageError && err.code === StorageErrorCode.NotFound;
+}
+
 /** Storage key prefix of a resource: /registry/<resource>/ (core, and most groups as upstream), /registry/<group>/<resource>/ otherwise. */
 export function storagePrefix(info: Pick<ResourceInfo, 'group' | 'resource'>): string {
   const builtinGroups = new Set(['', 'apps', 'batch', 'autoscaling', 'networking.k8s.io', 'policy', 'rbac.authorization.k8s.io',
@@ -189,10 +202,29 @@ export class GenericStore {
   }
 
   /** A written object as returned to the caller, with its served JSON when it is the stored form. */
-  #written(obj: KObject, served: string | undefined): KObject {
+  #written(obj: KObject, served: Buffer | undefined): KObject {
     if (this.converts) return this.present(obj);
     rememberServedJSON(obj, served);
     return obj;
+  }
+
+  /**
+   * The current state of an object for an update: from the watch cache when allowed and present,
+   * else from storage; `obj` is the caller's to read, `copy()` gives fresh copies to change.
+   */
+  async #current(key: string, name: string, allowCache: boolean): Promise<CurrentState | undefined> {
+    const cached = allowCache ? this.cache.get(key) : undefined;
+    if (cached) return { obj: cached.copy(), revision: cached.revision, cached: true, copy: () => cached.copy() };
+    const res = await this.#store.get(key).catch((e: unknown) => { throw toApiError(e, this.gr, name); });
+    const kv = res.kv;
+    if (!kv) return undefined;
+    return { obj: decodeStored(kv), revision: kv.modRevision, cached: false, copy: () => decodeStored(kv) };
+  }
+
+  /** Whether storage still holds `revision` of a key. */
+  async #isCurrent(key: string, name: string, revision: number): Promise<boolean> {
+    const res = await this.#store.get(key).catch((e: unknown) => { throw toApiError(e, this.gr, name); });
+    return res.kv?.modRevision === revision;
   }
 
   /** Reads an object and its raw kv, or undefined. */
@@ -262,7 +294,11 @@ export class GenericStore {
     const sub = opts.subresource ?? '';
     const ctx = this.#ctx(sub);
     for (let attempt = 0; ; attempt++) {
-      const current = await this.#read(key, name);
+      // The first attempt starts from the watch cache, as upstream's cacher hands GuaranteedUpdate
+      // its cached object: a stale one only costs a conflict and a retry from storage. Dry runs
+      // read storage (as upstream's dry-run storage does): they never reach the conflict check.
+      const fromCache = attempt === 0 && opts.dryRun !== true;
+      const current = await this.#current(key, name, fromCache);
       if (!current) {
         if (!(this.strategy.allowCreateOnUpdate || opts.createIfMissing) || sub !== '') throw newNotFound(this.gr, name);
         const obj = await build(undefined);
@@ -271,19 +307,23 @@ export class GenericStore {
         return { obj: await this.create(namespace, obj, opts), created: true };
       }
       const old = current.obj;
-      // A second decode of the stored bytes is the cheapest deep copy for `build` to change.
-      const obj = this.#toStorage(await build(this.converts ? this.present(old) : decodeStored(current.kv)));
+      // `build` changes its input, so it gets its own copy, unless it takes none (a PUT replaces).
+      const input = build.length === 0 ? undefined : this.converts ? this.present(old) : current.copy();
+      const obj = this.#toStorage(await build(input));
       const m = meta(obj);
       const wantRV = m['resourceVersion'];
       const conditional = typeof wantRV === 'string' && wantRV !== '';
-      if (conditional && wantRV !== String(current.kv.modRevision)) throw newConflict(this.gr, name);
+      if (conditional && wantRV !== String(current.revision)) {
+        if (current.cached) continue; // the cache may lag behind storage: ask storage
+        throw newConflict(this.gr, name);
+      }
       const wantUid = m['uid'];
       const haveUid = meta(old)['uid'];
       if (typeof wantUid === 'string' && wantUid !== '' && wantUid !== haveUid) {
         throw newConflict(this.gr, name, `Precondition failed: UID in precondition: ${wantUid}, UID in object meta: ${String(haveUid ?? '')}`);
       }
-      m['resourceVersion'] = String(current.kv.modRevision);
-      this.#carryOverSystemFields(obj, old, sub, () => decodeStored(current.kv));
+      m['resourceVersion'] = String(current.revision);
+      this.#carryOverSystemFields(obj, old, sub, () => current.copy());
       if (sub === '') this.#hooks.defaults?.(this.storageInfo, obj);
       this.#trackFields(old, obj, opts, sub);
       this.strategy.prepareForUpdate?.(obj, old, ctx);
@@ -301,31 +341,37 @@ export class GenericStore {
       ];
       if (errs.length > 0) throw newInvalid(this.info.group, this.info.kind, name, errs);
       await this.#hooks.admission?.validate(attrs);
-      meta(obj)['resourceVersion'] = String(current.kv.modRevision);
+      meta(obj)['resourceVersion'] = String(current.revision);
       // A no-op writes nothing (same resourceVersion), unless the stored value is stale at rest
       // (encrypted with an old key): then rewriting it is how keys rotate.
       const stale = (this.#store as { isStale?(key: string): boolean }).isStale?.(key) ?? false;
-      if (jsonEqual(obj, old) && !stale) return { obj: this.present(old), created: false };
+      if (jsonEqual(obj, old) && !stale) {
+        // "Nothing to do" is only the answer when the state compared with is the current one.
+        if (current.cached && !(await this.#isCurrent(key, name, current.revision))) continue;
+        return { obj: this.present(old), created: false };
+      }
       if (opts.dryRun) return { obj: this.present(obj), created: false };
       // An object being deleted whose last finalizer went away is deleted now.
       if (this.#finishedDeleting(obj)) {
         try {
-          const res = await this.#store.delete(key, current.kv.modRevision);
+          const res = await this.#store.delete(key, current.revision);
           setResourceVersion(obj, res.revision);
           return { obj: this.present(obj), created: false };
         } catch (err) {
           if (err instanceof ConflictError && !conditional && attempt < MAX_UPDATE_RETRIES) continue;
+          if (current.cached && isNotFound(err)) continue;
           throw toApiError(err, this.gr, name);
         }
       }
       try {
         const encoded = encodeObject(obj);
-        const res = await this.#store.update(key, encoded.stored, current.kv.modRevision);
+        const res = await this.#store.update(key, encoded.stored, current.revision);
         setResourceVersion(obj, res.revision);
         return { obj: this.#written(obj, encoded.served(res.revision)), created: false };
       } catch (err) {
         if (err instanceof ConflictError && !conditional && attempt < MAX_UPDATE_RETRIES) continue;
-        if (err instanceof StorageError && err.code === StorageErrorCode.NotFound) throw newNotFound(this.gr, name);
+        if (current.cached && isNotFound(err)) continue;
+        if (isNotFound(err)) throw newNotFound(this.gr, name);
         throw toApiError(err, this.gr, name);
       }
     }

@@ -1,7 +1,10 @@
 // The strategies of the built-in resources: which reset status on create, which track generation,
 // which may be created by PUT, how names are checked, and the special cases of pods (graceful
 // deletion) and namespaces (finalizers, Terminating). Data where possible, code where upstream is.
+import { applyDefaults } from '../../api/defaults/registry.ts';
+import type { FieldError } from '../../api/field_errors.ts';
 import { nameIsDNS1035Label, nameIsDNSLabel, nameIsDNSSubdomain, validatePathSegmentName } from '../../api/validation/names.ts';
+import { validatePodEphemeralContainersUpdate } from '../../api/validation/pod.ts';
 import { registerStrategy, type KObject, type Strategy, type StrategyContext } from './strategy.ts';
 import { meta } from './object_meta.ts';
 
@@ -60,6 +63,24 @@ for (const key of new Set<Key>([...TRACKS_GENERATION, ...RESET_STATUS_ON_CREATE,
 // Pods: deletion is graceful once the pod is on a node (status on create: prepare_for_create.ts).
 register('/pods', {
   returnDeletedObject: true,
+  // pods/ephemeralcontainers changes spec.ephemeralContainers and nothing else (dropNonEphemeralContainerUpdates)
+  prepareForUpdate(obj: KObject, old: KObject, ctx: StrategyContext): void {
+    if (ctx.subresource !== 'ephemeralcontainers') return;
+    const next = structuredClone(old);
+    const spec = (next['spec'] ?? (next['spec'] = {})) as Record<string, unknown>;
+    const wanted = ((obj['spec'] ?? {}) as Record<string, unknown>)['ephemeralContainers'];
+    if (wanted === undefined) delete spec['ephemeralContainers'];
+    else spec['ephemeralContainers'] = wanted;
+    meta(next)['resourceVersion'] = meta(obj)['resourceVersion'];
+    // the field manager has recorded this write's ownership already
+    if (meta(obj)['managedFields'] !== undefined) meta(next)['managedFields'] = meta(obj)['managedFields'];
+    for (const k of Object.keys(obj)) delete obj[k];
+    Object.assign(obj, next);
+    applyDefaults('', 'v1', 'Pod', obj);
+  },
+  validateUpdate(obj: KObject, old: KObject, ctx: StrategyContext): FieldError[] {
+    return ctx.subresource === 'ephemeralcontainers' ? validatePodEphemeralContainersUpdate(obj, old) : [];
+  },
   checkGracefulDelete(obj: KObject, requested: number | undefined) {
     const spec = (obj['spec'] ?? {}) as Record<string, unknown>;
     const status = (obj['status'] ?? {}) as Record<string, unknown>;

@@ -14,7 +14,7 @@ import type { ResourceClient } from '../../client/resource_client.ts';
 import { resourceDescriptor } from '../../client/resource_descriptor.ts';
 import type { SharedIndexInformer } from '../../client/shared_informer.ts';
 import { deletionHandlingKey, joinKey, metaNamespaceKey, splitKey, unwrapTombstone, type DeletedFinalStateUnknown } from '../../client/store.ts';
-import { errMessage } from '../controller_utils.ts';
+import { errMessage, sameOwnerRef } from '../controller_utils.ts';
 import { registerController, type Controller, type ControllerContext } from '../registry.ts';
 import { isValidTimeZone, parseSchedule, type Schedule } from './cron_schedule.ts';
 import {
@@ -124,7 +124,7 @@ export class CronJobController implements Controller {
   #updateJob(oldJob: Job, cur: Job): void {
     if (cur.metadata?.resourceVersion === oldJob.metadata?.resourceVersion) return;
     const oldRef = controllerRefOf(oldJob), curRef = controllerRefOf(cur);
-    if (oldRef && JSON.stringify(oldRef) !== JSON.stringify(curRef)) {
+    if (oldRef && !sameOwnerRef(oldRef, curRef)) {
       const cj = this.#cronJobOf(oldJob);
       if (cj) this.queue.add(metaNamespaceKey(cj));
     }

@@ -19,7 +19,7 @@ import { deletionHandlingKey, metaNamespaceKey, splitKey, unwrapTombstone, type 
 import { goJson, templatePatch } from '../controller_history.ts';
 import {
   BURST_REPLICAS, claimObjects, computeHash, errMessage, isPodAvailable, isPodReady, newControllerRef,
-  RealPodControl, recheckDeletionTimestamp, runWorkers, SLOW_START_INITIAL_BATCH_SIZE, type PodControl,
+  RealPodControl, recheckDeletionTimestamp, runWorkers, sameOwnerRef, SLOW_START_INITIAL_BATCH_SIZE, type PodControl,
 } from '../controller_utils.ts';
 import { registerController, type Controller, type ControllerContext } from '../registry.ts';
 import { planRollingUpdate } from './update.ts';
@@ -179,7 +179,7 @@ export class DaemonSetsController implements Controller {
     }
     const ns = cur.metadata?.namespace ?? '';
     const curRef = controllerRefOf(cur), oldRef = controllerRefOf(oldPod);
-    const refChanged = JSON.stringify(curRef) !== JSON.stringify(oldRef);
+    const refChanged = !sameOwnerRef(curRef, oldRef);
     if (refChanged && oldRef) {
       const ds = this.#resolve(ns, oldRef);
       if (ds) this.queue.add(metaNamespaceKey(ds));

@@ -9,13 +9,13 @@ import { logger } from '../../base/log.ts';
 import { isConflict } from '../../client/api_errors.ts';
 import type { Clock } from '../../client/clock.ts';
 import type { EventRecorder } from '../../client/events.ts';
-import { CONTROLLER_UID_INDEX, controllerRefOf, controllerUidIndexFunc } from '../../client/indexer.ts';
+import { CONTROLLER_UID_INDEX, controllerRefOf, controllerUidIndexFunc, type Indexer } from '../../client/indexer.ts';
 import type { Lister } from '../../client/lister.ts';
 import { RateLimitingQueue } from '../../client/rate_limiting_queue.ts';
 import { resourceDescriptor } from '../../client/resource_descriptor.ts';
 import type { HandlerRegistration } from '../../client/shared_informer.ts';
 import { DeletedFinalStateUnknown, metaNamespaceKey, splitKey, unwrapTombstone } from '../../client/store.ts';
-import { claimObjects, errMessage, recheckDeletionTimestamp, runWorkers } from '../controller_utils.ts';
+import { claimObjects, errMessage, recheckDeletionTimestamp, runWorkers, sameOwnerRef } from '../controller_utils.ts';
 import { registerController, type Controller, type ControllerContext } from '../registry.ts';
 import { restDeploymentClient, type DeploymentClient } from './deployment_client.ts';
 import { rolloutRecreate } from './recreate.ts';
@@ -41,6 +41,7 @@ export class DeploymentController implements Controller {
   readonly dLister: Lister<Deployment>;
   readonly rsLister: Lister<ReplicaSet>;
   readonly podLister: Lister<Pod>;
+  #podIndexer: Indexer<Pod>;
   /** The sync function (replaceable in tests). */
   syncHandler: (key: string) => Promise<void>;
   #registrations: HandlerRegistration[] = [];
@@ -58,6 +59,7 @@ export class DeploymentController implements Controller {
     this.dLister = dInformer.lister;
     this.rsLister = rsInformer.lister;
     this.podLister = podInformer.lister;
+    this.#podIndexer = podInformer.indexer;
     this.#registrations.push(dInformer.addEventHandler({
       onAdd: (d) => this.enqueue(d),
       onUpdate: (_old, cur) => this.enqueue(cur),
@@ -135,7 +137,7 @@ export class DeploymentController implements Controller {
     if (cur.metadata?.resourceVersion === old.metadata?.resourceVersion) return;
     const curRef = controllerRefOf(cur);
     const oldRef = controllerRefOf(old);
-    const refChanged = JSON.stringify(curRef ?? null) !== JSON.stringify(oldRef ?? null);
+    const refChanged = !sameOwnerRef(curRef, oldRef);
     if (refChanged && oldRef) {
       const d = this.#resolveControllerRef(old.metadata?.namespace ?? '', oldRef);
       if (d) this.enqueue(d);
@@ -192,7 +194,9 @@ export class DeploymentController implements Controller {
       return;
     }
     const rsList = await this.getReplicaSetsForDeployment(d);
-    const podMap = this.getPodMapForDeployment(d, rsList);
+    // Only Recreate reads the pod map, and building it walks every pod of the Deployment: skip it
+    // for other strategies (the strategy of this copy cannot change during the sync).
+    const podMap = d.spec?.strategy?.type === 'Recreate' ? this.getPodMapForDeployment(d, rsList) : undefined;
     if (d.metadata?.deletionTimestamp) {
       await syncStatusOnly(this, d, rsList);
       return;
@@ -212,7 +216,7 @@ export class DeploymentController implements Controller {
     }
     switch (d.spec?.strategy?.type) {
       case 'Recreate':
-        await rolloutRecreate(this, d, rsList, podMap);
+        await rolloutRecreate(this, d, rsList, podMap!);
         return;
       case 'RollingUpdate':
         await rolloutRolling(this, d, rsList);
@@ -246,10 +250,13 @@ export class DeploymentController implements Controller {
     for (const rs of rsList) map.set(rs.metadata?.uid ?? '', []);
     const sel = safeSelector(d);
     if (!sel) return map;
-    for (const pod of this.podLister.listNamespace(d.metadata?.namespace ?? '', sel)) {
-      const ref = controllerRefOf(pod);
-      if (!ref) continue;
-      map.get(ref.uid)?.push(pod);
+    // Pods matching the selector whose controller is one of rsList: read per ReplicaSet from the
+    // controller-UID index rather than filtering the whole namespace.
+    const ns = d.metadata?.namespace ?? '';
+    for (const [uid, pods] of map) {
+      this.#podIndexer.forEachByIndex(CONTROLLER_UID_INDEX, uid, (pod) => {
+        if ((pod.metadata?.namespace ?? '') === ns && matches(sel, pod.metadata?.labels)) pods.push(pod);
+      });
     }
     return map;
   }

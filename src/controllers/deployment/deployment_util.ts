@@ -327,7 +327,24 @@ export function byRevision(a: ReplicaSet, b: ReplicaSet): number {
 
 /** Templates equal apart from the pod-template-hash label, nil and empty alike (EqualIgnoreHash). */
 export function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSpec | undefined): boolean {
-  return spewPodTemplateSpec(withoutHash(a)) === spewPodTemplateSpec(withoutHash(b));
+  return spewWithoutHash(a) === spewWithoutHash(b);
+}
+
+/**
+ * The printed template without its hash label, remembered per template object: every Deployment
+ * sync compares its template with each ReplicaSet's, and templates (cached or copied) are never
+ * modified in place once read.
+ */
+const spewCache = new WeakMap<PodTemplateSpec, string>();
+
+function spewWithoutHash(t: PodTemplateSpec | undefined): string {
+  if (t === undefined) return spewPodTemplateSpec(withoutHash(t));
+  let s = spewCache.get(t);
+  if (s === undefined) {
+    s = spewPodTemplateSpec(withoutHash(t));
+    spewCache.set(t, s);
+  }
+  return s;
 }
 
 function withoutHash(t: PodTemplateSpec | undefined): PodTemplateSpec {

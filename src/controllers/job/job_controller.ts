@@ -32,7 +32,7 @@ import {
   onlyReplaceFailedPods, pastBackoffLimitOnFailure,
 } from './job_utils.ts';
 import { matchPodFailurePolicy, matchSuccessPolicy } from './pod_failure_policy.ts';
-import { claimObjects, errMessage, isPodActive, isPodReady, newControllerRef, RealPodControl, recheckDeletionTimestamp, runWorkers, type PodControl } from '../controller_utils.ts';
+import { claimObjects, errMessage, isPodActive, isPodReady, newControllerRef, RealPodControl, recheckDeletionTimestamp, runWorkers, sameOwnerRef, type PodControl } from '../controller_utils.ts';
 import { compareActivePods, isPodTerminating, podFinishedTime } from './pod_utils.ts';
 
 const log = logger('job-controller');
@@ -199,7 +199,7 @@ export class JobController implements Controller {
     const finalizerRemoved = !hasTrackingFinalizer(cur);
     const curRef = controllerRefOf(cur);
     const oldRef = controllerRefOf(oldPod);
-    const refChanged = JSON.stringify(curRef) !== JSON.stringify(oldRef);
+    const refChanged = !sameOwnerRef(curRef, oldRef);
     const ns = cur.metadata?.namespace ?? '';
     if (refChanged && oldRef) {
       const job = this.#resolveControllerRef(ns, oldRef);

@@ -13,6 +13,7 @@ import { RateLimitingQueue } from '../../client/rate_limiting_queue.ts';
 import { resourceDescriptor } from '../../client/resource_descriptor.ts';
 import type { ResourceClient } from '../../client/resource_client.ts';
 import { TokenBucket } from '../../client/token_bucket.ts';
+import { parallelizeUntil } from '../../client/parallelizer.ts';
 import { unwrapTombstone } from '../../client/store.ts';
 import { registerController, type Controller, type ControllerContext } from '../registry.ts';
 import { CONDITION_TAINTS, NOT_READY_TAINT, TaintKey, UNREACHABLE_TAINT, swapNodeTaints, taintExists } from './taints.ts';
@@ -24,6 +25,11 @@ export const POD_NODE_INDEX = 'spec.nodeName';
 /** Nodes with this label do not count for zone disruption. */
 const LABEL_EXCLUDE_DISRUPTION = 'node.kubernetes.io/exclude-disruption';
 const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+/** The NoSchedule taint keys this controller owns. */
+const MANAGED_NO_SCHEDULE_KEYS: ReadonlySet<string> = new Set<string>([TaintKey.Unschedulable, ...Object.values(CONDITION_TAINTS).flatMap((m) => Object.values(m))]);
+/** Upstream's nodeUpdateWorkerSize and podUpdateWorkerSize (its node and pod update queues share one queue here). */
+const NODE_UPDATE_WORKERS = 8;
+const POD_UPDATE_WORKERS = 4;
 
 /** Zone health states (ZoneState). */
 export const ZoneState = { Initial: 'Initial', Normal: 'Normal', FullDisruption: 'FullDisruption', PartialDisruption: 'PartialDisruption' } as const;
@@ -169,8 +175,7 @@ export class NodeLifecycleController implements Controller {
       if (key) want.push({ key, effect: 'NoSchedule' });
     }
     if (node.spec?.unschedulable) want.push({ key: TaintKey.Unschedulable, effect: 'NoSchedule' });
-    const managedKeys = new Set<string>([TaintKey.Unschedulable, ...Object.values(CONDITION_TAINTS).flatMap((m) => Object.values(m))]);
-    const have = (node.spec?.taints ?? []).filter((t) => t.effect === 'NoSchedule' && managedKeys.has(t.key));
+    const have = (node.spec?.taints ?? []).filter((t) => t.effect === 'NoSchedule' && MANAGED_NO_SCHEDULE_KEYS.has(t.key));
     const add = want.filter((w) => !have.some((h) => h.key === w.key));
     const remove = have.filter((h) => !want.some((w) => w.key === h.key));
     if (add.length === 0 && remove.length === 0) return;
@@ -213,47 +218,56 @@ export class NodeLifecycleController implements Controller {
     }
 
     const zoneConditions = new Map<string, (NodeCondition | undefined)[]>();
-    for (const cached of nodes) {
-      const name = cached.metadata?.name ?? '';
-      let result: { observed: NodeCondition; current: NodeCondition | undefined } | undefined;
-      let node = structuredClone(cached);
-      for (let attempt = 0; attempt < 5 && !result; attempt++) {
-        try {
-          result = await this.tryUpdateNodeHealth(node);
-        } catch (err) {
-          if (!isConflict(err)) log.warn('Error updating node', { node: name, err });
-          try {
-            node = await this.#nodeClient.get(name);
-          } catch {
-            break;
-          }
-        }
-      }
-      if (!result) continue;
-      if (!(LABEL_EXCLUDE_DISRUPTION in (node.metadata?.labels ?? {}))) {
-        const z = zoneKey(node);
-        zoneConditions.set(z, [...(zoneConditions.get(z) ?? []), result.current]);
-      }
-      if (!result.current) continue;
-      await this.processTaintBaseEviction(node, result.observed);
-      const needsRetry = this.#retryMarkPods.has(name);
-      const becameNotReady = result.current.status !== 'True' && result.observed.status === 'True';
-      if (becameNotReady) {
-        this.#recorder.event({ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata?.uid ?? '', namespace: '' }, EventType.Normal, 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
-      }
-      if (becameNotReady || (needsRetry && result.observed.status !== 'True')) {
-        try {
-          await this.markPodsNotReady(this.pods.indexer.byIndex(POD_NODE_INDEX, name), name);
-        } catch (err) {
-          log.warn('unable to mark all pods NotReady; queuing for retry', { node: name, err });
-          this.#retryMarkPods.add(name);
-          continue;
-        }
-      }
-      this.#retryMarkPods.delete(name);
-    }
+    // Most of a node's time here is spent waiting on the API (status writes, pods marked NotReady):
+    // nodes are processed with upstream's bounded concurrency (ParallelizeUntil with nodeUpdateWorkerSize).
+    await parallelizeUntil(NODE_UPDATE_WORKERS, nodes, (cached) => this.#updateNode(cached, zoneConditions));
     await this.handleDisruption(zoneConditions, nodes);
     await this.doNoExecuteTaintingPass();
+  }
+
+  /** One node of a monitorNodeHealth pass: its health, NoExecute taints and pods. */
+  async #updateNode(cached: Node, zoneConditions: Map<string, (NodeCondition | undefined)[]>): Promise<void> {
+    const name = cached.metadata?.name ?? '';
+    let result: { observed: NodeCondition; current: NodeCondition | undefined } | undefined;
+    // tryUpdateNodeHealth replaces (never edits in place) what it changes, so a shallow copy keeps the
+    // cached object intact without deep-copying every node on every pass.
+    let node: Node = { ...cached };
+    for (let attempt = 0; attempt < 5 && !result; attempt++) {
+      try {
+        result = await this.tryUpdateNodeHealth(node);
+      } catch (err) {
+        if (!isConflict(err)) log.warn('Error updating node', { node: name, err });
+        try {
+          node = await this.#nodeClient.get(name);
+        } catch {
+          break;
+        }
+      }
+    }
+    if (!result) return;
+    if (!(LABEL_EXCLUDE_DISRUPTION in (node.metadata?.labels ?? {}))) {
+      const z = zoneKey(node);
+      let conds = zoneConditions.get(z);
+      if (!conds) zoneConditions.set(z, conds = []);
+      conds.push(result.current);
+    }
+    if (!result.current) return;
+    await this.processTaintBaseEviction(node, result.observed);
+    const needsRetry = this.#retryMarkPods.has(name);
+    const becameNotReady = result.current.status !== 'True' && result.observed.status === 'True';
+    if (becameNotReady) {
+      this.#recorder.event({ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata?.uid ?? '', namespace: '' }, EventType.Normal, 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
+    }
+    if (becameNotReady || (needsRetry && result.observed.status !== 'True')) {
+      try {
+        await this.markPodsNotReady(this.pods.indexer.byIndex(POD_NODE_INDEX, name), name);
+      } catch (err) {
+        log.warn('unable to mark all pods NotReady; queuing for retry', { node: name, err });
+        this.#retryMarkPods.add(name);
+        return;
+      }
+    }
+    this.#retryMarkPods.delete(name);
   }
 
   /**
@@ -532,4 +546,4 @@ export function zoneKey(node: Node): string {
   return region === '' && zone === '' ? '' : `${region}:\x00:${zone}`;
 }
 
-registerController('nodelifecycle', (ctx) => new NodeLifecycleController(ctx), 1);
+registerController('nodelifecycle', (ctx) => new NodeLifecycleController(ctx), NODE_UPDATE_WORKERS + POD_UPDATE_WORKERS);

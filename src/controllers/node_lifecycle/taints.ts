@@ -86,7 +86,8 @@ export function minTolerationMs(tolerations: readonly Toleration[]): number {
  */
 export async function swapNodeTaints(nodes: ResourceClient<Node>, name: string, add: readonly Taint[], remove: readonly Taint[], clock: Clock): Promise<Node | undefined> {
   for (let attempt = 0; ; attempt++) {
-    const node = await nodes.get(name);
+    // The first read may come from the API server's cache, as upstream's; a conflict reads afresh.
+    const node = await nodes.get(name, attempt === 0 ? { resourceVersion: '0' } : {});
     const current = node.spec?.taints ?? [];
     let next = current.filter((t) => !remove.some((r) => sameTaint(r, t)));
     let changed = next.length !== current.length;

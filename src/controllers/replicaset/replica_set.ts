@@ -19,10 +19,11 @@ import { DeletedFinalStateUnknown, metaNamespaceKey, splitKey, unwrapTombstone }
 import { registerController, type Controller, type ControllerContext } from '../registry.ts';
 import {
   BURST_REPLICAS, NamespaceTerminatingCause, RealPodControl, SLOW_START_INITIAL_BATCH_SIZE, claimObjects, errMessage,
-  filterActivePods, isPodReady, newControllerRef, podKey, ranksByRelatedPodsOnSameNode, recheckDeletionTimestamp,
-  runWorkers, slowStartBatch, sortPodsForDeletion, type ControllerKind, type PodControl,
+  isPodActive, isPodReady, newControllerRef, podKey, ranksByRelatedPodsOnSameNode, recheckDeletionTimestamp,
+  runWorkers, sameOwnerRef, slowStartBatch, sortPodsForDeletion, type ControllerKind, type PodControl,
 } from '../controller_utils.ts';
-import { calculateStatus, updateReplicaSetStatus, type StatusClient } from './replica_set_utils.ts';
+import { ControlledPods, type PodGroup } from './controlled_pods.ts';
+import { addCounts, countPodGroups, countPods, statusFromCounts, updateReplicaSetStatus, type StatusClient } from './replica_set_utils.ts';
 
 /** The two kinds this controller runs. */
 export interface ReplicaSetKind {
@@ -45,6 +46,12 @@ export const REPLICATION_CONTROLLER_KIND: ReplicaSetKind = {
 };
 
 const PODS = resourceDescriptor('v1', 'pods');
+
+/** The pods a sync claimed: how many, and which (built only when needed), in upstream's order. */
+export interface ClaimedPods {
+  readonly count: number;
+  list(): readonly Pod[];
+}
 
 /** Optional seams for tests. */
 export interface ReplicaSetControllerOptions {
@@ -87,6 +94,7 @@ export class ReplicaSetController implements Controller {
   #statusClient: StatusClient;
   #burstReplicas: number;
   #registrations: HandlerRegistration[] = [];
+  #controlledPods: ControlledPods;
   #running: Promise<void> | undefined;
   #log;
 
@@ -108,6 +116,7 @@ export class ReplicaSetController implements Controller {
     this.podInformer = ctx.informers.informerFor<Pod>(PODS, { indexers: { [CONTROLLER_UID_INDEX]: controllerUidIndexFunc } });
     this.rsLister = this.rsInformer.lister;
     this.podLister = this.podInformer.lister;
+    this.#controlledPods = new ControlledPods(this.podInformer.indexer);
     this.#registrations.push(this.rsInformer.addEventHandler({
       onAdd: (obj) => this.enqueue(obj),
       onUpdate: (oldObj, cur) => this.#updateRS(oldObj, cur),
@@ -132,6 +141,7 @@ export class ReplicaSetController implements Controller {
 
   async dispose(): Promise<void> {
     for (const r of this.#registrations.splice(0)) r.dispose();
+    this.#controlledPods.dispose();
     this.queue.shutDown();
     await this.#running;
   }
@@ -201,7 +211,7 @@ export class ReplicaSetController implements Controller {
     }
     const curRef = controllerRefOf(cur);
     const oldRef = controllerRefOf(oldPod);
-    const refChanged = JSON.stringify(curRef ?? null) !== JSON.stringify(oldRef ?? null);
+    const refChanged = !sameOwnerRef(curRef, oldRef);
     if (refChanged && oldRef) {
       const rs = this.resolveControllerRef(oldPod.metadata?.namespace ?? '', oldRef);
       if (rs) this.enqueue(rs);
@@ -249,33 +259,66 @@ export class ReplicaSetController implements Controller {
     if (!selector) return;
 
     // Pods controlled by us (so those that stopped matching are released) and orphans (candidates
-    // for adoption), from the controller-UID index as upstream's getRSPods: not the whole namespace.
-    const allPods: Pod[] = [];
-    for (const key of [obj.metadata?.uid ?? '', ORPHAN_INDEX_KEY]) {
-      for (const pod of this.podInformer.indexer.byIndex(CONTROLLER_UID_INDEX, key)) {
-        if (pod.metadata?.namespace === namespace) allPods.push(pod);
+    // for adoption), as upstream's getRSPods reads them from the controller-UID index. Our active pods
+    // come in groups sharing their labels (ControlledPods), so the selector is checked per group and
+    // only pods that no longer match, and orphans, go through claimObjects one by one.
+    const uid = obj.metadata?.uid ?? '';
+    const matched: PodGroup[] = [];
+    const rest: Pod[] = [];
+    let owned = 0;
+    for (const g of this.#controlledPods.groups(uid)) {
+      if (g.namespace !== namespace) continue;
+      if (matches(selector, g.labels)) {
+        matched.push(g);
+        owned += g.pods.size;
+      } else {
+        for (const pod of g.pods.values()) rest.push(pod);
       }
     }
-    let filtered = filterActivePods(allPods);
-    filtered = await this.#claimPods(obj, selector, filtered);
+    this.podInformer.indexer.forEachByIndex(CONTROLLER_UID_INDEX, ORPHAN_INDEX_KEY, (pod) => {
+      if (pod.metadata?.namespace === namespace && isPodActive(pod)) rest.push(pod);
+    });
+    // Upstream works on the pod list it claimed while its own writes are in flight: take what the
+    // rest of the sync reads before the first await (the groups change as events arrive).
+    const minReady = rs.spec?.minReadySeconds ?? 0;
+    const mayDelete = needsSync && !obj.metadata?.deletionTimestamp && owned + rest.length > (rs.spec?.replicas ?? 1);
+    const ownedPods = mayDelete || minReady > 0 ? this.#ownedPodsInIndexOrder(uid, namespace, new Set(matched)) : undefined;
+    const groupCounts = minReady > 0 ? undefined : countPodGroups(rs, matched, [], 0);
+    const adopted = rest.length > 0 ? await this.#claimPods(obj, selector, rest) : [];
+    const claimed: ClaimedPods = {
+      count: owned + adopted.length,
+      list: () => [...(ownedPods ?? this.#ownedPodsInIndexOrder(uid, namespace, new Set(matched))), ...adopted],
+    };
 
     let manageErr: unknown;
     if (needsSync && !obj.metadata?.deletionTimestamp) {
       try {
-        await this.manageReplicas(filtered, rs, obj);
+        await this.manageReplicas(claimed, rs, obj);
       } catch (err) {
         manageErr = err;
       }
     }
-    const status = calculateStatus(rs, filtered, manageErr, this.#ctx.clock.now());
+    const now = this.#ctx.clock.now();
+    const counts = groupCounts ? addCounts(groupCounts, countPods(rs, adopted, now)) : countPods(rs, claimed.list(), now);
+    const status = statusFromCounts(rs, counts, manageErr, now);
     const updated = await updateReplicaSetStatus(this.#statusClient, obj, rs, status, this.kind);
     const u = asReplicaSet(updated, this.kind);
     const replicas = u.spec?.replicas ?? 1;
-    const minReady = u.spec?.minReadySeconds ?? 0;
-    if (manageErr === undefined && minReady > 0 && (u.status?.readyReplicas ?? 0) === replicas && (u.status?.availableReplicas ?? 0) !== replicas) {
-      this.queue.addAfter(key, minReady * 1000);
+    const minReadyNow = u.spec?.minReadySeconds ?? 0;
+    if (manageErr === undefined && minReadyNow > 0 && (u.status?.readyReplicas ?? 0) === replicas && (u.status?.availableReplicas ?? 0) !== replicas) {
+      this.queue.addAfter(key, minReadyNow * 1000);
     }
     if (manageErr !== undefined) throw manageErr;
+  }
+
+  /** Our active pods in `matched` groups, in the controller-UID index's order (the order upstream claims them in). */
+  #ownedPodsInIndexOrder(uid: string, namespace: string, matched: ReadonlySet<PodGroup>): Pod[] {
+    const out: Pod[] = [];
+    this.podInformer.indexer.forEachByIndex(CONTROLLER_UID_INDEX, uid, (pod, key) => {
+      const g = this.#controlledPods.groupOf(key);
+      if (g !== undefined && matched.has(g) && pod.metadata?.namespace === namespace) out.push(pod);
+    });
+    return out;
   }
 
   async #claimPods(obj: KubeObject, selector: Selector, pods: Pod[]): Promise<Pod[]> {
@@ -291,10 +334,10 @@ export class ReplicaSetController implements Controller {
   }
 
   /** Creates or deletes pods to reach spec.replicas, at most burstReplicas per call. */
-  async manageReplicas(filtered: Pod[], rs: ReplicaSet, owner: KubeObject): Promise<void> {
+  async manageReplicas(claimed: ClaimedPods, rs: ReplicaSet, owner: KubeObject): Promise<void> {
     const key = metaNamespaceKey(owner);
     const wanted = rs.spec?.replicas ?? 1;
-    let diff = filtered.length - wanted;
+    let diff = claimed.count - wanted;
     const ns = owner.metadata?.namespace ?? '';
     const eventObj = withTypeMeta(owner, this.kind.gvk);
     if (diff < 0) {
@@ -318,6 +361,7 @@ export class ReplicaSetController implements Controller {
     }
     if (diff > 0) {
       diff = Math.min(diff, this.#burstReplicas);
+      const filtered = claimed.list();
       const related = this.#indirectlyRelatedPods(owner);
       const toDelete = diff < filtered.length
         ? sortPodsForDeletion(filtered, ranksByRelatedPodsOnSameNode(filtered, related), this.#ctx.clock.now()).slice(0, diff)

@@ -9,11 +9,13 @@ import { FakeRecorder } from '../../client/fake_recorder.ts';
 import { SharedInformerFactory } from '../../client/informer_factory.ts';
 import { RestClient } from '../../client/rest_client.ts';
 import type { KubeObject } from '../../client/resource_client.ts';
-import { FakePodControl } from '../controller_utils.ts';
+import { labelSelectorAsSelector } from '../../api/labels.ts';
+import { FakePodControl, claimObjects, isPodActive, isPodAvailable, isPodReady, sortPodsForDeletion } from '../controller_utils.ts';
 import type { ControllerContext } from '../registry.ts';
 import { REPLICA_SET_KIND, ReplicaSetController } from './replica_set.ts';
 
 interface Fixture {
+  ctx: ControllerContext;
   rsc: ReplicaSetController;
   podControl: FakePodControl;
   statusWrites: KubeObject[];
@@ -38,7 +40,7 @@ function newFixture(): Fixture {
       updateStatus: async (obj) => { statusWrites.push(obj); return obj; },
     },
   });
-  return { rsc, podControl, statusWrites, clock, client };
+  return { ctx, rsc, podControl, statusWrites, clock, client };
 }
 
 function newRS(replicas: number, minReadySeconds = 0): ReplicaSet {
@@ -117,6 +119,109 @@ describe('ReplicaSet controller sync', () => {
     assert.equal(f.rsc.queue.waitingLen(), 1, 'requeued after minReadySeconds');
     f.clock.step(10_000);
     assert.equal(f.rsc.queue.len(), 1);
+  });
+
+  test('claims by selector: releases pods that stopped matching, adopts orphans, counts only what it owns', async () => {
+    const rs = newRS(4);
+    rs.spec!.template!.metadata!.labels = { app: 'web', tier: 'fe' };
+    f.rsc.rsInformer.indexer.add(rs);
+    // Adoption re-reads the owner uncached: this controller's status client answers with the ReplicaSet.
+    const adoptable: ReplicaSet = structuredClone(rs);
+    const relabel = (p: Pod, labels: Record<string, string>): Pod => ({ ...p, metadata: { ...p.metadata, labels } });
+    const pods = [
+      ownedPod('a', { ready: true }),
+      relabel(ownedPod('b', { ready: true }), { app: 'web', tier: 'fe' }),
+      relabel(ownedPod('c', { ready: true }), { app: 'other' }),
+      { ...ownedPod('d'), metadata: { ...ownedPod('d').metadata, ownerReferences: [] } },
+      { ...ownedPod('e', { ready: true }), status: { phase: 'Failed' as const } },
+      { ...ownedPod('f', { ready: true }), metadata: { ...ownedPod('f').metadata, namespace: 'elsewhere' } },
+    ];
+    for (const p of pods) f.rsc.podInformer.indexer.add(p);
+    const statusClient = { get: async () => adoptable, updateStatus: async (o: KubeObject) => { f.statusWrites.push(o); return o; } };
+    const rsc = new ReplicaSetController(f.ctx, REPLICA_SET_KIND, { podControl: f.podControl, statusClient });
+    try {
+      await rsc.syncReplicaSet('ns/web');
+    } finally {
+      await rsc.dispose();
+    }
+    const patched = f.podControl.patches.map((p) => `${p.name} ${JSON.stringify(p.patch)}`).sort();
+    assert.deepEqual(patched, [
+      'c {"metadata":{"ownerReferences":[{"$patch":"delete","uid":"rs-uid"}],"uid":"uid-c"}}',
+      'd {"metadata":{"ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"web","uid":"rs-uid","controller":true,"blockOwnerDeletion":true}],"uid":"uid-d"}}',
+    ]);
+    assert.equal(f.podControl.templates.length, 1, 'a, b and the adopted d count: one more to create');
+    const status = (f.statusWrites.at(-1) as ReplicaSet).status!;
+    assert.deepEqual({ replicas: status.replicas, fullyLabeled: status.fullyLabeledReplicas, ready: status.readyReplicas, available: status.availableReplicas }, { replicas: 3, fullyLabeled: 1, ready: 2, available: 2 });
+  });
+
+  test('a sync claims, creates, deletes and counts as a walk over every gathered pod would', async () => {
+    let seed = 11;
+    const r = (): number => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+    const now = f.clock.now();
+    for (let round = 0; round < 200; round++) {
+      const g = newFixture();
+      try {
+        const rs = newRS(Math.floor(r() * 12), pick([0, 0, 5]));
+        rs.spec!.template!.metadata!.labels = pick<Record<string, string>>([{ app: 'web' }, { app: 'web', tier: 'fe' }]);
+        g.rsc.rsInformer.indexer.add(rs);
+        for (let i = 0; i < 14; i++) {
+          const base = ownedPod(`p${i}`, { ready: r() < 0.6, readySince: now - pick([1000, 60_000]), ...(r() < 0.8 ? { node: pick(['n1', 'n2']) } : {}) });
+          const pod: Pod = {
+            ...base,
+            metadata: {
+              ...base.metadata,
+              namespace: r() < 0.9 ? 'ns' : 'other',
+              creationTimestamp: pick(['2024-01-01T00:00:00Z', '2024-01-01T00:00:01Z', '2023-12-31T23:00:00Z']),
+              ownerReferences: pick([base.metadata!.ownerReferences!, base.metadata!.ownerReferences!, [], [{ ...base.metadata!.ownerReferences![0]!, uid: 'someone-else' }]]),
+              ...(r() < 0.1 ? { deletionTimestamp: '2024-01-01T00:00:00Z' } : {}),
+            },
+            status: { ...base.status, phase: pick(['Running', 'Running', 'Pending', 'Succeeded'] as const) },
+          };
+          const labels = pick<Record<string, string> | undefined>([{ app: 'web' }, { app: 'web', tier: 'fe' }, { tier: 'fe', app: 'web' }, { app: 'other' }, undefined]);
+          if (labels) pod.metadata!.labels = labels;
+          else delete pod.metadata!.labels;
+          g.rsc.podInformer.indexer.add(pod);
+        }
+        // The reference: gather, claim and count pod by pod.
+        const gathered = [...g.rsc.podInformer.indexer.byIndex('controllerUID', 'rs-uid'), ...g.rsc.podInformer.indexer.byIndex('controllerUID', '_ORPHAN_POD')]
+          .filter((p) => p.metadata?.namespace === 'ns' && isPodActive(p));
+        const wantPatches: string[] = [];
+        const claimed = await claimObjects(gathered, {
+          controller: rs, controllerKind: REPLICA_SET_KIND.gvk, selector: labelSelectorAsSelector(rs.spec!.selector),
+          canAdopt: async () => {}, patch: async (p, patch) => { wantPatches.push(`${p.metadata!.name} ${JSON.stringify(patch)}`); },
+        });
+        const diff = claimed.length - rs.spec!.replicas!;
+        // Deleting them all needs no ranking (upstream skips the sort then).
+        const ranked = diff < claimed.length ? sortPodsForDeletion(claimed, claimed.map(() => 0), now) : claimed;
+        const wantDeletes = diff > 0 ? ranked.slice(0, diff).map((p) => p.metadata!.name!) : [];
+        const tmpl = Object.entries(rs.spec!.template!.metadata!.labels!);
+        const want = {
+          replicas: claimed.length,
+          fullyLabeled: claimed.filter((p) => tmpl.every(([k, v]) => p.metadata?.labels?.[k] === v)).length,
+          ready: claimed.filter(isPodReady).length,
+          available: claimed.filter((p) => isPodAvailable(p, rs.spec!.minReadySeconds!, now)).length,
+        };
+
+        const rsc = new ReplicaSetController(g.ctx, REPLICA_SET_KIND, {
+          podControl: g.podControl, statusClient: { get: async () => rs, updateStatus: async (o) => { g.statusWrites.push(o); return o; } },
+        });
+        try {
+          await rsc.syncReplicaSet('ns/web');
+        } finally {
+          await rsc.dispose();
+        }
+        const status = (g.statusWrites.at(-1) as ReplicaSet | undefined)?.status ?? rs.status!;
+        const ctx = `round ${round}`;
+        assert.deepEqual(g.podControl.patches.map((p) => `${p.name} ${JSON.stringify(p.patch)}`).sort(), wantPatches.sort(), ctx);
+        assert.equal(g.podControl.templates.length, Math.max(0, -diff), ctx);
+        assert.deepEqual(g.podControl.deletePodNames, wantDeletes, ctx);
+        assert.deepEqual({ replicas: status.replicas, fullyLabeled: status.fullyLabeledReplicas ?? 0, ready: status.readyReplicas ?? 0, available: status.availableReplicas ?? 0 }, want, ctx);
+      } finally {
+        await g.rsc.dispose();
+        await g.client.dispose();
+      }
+    }
   });
 
   test('a deleted ReplicaSet forgets its expectations', async () => {

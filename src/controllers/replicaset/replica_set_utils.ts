@@ -1,12 +1,12 @@
 // Status of a ReplicaSet (pkg/controller/replicaset/replica_set_utils.go): counts of active,
 // fully labeled, ready and available pods, the ReplicaFailure condition, and the status write
 // with one re-read on conflict.
-import { matches, selectorFromSet } from '../../api/labels.ts';
 import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from '../../api/types/apps_v1.ts';
 import type { Pod } from '../../api/types/core_v1.ts';
 import { formatTime } from '../../client/clock.ts';
 import type { KubeObject } from '../../client/resource_client.ts';
-import { errMessage, isPodAvailable, isPodReady } from '../controller_utils.ts';
+import { errMessage, getPodReadyCondition, readyConditionAvailable } from '../controller_utils.ts';
+import type { PodGroup } from './controlled_pods.ts';
 import type { ReplicaSetKind } from './replica_set.ts';
 
 /** Reads and writes the object whose status we maintain (seam for unit tests). */
@@ -18,33 +18,94 @@ export interface StatusClient {
 /** Retries of a status write after re-reading (statusUpdateRetries). */
 const STATUS_UPDATE_RETRIES = 1;
 
+/** Counts of a ReplicaSet's pods that its status reports. */
+export interface PodCounts {
+  replicas: number;
+  fullyLabeled: number;
+  ready: number;
+  available: number;
+}
+
 /** The status the pods imply (calculateStatus). */
 export function calculateStatus(rs: ReplicaSet, filtered: readonly Pod[], manageErr: unknown, nowMs: number): ReplicaSetStatus {
-  const status: ReplicaSetStatus = { ...(rs.status ?? { replicas: 0 }) };
-  if (rs.status?.conditions) status.conditions = [...rs.status.conditions];
-  const templateSel = selectorFromSet(rs.spec?.template?.metadata?.labels);
+  return statusFromCounts(rs, countPods(rs, filtered, nowMs), manageErr, nowMs);
+}
+
+/** The counts of calculateStatus for a list of (claimed, active) pods. */
+export function countPods(rs: ReplicaSet, pods: readonly Pod[], nowMs: number): PodCounts {
+  // The template's labels as a set selector: every one present with the same value.
+  const templateLabels = Object.entries(rs.spec?.template?.metadata?.labels ?? {});
   const minReady = rs.spec?.minReadySeconds ?? 0;
-  let fullyLabeled = 0, ready = 0, available = 0;
-  for (const pod of filtered) {
-    if (matches(templateSel, pod.metadata?.labels)) fullyLabeled++;
-    if (isPodReady(pod)) {
-      ready++;
-      if (isPodAvailable(pod, minReady, nowMs)) available++;
+  const c: PodCounts = { replicas: pods.length, fullyLabeled: 0, ready: 0, available: 0 };
+  for (const pod of pods) {
+    if (hasLabels(pod.metadata?.labels, templateLabels)) c.fullyLabeled++;
+    const cond = getPodReadyCondition(pod);
+    if (cond !== undefined && cond.status === 'True') {
+      c.ready++;
+      if (readyConditionAvailable(cond, minReady, nowMs)) c.available++;
     }
   }
+  return c;
+}
+
+/**
+ * The counts of calculateStatus for groups of pods sharing their labels, plus `others`: per group,
+ * not per pod, unless minReadySeconds makes availability a matter of each pod's ready time.
+ */
+export function countPodGroups(rs: ReplicaSet, groups: readonly PodGroup[], others: readonly Pod[], nowMs: number): PodCounts {
+  const c = countPods(rs, others, nowMs);
+  const templateLabels = Object.entries(rs.spec?.template?.metadata?.labels ?? {});
+  const minReady = rs.spec?.minReadySeconds ?? 0;
+  for (const g of groups) {
+    const size = g.pods.size;
+    c.replicas += size;
+    if (hasLabels(g.labels, templateLabels)) c.fullyLabeled += size;
+    c.ready += g.ready;
+    if (!minReady) {
+      c.available += g.ready;
+      continue;
+    }
+    for (const pod of g.pods.values()) {
+      const cond = getPodReadyCondition(pod);
+      if (cond !== undefined && cond.status === 'True' && readyConditionAvailable(cond, minReady, nowMs)) c.available++;
+    }
+  }
+  return c;
+}
+
+/** The sum of two sets of counts. */
+export function addCounts(a: PodCounts, b: PodCounts): PodCounts {
+  return { replicas: a.replicas + b.replicas, fullyLabeled: a.fullyLabeled + b.fullyLabeled, ready: a.ready + b.ready, available: a.available + b.available };
+}
+
+/** The status `counts` imply, with the ReplicaFailure condition set or cleared by `manageErr`. */
+export function statusFromCounts(rs: ReplicaSet, counts: PodCounts, manageErr: unknown, nowMs: number): ReplicaSetStatus {
+  const status: ReplicaSetStatus = { ...(rs.status ?? { replicas: 0 }) };
+  if (rs.status?.conditions) status.conditions = [...rs.status.conditions];
   const failure = getCondition(rs.status, 'ReplicaFailure');
   if (manageErr !== undefined && !failure) {
-    const diff = filtered.length - (rs.spec?.replicas ?? 1);
+    const diff = counts.replicas - (rs.spec?.replicas ?? 1);
     const reason = diff < 0 ? 'FailedCreate' : diff > 0 ? 'FailedDelete' : '';
     setCondition(status, { type: 'ReplicaFailure', status: 'True', lastTransitionTime: formatTime(nowMs), reason, message: errMessage(manageErr) });
   } else if (manageErr === undefined && failure) {
     removeCondition(status, 'ReplicaFailure');
   }
-  status.replicas = filtered.length;
-  status.fullyLabeledReplicas = fullyLabeled;
-  status.readyReplicas = ready;
-  status.availableReplicas = available;
+  status.replicas = counts.replicas;
+  status.fullyLabeledReplicas = counts.fullyLabeled;
+  status.readyReplicas = counts.ready;
+  status.availableReplicas = counts.available;
   return status;
+}
+
+/** True when `labels` holds every one of `want` (what a selector from a label set matches). */
+function hasLabels(labels: Readonly<Record<string, string>> | undefined, want: readonly (readonly [string, string])[]): boolean {
+  if (want.length === 0) return true;
+  if (labels === undefined) return false;
+  for (let i = 0; i < want.length; i++) {
+    // Values are strings, so equality implies an own property (nothing inherited is a string).
+    if (labels[want[i]![0]] !== want[i]![1]) return false;
+  }
+  return true;
 }
 
 /** The condition of `type`, if present. */

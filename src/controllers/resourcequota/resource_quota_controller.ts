@@ -70,6 +70,8 @@ export class ResourceQuotaController implements Controller {
         if (!initial) this.#enqueueNamespace(o.metadata?.namespace);
       },
       onUpdate: (old, o) => {
+        // Only namespaces with quotas care; skip computing usage (twice per pod update) elsewhere.
+        if (this.quotas.lister.listNamespace(o.metadata?.namespace ?? '').length === 0) return;
         const now = this.#clock.now();
         if (JSON.stringify(toJson(ev.usage(old, now))) !== JSON.stringify(toJson(ev.usage(o, now)))) this.#enqueueNamespace(o.metadata?.namespace);
       },

@@ -14,7 +14,7 @@ import { resourceDescriptor } from '../../client/resource_descriptor.ts';
 import type { SharedIndexInformer } from '../../client/shared_informer.ts';
 import { deletionHandlingKey, metaNamespaceKey, splitKey, unwrapTombstone, type DeletedFinalStateUnknown } from '../../client/store.ts';
 import { ControllerHistory } from '../controller_history.ts';
-import { claimObjects, errMessage, isPodReady, ownerRefControllerPatch, recheckDeletionTimestamp, runWorkers } from '../controller_utils.ts';
+import { claimObjects, errMessage, isPodReady, ownerRefControllerPatch, recheckDeletionTimestamp, runWorkers, sameOwnerRef } from '../controller_utils.ts';
 import { registerController, type Controller, type ControllerContext } from '../registry.ts';
 import { realObjectManager, StatefulPodControl, type ObjectManager } from './stateful_pod_control.ts';
 import { StatefulSetControl } from './stateful_set_control.ts';
@@ -124,7 +124,7 @@ export class StatefulSetController implements Controller {
     if (cur.metadata?.resourceVersion === oldPod.metadata?.resourceVersion) return;
     const ns = cur.metadata?.namespace ?? '';
     const curRef = controllerRefOf(cur), oldRef = controllerRefOf(oldPod);
-    const refChanged = JSON.stringify(curRef) !== JSON.stringify(oldRef);
+    const refChanged = !sameOwnerRef(curRef, oldRef);
     if (refChanged && oldRef) {
       const s = this.#resolve(ns, oldRef);
       if (s) this.queue.add(metaNamespaceKey(s));
