@@ -13,7 +13,7 @@ export function resourceUsage(last: MetricsPoint, prev: MetricsPoint): Usage | u
   const windowMs = last.timestamp - prev.timestamp;
   if (windowMs <= 0) return undefined;
   return {
-    cpuNanoCores: Math.trunc(((last.cumulativeCpuNs - prev.cumulativeCpuNs) / windowMs) * 1000),
+    cpuNanoCores: Math.trunc(((last.cumulativeCpuNs - prev.cumulativeCpuNs) * 1000) / windowMs),
     memoryBytes: last.memoryBytes,
     timestamp: last.timestamp,
     windowMs,
