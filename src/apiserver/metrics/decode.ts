@@ -88,7 +88,7 @@ export function decodeBatch(text: string, requestTime: number, nodeName: string)
     const at = s.timestamp ?? requestTime;
     switch (s.name) {
       case 'node_cpu_usage_seconds_total':
-        node.cumulativeCpuNs = s.value * 1e9;
+        node.cumulativeCpuNs = Math.round(s.value * 1e9); // a whole number of ns: undo the seconds float's error
         node.timestamp = at;
         break;
       case 'node_memory_working_set_bytes':
@@ -97,7 +97,7 @@ export function decodeBatch(text: string, requestTime: number, nodeName: string)
         break;
       case 'container_cpu_usage_seconds_total': {
         const p = containerPoint(s.labels);
-        p.cumulativeCpuNs = s.value * 1e9;
+        p.cumulativeCpuNs = Math.round(s.value * 1e9);
         p.timestamp = at;
         break;
       }
