@@ -17,7 +17,7 @@ import { openSession, podBody, runJob, type ClientJob, type ClientResult, type C
 const CONCURRENCY = 32;
 const PHASE_MS = 2000;
 const LIST_OBJECTS = 10_000;
-const LIST_ROUNDS = 20;
+const LIST_ROUNDS = 50;
 const WATCHERS = 1000;
 const WATCH_WRITES = 50;
 

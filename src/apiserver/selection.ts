@@ -6,6 +6,7 @@ import { FieldSelectorError, fieldRequiresExactMatch, isEmptyFieldSelector, matc
 import { convertFieldSelector, fieldsOf } from '../api/field_label_sets.ts';
 import { newBadRequest } from './errors.ts';
 import type { KObject } from './registry/strategy.ts';
+import type { GenericStore } from './registry/generic_store.ts';
 
 /** A parsed selection. */
 export interface Selection {
@@ -13,6 +14,8 @@ export interface Selection {
   readonly namespace: string;
   /** True when nothing but the namespace restricts (lists can then report remainingItemCount). */
   readonly trivial: boolean;
+  /** The one name selected (a legacy path watch, or fieldSelector metadata.name=…), else "". */
+  readonly name: string;
   matches(obj: KObject): boolean;
 }
 
@@ -40,6 +43,7 @@ export function parseSelection(info: ResourceInfo, namespace: string, q: URLSear
   return {
     namespace: effNs,
     trivial: noLabels && noFields && !pathName,
+    name: pathName || fieldRequiresExactMatch(fieldSel, 'metadata.name') || '',
     matches(obj: KObject): boolean {
       const meta = (obj['metadata'] ?? {}) as Record<string, unknown>;
       if (pathName && meta['name'] !== pathName) return false;
@@ -63,4 +67,14 @@ function fieldSetOf(info: ResourceInfo, obj: KObject): Record<string, string> {
   const fields = fieldsOf(info.group, info.resource, obj, { namespaced: info.namespaced });
   fieldSets.set(obj, { info, fields });
   return fields;
+}
+
+/**
+ * The cache key prefix a selection can be found under: one object's key when it selects a name in
+ * a known namespace (so a by-name watch neither scans the namespace nor sees its other events),
+ * else the namespace's (or everything's). A pre-filter only: matches() still decides.
+ */
+export function selectionKeyPrefix(store: Pick<GenericStore, 'info' | 'key' | 'keyPrefix'>, sel: Selection): string {
+  if (sel.name !== '' && (!store.info.namespaced || sel.namespace !== '')) return store.key(sel.namespace, sel.name);
+  return store.keyPrefix(sel.namespace);
 }

@@ -1,7 +1,6 @@
 // The event recorder (client-go tools/record event.go): recorder.event() never waits; the broadcaster
-// correlates each event as it is recorded (so repeats and spam never take a queue slot), queues what
-// is left to write (1000 at most) and writes core/v1 Events one at a time, creating or patching,
-// retrying only transport failures (12 tries, 10 s apart, the first randomized).
+// correlates events as they are recorded, queues those left to write (1000 at most) and creates or
+// patches core/v1 Events a few at a time, retrying only transport failures (12 tries, 10 s apart).
 import type { Disposable } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
 import type { Event, ObjectReference } from '../api/types/core_v1.ts';

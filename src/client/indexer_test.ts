@@ -78,6 +78,37 @@ describe('Indexer', () => {
     assert.deepEqual(idx.listKeys().sort(), ['b/new1', 'b/new2']);
   });
 
+  test('an update under the same index value hands out the new object, in the old position', () => {
+    const idx = new Indexer({ [CONTROLLER_UID_INDEX]: controllerUidIndexFunc });
+    idx.add(pod('ns', 'a', { owner: 'u' }));
+    idx.add(pod('ns', 'b', { owner: 'u' }));
+    const updated = pod('ns', 'a', { owner: 'u', labels: { v: '2' } });
+    idx.update(updated);
+    const got = idx.byIndex(CONTROLLER_UID_INDEX, 'u');
+    assert.equal(got[0], updated);
+    const seen: string[] = [];
+    idx.forEachByIndex(CONTROLLER_UID_INDEX, 'u', (o, key) => seen.push(`${key} ${o.metadata?.labels?.['v'] ?? '-'}`));
+    assert.deepEqual(seen, ['ns/a 2', 'ns/b -']);
+    assert.deepEqual(idx.indexKeys(CONTROLLER_UID_INDEX, 'u'), ['ns/a', 'ns/b']);
+  });
+
+  test('subscribers hear of every change and of relists', () => {
+    const idx = new Indexer();
+    const heard: string[] = [];
+    const sub = idx.subscribe({
+      onChange: (key, oldObj, newObj) => heard.push(`${key} ${oldObj?.metadata?.labels?.['v'] ?? '-'} -> ${newObj?.metadata?.labels?.['v'] ?? '-'}`),
+      onReplace: () => heard.push(`replace ${idx.size}`),
+    });
+    idx.add(pod('ns', 'a', { labels: { v: '1' } }));
+    idx.update(pod('ns', 'a', { labels: { v: '2' } }));
+    idx.delete(pod('ns', 'a'));
+    idx.deleteByKey('ns/missing');
+    idx.replace([pod('ns', 'x'), pod('ns', 'y')]);
+    sub.dispose();
+    idx.add(pod('ns', 'z'));
+    assert.deepEqual(heard, ['ns/a - -> 1', 'ns/a 1 -> 2', 'ns/a 2 -> -', 'replace 2']);
+  });
+
   test('indexes added later cover existing objects; redefining one fails', () => {
     const idx = new Indexer();
     idx.add(pod('a', 'p'));

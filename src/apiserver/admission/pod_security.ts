@@ -146,6 +146,7 @@ function isSignificantPodUpdate(pod: KObject, old: KObject): boolean {
 export class PodSecurityAdmission implements AdmissionPlugin {
   readonly name = 'PodSecurity';
   readonly #defaults: Policy;
+  readonly #policies = new WeakMap<object, Policy>();
   readonly #exemptNamespaces: ReadonlySet<string>;
   readonly #exemptUsers: ReadonlySet<string>;
   readonly #exemptRuntimeClasses: ReadonlySet<string>;
@@ -172,7 +173,13 @@ export class PodSecurityAdmission implements AdmissionPlugin {
   async #namespacePolicy(a: AdmissionAttributes, lister: AdmissionLister): Promise<Policy | undefined> {
     const ns = await getFresh(lister, '', 'namespaces', '', a.namespace);
     if (!ns) return undefined;
-    return policyFromLabels(getMap(metaOf(ns), 'labels'), this.#defaults).policy;
+    // Namespaces from the cache never change: their labels are read once, not on every pod write.
+    let policy = this.#policies.get(ns);
+    if (policy === undefined) {
+      policy = policyFromLabels(getMap(metaOf(ns), 'labels'), this.#defaults).policy;
+      this.#policies.set(ns, policy);
+    }
+    return policy;
   }
 
   #exempt(a: AdmissionAttributes): boolean {

@@ -122,6 +122,8 @@ export class ResourceQuotaAdmission implements AdmissionPlugin {
       if (why) throw forbidden(a, `failed quota: ${getStr(metaOf(quota), 'name')}: ${why}`);
       interesting.push({ quota, hard });
     }
+    // No pertinent quota: nothing to check, and no usage to compute (upstream's CheckRequest).
+    if (interesting.length === 0) return;
     const now = this.#now();
     const requested = removeZeros(delta(ev, obj, a.oldObject, now));
     const negative = [...requested].filter(([, v]) => sign(v) < 0).map(([k]) => k).sort();

@@ -3,7 +3,7 @@
 import { newBadRequest, newResourceExpired, toApiError } from '../errors.ts';
 import { intParam, writeBytes, writeJSON, writeRaw } from '../http_util.ts';
 import type { KObject } from '../registry/strategy.ts';
-import { parseSelection, type Selection } from '../selection.ts';
+import { parseSelection, selectionKeyPrefix, type Selection } from '../selection.ts';
 import { listFromStorage } from '../registry/storage_list.ts';
 import { groupVersionString } from '../../api/resource_types.ts';
 import type { HandlerContext } from './context.ts';
@@ -76,7 +76,7 @@ export async function handleList(ctx: HandlerContext): Promise<void> {
     if (rv === '') await cache.sync();
     else if (rv !== '0') await cache.waitForRevision(Number(rv));
     else await cache.start();
-    const listed = cache.list(ctx.store.keyPrefix(sel.namespace));
+    const listed = cache.list(selectionKeyPrefix(ctx.store, sel));
     const matched = sel.trivial ? listed : listed.filter((c) => sel.matches(c.obj));
     listMeta['resourceVersion'] = String(cache.revision);
     if (ctx.store.converts) items = matched.map((c) => ctx.store.present(c.obj));

@@ -5,7 +5,7 @@ import { ApiError, newBadRequest, toApiError } from '../errors.ts';
 import { intParam } from '../http_util.ts';
 import { parseBool } from '../request_info.ts';
 import type { CacheEvent, CachedObject } from '../watch_cache.ts';
-import { parseSelection } from '../selection.ts';
+import { parseSelection, selectionKeyPrefix } from '../selection.ts';
 import type { KObject } from '../registry/strategy.ts';
 import type { HandlerContext } from './context.ts';
 
@@ -112,7 +112,7 @@ export async function handleWatch(ctx: HandlerContext): Promise<void> {
 
   let sub: { dispose(): void } | undefined;
   try {
-    sub = cache.watch({ fromRevision, keyPrefix: ctx.store.keyPrefix(sel.namespace) }, {
+    sub = cache.watch({ fromRevision, keyPrefix: selectionKeyPrefix(ctx.store, sel) }, {
       onEvent,
       onClose: (err) => finish(err),
     });

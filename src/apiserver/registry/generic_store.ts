@@ -78,6 +78,8 @@ export interface GenericStoreHooks {
 }
 
 const MAX_UPDATE_RETRIES = 16;
+/** Attempts at a name from generateName (upstream's maxNameGenerationCreateAttempts). */
+const GENERATE_NAME_ATTEMPTS = 8;
 
 /** An object's state an update starts from. */
 interface CurrentState {
@@ -243,9 +245,8 @@ export class GenericStore {
     }
     if (this.info.namespaced) m['namespace'] = namespace;
     else delete m['namespace'];
-    if ((m['name'] === undefined || m['name'] === '') && typeof m['generateName'] === 'string' && m['generateName'] !== '') {
-      m['name'] = generateName(m['generateName']);
-    }
+    const generated = (m['name'] === undefined || m['name'] === '') && typeof m['generateName'] === 'string' && m['generateName'] !== '';
+    if (generated) m['name'] = this.#freshName(namespace, m['generateName'] as string);
     this.#hooks.defaults?.(this.storageInfo, obj);
     this.#trackFields(undefined, obj, opts, '');
     m['uid'] = newUID();
@@ -274,14 +275,30 @@ export class GenericStore {
       if (existing) throw newAlreadyExists(this.gr, name);
       return this.present(obj);
     }
-    try {
-      const encoded = encodeObject(obj);
-      const res = await this.#store.create(this.key(namespace, name), encoded.stored);
-      setResourceVersion(obj, res.revision);
-      return this.#written(obj, encoded.served(res.revision));
-    } catch (err) {
-      throw toApiError(err, this.gr, name);
+    // Upstream (RetryGenerateName) makes up to 8 attempts at a generated name. Names are picked
+    // unused in the cache, so only a race gets here; the retry keeps what admission checked.
+    for (let attempt = 1; ; attempt++) {
+      const written = metaString(obj, 'name');
+      try {
+        const encoded = encodeObject(obj);
+        const res = await this.#store.create(this.key(namespace, written), encoded.stored);
+        setResourceVersion(obj, res.revision);
+        return this.#written(obj, encoded.served(res.revision));
+      } catch (err) {
+        if (generated && err instanceof StorageError && err.code === StorageErrorCode.KeyExists && attempt < GENERATE_NAME_ATTEMPTS) {
+          meta(obj)['name'] = this.#freshName(namespace, m['generateName'] as string);
+          continue;
+        }
+        throw toApiError(err, this.gr, written);
+      }
     }
+  }
+
+  /** generateName plus a suffix, avoiding names the cache knows to be taken. */
+  #freshName(namespace: string, base: string): string {
+    let name = generateName(base);
+    for (let i = 1; i < GENERATE_NAME_ATTEMPTS && this.cache.get(this.key(namespace, name)) !== undefined; i++) name = generateName(base);
+    return name;
   }
 
   /**
@@ -320,6 +337,7 @@ export class GenericStore {
       const wantUid = m['uid'];
       const haveUid = meta(old)['uid'];
       if (typeof wantUid === 'string' && wantUid !== '' && wantUid !== haveUid) {
+        if (current.cached) continue;
         throw newConflict(this.gr, name, `Precondition failed: UID in precondition: ${wantUid}, UID in object meta: ${String(haveUid ?? '')}`);
       }
       m['resourceVersion'] = String(current.revision);
@@ -358,8 +376,8 @@ export class GenericStore {
           setResourceVersion(obj, res.revision);
           return { obj: this.present(obj), created: false };
         } catch (err) {
+          if (current.cached && (err instanceof ConflictError || isNotFound(err))) continue;
           if (err instanceof ConflictError && !conditional && attempt < MAX_UPDATE_RETRIES) continue;
-          if (current.cached && isNotFound(err)) continue;
           throw toApiError(err, this.gr, name);
         }
       }
@@ -369,8 +387,9 @@ export class GenericStore {
         setResourceVersion(obj, res.revision);
         return { obj: this.#written(obj, encoded.served(res.revision)), created: false };
       } catch (err) {
+        // A cached state may have been stale: check everything again against storage's.
+        if (current.cached && (err instanceof ConflictError || isNotFound(err))) continue;
         if (err instanceof ConflictError && !conditional && attempt < MAX_UPDATE_RETRIES) continue;
-        if (current.cached && isNotFound(err)) continue;
         if (isNotFound(err)) throw newNotFound(this.gr, name);
         throw toApiError(err, this.gr, name);
       }

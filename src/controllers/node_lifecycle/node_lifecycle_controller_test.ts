@@ -11,6 +11,7 @@ import type { ControllerContext } from '../registry.ts';
 import { NodeLifecycleController } from './node_lifecycle_controller.ts';
 import { TaintEvictionController } from './taint_eviction_controller.ts';
 import { matchingTolerations, minTolerationMs, toleratesTaint } from './taints.ts';
+import { strategicMergePatch } from '../../api/patch/strategic_merge.ts';
 
 /** Answers GETs of nodes and pods from `objects`, records writes and applies them there. */
 class FakeApi extends RestClient {
@@ -24,6 +25,11 @@ class FakeApi extends RestClient {
     const path = opts.path.replace(/\/status$/, '');
     if (opts.method === 'GET') return structuredClone(this.objects.get(path)) as T;
     if (opts.method === 'PUT') this.objects.set(path, structuredClone(opts.body));
+    if (opts.method === 'PATCH') {
+      const patched = strategicMergePatch(this.objects.get(path), JSON.parse(String(opts.body)) as Record<string, unknown>, 'io.k8s.api.core.v1.Node');
+      this.objects.set(path, patched);
+      return structuredClone(patched) as T;
+    }
     return structuredClone(opts.body ?? {}) as T;
   }
 }

@@ -80,8 +80,8 @@ export function minTolerationMs(tolerations: readonly Toleration[]): number {
 }
 
 /**
- * Adds `add` (stamped with timeAdded) and removes `remove` on node `name`, re-reading the node on
- * conflicts (controller.AddOrUpdateTaintOnNode + RemoveTaintOffNode). Returns the written node,
+ * Adds `add` (stamped with timeAdded) and removes `remove` on node `name` with a patch, re-reading
+ * the node on conflicts (controller.AddOrUpdateTaintOnNode + RemoveTaintOffNode). Returns the written node,
  * or undefined when nothing had to change.
  */
 export async function swapNodeTaints(nodes: ResourceClient<Node>, name: string, add: readonly Taint[], remove: readonly Taint[], clock: Clock): Promise<Node | undefined> {
@@ -101,11 +101,11 @@ export async function swapNodeTaints(nodes: ResourceClient<Node>, name: string, 
       changed = true;
     }
     if (!changed) return undefined;
-    node.spec = { ...node.spec };
-    if (next.length > 0) node.spec.taints = next;
-    else delete node.spec.taints;
+    // Upstream's PatchNodeTaints: the taint list (it has no merge key, so it is replaced whole) and
+    // the resourceVersion it was computed from, which makes the patch fail on a concurrent change.
+    const patch = { metadata: { resourceVersion: node.metadata?.resourceVersion }, spec: { taints: next.length > 0 ? next : null } };
     try {
-      return await nodes.update(node);
+      return await nodes.patch(name, 'strategic', patch);
     } catch (err) {
       if (isConflict(err) && attempt < 5) continue;
       throw err;
