@@ -4,11 +4,12 @@
 // server), of containerd with its shims and runc, and of the containers, beside the no-probe baseline.
 // Usage: npm run bench -- probes [--pods N] [--seconds S]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Container, Pod } from '../src/api/types/core_v1.ts';
 import { setLogLevel } from '../src/base/log.ts';
+import { linkExists, pickTestNetwork, processesUnder } from '../src/testing/e2e_cluster.ts';
 import { startTestServer, type TestServer } from '../src/testing/test_server.ts';
 import { ensureClusterPki, issueCertificate } from '../src/base/pki.ts';
 import { resourceFor } from '../src/api/resource_table.ts';
@@ -24,33 +25,8 @@ import type { ResourceClient } from '../src/client/resource_client.ts';
 const NODE = 'bench-probes';
 const CLK_TCK = 100;
 
-function linkExists(name: string): boolean {
-  try {
-    execFileSync('ip', ['link', 'show', name], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-function pickNetwork(): { subnet: string; bridge: string } {
-  const routes = execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' });
-  for (let x = 100; x < 250; x++) {
-    if (!routes.includes(`10.86.${x}.`) && !linkExists(`tkp${x}`)) return { subnet: `10.86.${x}.0/24`, bridge: `tkp${x}` };
-  }
-  throw new Error('no free 10.86.X.0/24 network');
-}
 
-function processesUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir) || readlinkSync(`/proc/${entry}/root`).startsWith(dir)) pids.push(Number(entry));
-    } catch { /* gone */ }
-  }
-  return pids;
-}
 
 /** CPU seconds so far of the node's runtime (containerd, shims and what they reaped: runc) and of the containers. */
 function runtimeCpu(dataDir: string): { runtime: number; containers: number } {
@@ -182,7 +158,7 @@ export async function run(args: readonly string[]): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the probes benchmark runs containers: run it as root');
   if (!process.env['TKUBE_LOG']) setLogLevel('warn');
   const dataDir = mkdtempSync('/tmp/tkube-bench-');
-  const net = pickNetwork();
+  const net = pickTestNetwork(86, 'tkp');
   const hostRunDirExisted = existsSync('/run/containerd');
   let ts: TestServer | undefined;
   let agent: Agent | undefined;

@@ -73,7 +73,8 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-function linkExists(name: string): boolean {
+/** Whether a network link of that name exists. */
+export function linkExists(name: string): boolean {
   try {
     execFileSync('ip', ['link', 'show', name], { stdio: 'ignore' });
     return true;
@@ -82,17 +83,21 @@ function linkExists(name: string): boolean {
   }
 }
 
-/** A free 10.88.X.0/24 and bridge for this run, leaving other runs and a real tkube0 alone. */
-export function pickTestNetwork(): { subnet: string; bridge: string } {
+/**
+ * A free 10.<octet>.X.0/24 and a bridge `<prefix>X` for this run, leaving other runs (each suite picks
+ * its own octet and prefix) and a real tkube0 alone.
+ */
+export function pickTestNetwork(octet = 88, prefix = 'tke'): { subnet: string; bridge: string } {
   const routes = execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' });
   for (let i = 0; i < 50; i++) {
     const x = 10 + Math.floor(Math.random() * 240);
-    if (!routes.includes(`10.88.${x}.`) && !linkExists(`tke${x}`)) return { subnet: `10.88.${x}.0/24`, bridge: `tke${x}` };
+    if (!routes.includes(`10.${octet}.${x}.`) && !linkExists(`${prefix}${x}`)) return { subnet: `10.${octet}.${x}.0/24`, bridge: `${prefix}${x}` };
   }
-  throw new Error('no free 10.88.X.0/24 test network');
+  throw new Error(`no free 10.${octet}.X.0/24 test network`);
 }
 
-function processesUnder(dir: string): number[] {
+/** PIDs of processes whose command line names `dir` or whose root is under it (containers, shims). */
+export function processesUnder(dir: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;

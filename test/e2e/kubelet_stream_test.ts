@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -22,40 +22,14 @@ import { CriClient } from '../../src/kubelet/cri/client.ts';
 import type { PodSandboxConfig } from '../../src/kubelet/cri/messages.ts';
 import { KubeletServer, APISERVER_KUBELET_CLIENT } from '../../src/kubelet/server/server.ts';
 import { CriPodLocator } from '../../src/kubelet/server/cri_pod_locator.ts';
+import { linkExists, pickTestNetwork, processesUnder } from '../../src/testing/e2e_cluster.ts';
 
 const NS = 'default';
 const POD = 'web';
 const POD_UID = 'b7c0c0de-0000-4000-8000-000000000001';
 
-function linkExists(name: string): boolean {
-  try {
-    execFileSync('ip', ['link', 'show', name], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-/** A free 10.89.X.0/24 and bridge for this run, leaving other runs and a real tkube0 alone. */
-function pickTestNetwork(): { subnet: string; bridge: string } {
-  const routes = execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' });
-  for (let i = 0; i < 50; i++) {
-    const x = 100 + Math.floor(Math.random() * 150);
-    if (!routes.includes(`10.89.${x}.`) && !linkExists(`tks${x}`)) return { subnet: `10.89.${x}.0/24`, bridge: `tks${x}` };
-  }
-  throw new Error('no free 10.89.X.0/24 test network');
-}
 
-function processesUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir) || readlinkSync(`/proc/${entry}/root`).startsWith(dir)) pids.push(Number(entry));
-    } catch { /* gone */ }
-  }
-  return pids;
-}
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -95,7 +69,7 @@ function collector(): { stream: Writable; text: () => string } {
 
 describe('kubelet streaming through the API server (root, real containerd)', { timeout: 150_000 }, () => {
   const dataDir = mkdtempSync('/tmp/tkube-ks-');
-  const net = pickTestNetwork();
+  const net = pickTestNetwork(89, 'tks');
   const cd = new Containerd({ dataDir, restartDelayMs: 100, readyTimeoutMs: 30_000 });
   const hostRunDirExisted = existsSync('/run/containerd');
   let cri: CriClient;

@@ -4,7 +4,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Event, Node, Pod } from '../../src/api/types/core_v1.ts';
 import { startTestServer, type TestServer } from '../../src/testing/test_server.ts';
@@ -16,38 +16,12 @@ import { importImage } from '../../src/agent/images.ts';
 import { buildBusyboxImage, TEST_IMAGE } from '../../src/agent/busybox_image.ts';
 import { APISERVER_KUBELET_CLIENT } from '../../src/kubelet/server/server.ts';
 import { KUBELET_VERSION } from '../../src/kubelet/kubelet.ts';
+import { linkExists, pickTestNetwork, processesUnder } from '../../src/testing/e2e_cluster.ts';
 
 const NODE = `kt-${process.pid}`;
 
-function linkExists(name: string): boolean {
-  try {
-    execFileSync('ip', ['link', 'show', name], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-/** A free 10.88.X.0/24 and bridge for this run, leaving other runs and a real tkube0 alone. */
-function pickTestNetwork(): { subnet: string; bridge: string } {
-  const routes = execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' });
-  for (let i = 0; i < 50; i++) {
-    const x = 100 + Math.floor(Math.random() * 150);
-    if (!routes.includes(`10.88.${x}.`) && !linkExists(`tkk${x}`)) return { subnet: `10.88.${x}.0/24`, bridge: `tkk${x}` };
-  }
-  throw new Error('no free 10.88.X.0/24 test network');
-}
 
-function processesUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir) || readlinkSync(`/proc/${entry}/root`).startsWith(dir)) pids.push(Number(entry));
-    } catch { /* gone */ }
-  }
-  return pids;
-}
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -66,7 +40,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
 
 describe('kubelet: real pods through containerd (root)', { timeout: 400_000 }, () => {
   const dataDir = mkdtempSync('/tmp/tkube-kl-');
-  const net = pickTestNetwork();
+  const net = pickTestNetwork(88, 'tkk');
   const hostRunDirExisted = existsSync('/run/containerd');
   const iptablesBefore = execFileSync('iptables-save', { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(':') || l.startsWith('-A')).map((l) => l.replace(/\[\d+:\d+\]/, ''));
   let ts: TestServer;
