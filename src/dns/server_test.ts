@@ -16,10 +16,14 @@ import { endpointSlice, fixtureEvents, service } from './dns_fixture.ts';
 
 const TIMEOUT_MS = 3000;
 
+// Sequential IDs: random ones collide (birthday odds) when a test sends hundreds of queries and
+// matches replies by ID.
+let nextId = 1;
 function query(name: string, type: string, extra: Partial<Packet> = {}): Packet {
+  nextId = (nextId % 65535) + 1;
   return {
     type: 'query',
-    id: Math.floor(Math.random() * 65536),
+    id: nextId,
     flags: dnsPacket.RECURSION_DESIRED,
     questions: [{ name, type: type as 'A', class: 'IN' }],
     ...extra,
