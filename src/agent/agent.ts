@@ -22,8 +22,10 @@ import { LocalPathProvisioner } from '../kubelet/volumes/local_path_provisioner.
 import { writeBridgeNetwork } from './cni.ts';
 import { Containerd, type ContainerdOptions } from './containerd.ts';
 import { loadServingCertificate, requestServingCertificate } from './bootstrap.ts';
+import { rotateServingCertificate, rotatingNodeClient, type CertificateRotationOptions } from './certificate_rotation.ts';
 import { startNetworking, type Networking, type NetworkingOptions } from './networking.ts';
 import { networkingClient } from './networking_client.ts';
+import { resolveRegistries, writeRegistryConfig } from './registries.ts';
 
 const log = logger('agent');
 
@@ -51,6 +53,11 @@ export interface AgentOptions {
    * kubernetes.io/kubelet-serving CSR made as the node once it is registered, kept under DATA/agent/pki.
    */
   readonly servingCertificateFromCsr?: boolean;
+  /**
+   * Renew the kubeconfig's client certificate and the CSR-issued serving certificate while running
+   * (kubelet's rotateCertificates / serverTLSBootstrap); options for tests.
+   */
+  readonly rotateCertificates?: boolean | CertificateRotationOptions;
   /** CA that API server client certificates must chain to (default: the cluster CA / kubeconfig CA). */
   readonly clientCaPem?: string;
   /** Kubelet API port (default 10250; 0 picks a free one). */
@@ -80,6 +87,8 @@ export interface AgentOptions {
   readonly podManifestPath?: string;
   /** Extra kubelet options (tests: shorter backoffs and periods). */
   readonly kubelet?: Partial<Omit<KubeletOptions, 'client' | 'runtime' | 'nodeName' | 'rootDir' | 'nodeIP' | 'kubeletPort'>>;
+  /** registries.yaml (k3s format) for containerd: default DATA/registries.yaml when it exists, "" for none. */
+  readonly registries?: string;
 }
 
 /** A running agent; dispose() stops it (containers keep running for the next start to adopt). */
@@ -161,6 +170,10 @@ async function connect(o: AgentOptions, nodeName: string): Promise<{ client: Res
   const userAgent = `kubelet/${KUBELET_VERSION} (linux/${process.arch}) kubernetes/tkube`;
   if (o.kubeconfig) {
     const kc = await readKubeconfig(o.kubeconfig);
+    if (o.rotateCertificates && kc.clientCertPem && kc.clientKeyPem && kc.caPem) {
+      const rotation = o.rotateCertificates === true ? {} : o.rotateCertificates;
+      return { client: rotatingNodeClient(o.kubeconfig, kc, nodeName, { userAgent, rotation, ...(o.server ? { server: o.server } : {}) }), caPem: kc.caPem };
+    }
     return { client: RestClient.fromConfig({ ...kc, ...(o.server ? { server: o.server } : {}) }, { userAgent }), caPem: kc.caPem };
   }
   if (!o.server || !o.clusterCa) throw new Error('AgentOptions: give a kubeconfig, or a server URL with the cluster CA');
@@ -206,6 +219,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       log.info('pod network configured', { podCIDR: cidr, bridge: o.bridge ?? 'tkube0' });
     };
     if (podCIDR) writeNetwork(podCIDR);
+    writeRegistryConfig(containerd.paths, resolveRegistries(o.dataDir, o.registries));
     await containerd.start();
     const cri = new CriClient(containerd.endpoint);
     owner.defer(() => cri.close());
@@ -267,12 +281,23 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     };
     owner.add(kubelet.onNodeChange(onNode));
     await kubelet.start();
+    // A CSR-issued serving certificate is renewed before it expires, each new one serving new handshakes.
+    const rotateServing = (initial: { certPem: string; keyPem: string }): void => {
+      if (!o.rotateCertificates) return;
+      owner.add(rotateServingCertificate({
+        client: () => client, dataDir: o.dataDir, names: servingNames, initial,
+        setCertificate: (cert, key) => server.setCertificate(cert, key),
+        ...(o.rotateCertificates !== true ? { rotation: o.rotateCertificates } : {}),
+      }));
+    };
+    if (keptServing) rotateServing(keptServing);
     if (o.servingCertificateFromCsr && !keptServing) {
       const abort = new AbortController();
       owner.defer(() => abort.abort());
       void requestServingCertificate(client, o.dataDir, servingNames, { signal: abort.signal }).then((c) => {
         server.setCertificate(c.certPem, c.keyPem);
         log.info('kubelet serving certificate signed by the cluster CA');
+        rotateServing(c);
       }, (err: unknown) => {
         if (!abort.signal.aborted) log.warn('no kubelet serving certificate from the cluster; serving a self-signed one', { err: (err as Error).message });
       });

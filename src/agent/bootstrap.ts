@@ -16,11 +16,16 @@ import { RestClient } from '../client/rest_client.ts';
 
 const log = logger('agent');
 
-const KUBELET_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
-const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
+/** The signer of kubelet client certificates. */
+export const KUBELET_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
+/** The signer of kubelet serving certificates. */
+export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
 const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-/** A certificate closer than this to its end is requested again (upstream rotates at 70-90% of its life). */
-const RENEW_BEFORE_MS = 24 * 3600 * 1000;
+/**
+ * A kept certificate this close to its end is not used at start: the node joins again. Earlier
+ * renewal is the certificate manager's (certificate_manager.ts, at 70-90% of the lifetime).
+ */
+const RENEW_BEFORE_MS = 60_000;
 
 /** Where the node keeps its credentials. */
 export function nodeKubeconfigPath(dataDir: string): string {
@@ -38,7 +43,7 @@ function pkiDir(dataDir: string): string {
 }
 
 /** What a certificate request asks for. */
-interface CertificateRequest {
+export interface CertificateRequest {
   readonly signerName: string;
   readonly usages: readonly string[];
   readonly commonName: string;
@@ -87,20 +92,28 @@ export interface RequestCertificateOptions {
   readonly timeoutMs?: number;
   readonly pollMs?: number;
   readonly signal?: AbortSignal;
+  /** Name the CSR csr-<random> (rotation, as client-go does) instead of the bootstrap's digest name. */
+  readonly generateName?: boolean;
+  /** spec.expirationSeconds: the lifetime asked for (the signer caps it at its signing duration). */
+  readonly expirationSeconds?: number;
 }
 
 /** Creates a CSR with `client`, waits until it is signed, and returns the certificate and its key. */
 export async function requestCertificate(client: RestClient, r: CertificateRequest, o: RequestCertificateOptions = {}): Promise<{ certPem: string; keyPem: string }> {
   const { csrPem, keyPem, spki } = await makeRequest(r);
-  const name = csrName(spki, r);
+  let name = csrName(spki, r);
   const csrs = client.resource<CertificateSigningRequest>(resourceDescriptor('certificates.k8s.io/v1', 'certificatesigningrequests'));
   try {
-    await csrs.create({
-      apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name },
-      spec: { request: Buffer.from(csrPem).toString('base64'), signerName: r.signerName, usages: [...r.usages] },
+    const created = await csrs.create({
+      apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: o.generateName ? { generateName: 'csr-' } : { name },
+      spec: {
+        request: Buffer.from(csrPem).toString('base64'), signerName: r.signerName, usages: [...r.usages],
+        ...(o.expirationSeconds !== undefined ? { expirationSeconds: o.expirationSeconds } : {}),
+      },
     });
+    name = created.metadata?.name ?? name;
   } catch (err) {
-    if (!isAlreadyExists(err)) throw err;
+    if (o.generateName || !isAlreadyExists(err)) throw err;
   }
   log.info('waiting for the certificate signing request to be approved and signed', { csr: name, signer: r.signerName });
   const deadline = Date.now() + (o.timeoutMs ?? 15 * 60_000);
@@ -187,9 +200,7 @@ export async function bootstrapNodeKubeconfig(o: NodeBootstrapOptions): Promise<
   const client = new RestClient({ server: o.server, caPem: o.caPem, token: o.token, protocol: 'http1', ...(o.userAgent ? { userAgent: o.userAgent } : {}) });
   let issued: { certPem: string; keyPem: string };
   try {
-    issued = await requestCertificate(client, {
-      signerName: KUBELET_CLIENT_SIGNER, usages: ['digital signature', 'client auth'], commonName, organizations: ['system:nodes'],
-    }, o.request);
+    issued = await requestCertificate(client, clientRequest(o.nodeName), o.request);
   } finally {
     await client.dispose();
   }
@@ -235,13 +246,28 @@ export function loadServingCertificate(dataDir: string, caPem: string, names: Se
 
 /** Requests a serving certificate for the node with its own credentials, and keeps it under the data dir. */
 export async function requestServingCertificate(client: RestClient, dataDir: string, names: ServingNames, o: RequestCertificateOptions = {}): Promise<{ certPem: string; keyPem: string }> {
-  const issued = await requestCertificate(client, {
+  const issued = await requestCertificate(client, servingRequest(names), o);
+  storeServingCertificate(dataDir, issued);
+  return issued;
+}
+
+/** Keeps a serving certificate under DATA/agent/pki for the next start. */
+export function storeServingCertificate(dataDir: string, pair: { certPem: string; keyPem: string }): void {
+  mkdirSync(pkiDir(dataDir), { recursive: true, mode: 0o700 });
+  writeFileAtomic(join(pkiDir(dataDir), 'kubelet-serving.key'), pair.keyPem, 0o600);
+  writeFileAtomic(join(pkiDir(dataDir), 'kubelet-serving.crt'), pair.certPem, 0o644);
+}
+
+/** The request a node's serving certificate is made from. */
+export function servingRequest(names: ServingNames): CertificateRequest {
+  return {
     signerName: KUBELET_SERVING_SIGNER, usages: ['digital signature', 'server auth'],
     commonName: `system:node:${names.nodeName}`, organizations: ['system:nodes'],
     dnsNames: [...new Set(names.dnsNames)], ips: [...new Set(names.ips)],
-  }, o);
-  mkdirSync(pkiDir(dataDir), { recursive: true, mode: 0o700 });
-  writeFileAtomic(join(pkiDir(dataDir), 'kubelet-serving.key'), issued.keyPem, 0o600);
-  writeFileAtomic(join(pkiDir(dataDir), 'kubelet-serving.crt'), issued.certPem, 0o644);
-  return issued;
+  };
+}
+
+/** The request a node's client certificate is made from. */
+export function clientRequest(nodeName: string): CertificateRequest {
+  return { signerName: KUBELET_CLIENT_SIGNER, usages: ['digital signature', 'client auth'], commonName: `system:node:${nodeName}`, organizations: ['system:nodes'] };
 }

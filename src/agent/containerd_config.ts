@@ -1,8 +1,10 @@
 // Paths and the generated config (version 2 TOML) of the containerd tkube runs: everything under
 // DATA/agent (root, state, socket, runc state, netns, CNI config), overlayfs, runc via the v2 shim,
-// the cgroup driver the host has, and our locally built pause image as the sandbox image.
+// the cgroup driver the host has, our locally built pause image as the sandbox image, and the
+// registry configuration the agent translated from registries.yaml (registries.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRegistryAuths, renderRegistrySection, type RegistryAuth } from './registries.ts';
 
 /** Where containerd's files live for one data dir. */
 export interface ContainerdPaths {
@@ -23,6 +25,10 @@ export interface ContainerdPaths {
   readonly cniConfDir: string;
   /** host-local IPAM state: DATA/agent/cni/networks */
   readonly cniDataDir: string;
+  /** The registry hosts' hosts.toml files (CRI config_path), written from registries.yaml. */
+  readonly certsDir: string;
+  /** Registry credentials from registries.yaml, for config.toml (0600). */
+  readonly registryAuth: string;
 }
 
 /** Computes the paths for a data dir (nothing is created). */
@@ -42,6 +48,8 @@ export function containerdPaths(dataDir: string): ContainerdPaths {
     opt: join(dir, 'opt'),
     cniConfDir: join(agentDir, 'cni', 'net.d'),
     cniDataDir: join(agentDir, 'cni', 'networks'),
+    certsDir: join(dir, 'certs.d'),
+    registryAuth: join(dir, 'registry-auth.json'),
   };
 }
 
@@ -95,6 +103,8 @@ export interface ContainerdConfigOptions {
   readonly logLevel?: string;
   /** Clamp oom_score_adj to containerd's own (default: when we may not lower it). */
   readonly restrictOomScoreAdj?: boolean;
+  /** Registry credentials by endpoint host (default: what writeRegistryConfig saved under the data dir). */
+  readonly registryAuths?: Readonly<Record<string, RegistryAuth>>;
 }
 
 /** TOML basic string. */
@@ -149,6 +159,7 @@ export function renderContainerdConfig(o: ContainerdConfigOptions): string {
     `  conf_dir = ${q(p.cniConfDir)}`,
     '  max_conf_num = 1',
     '',
+    ...renderRegistrySection(p.certsDir, o.registryAuths ?? readRegistryAuths(p)),
   ];
   return lines.join('\n');
 }

@@ -35,6 +35,7 @@ test('the config points root, state, socket, runc state and CNI at the data dir'
     '  netns_mounts_under_state_dir = true',
     '  restrict_oom_score_adj = false',
     '  path = "/data/agent/containerd/opt"',
+    '  config_path = "/data/agent/containerd/certs.d"',
   ]) {
     assert.ok(toml.split('\n').includes(line), `missing ${JSON.stringify(line)} in\n${toml}`);
   }

@@ -33,10 +33,14 @@ import { serveOpenAPI } from './openapi_handler.ts';
 import { handleScale } from './handlers/scale.ts';
 import { handleBinding } from './handlers/binding.ts';
 import { handleEviction, pdbInfo } from './handlers/eviction.ts';
+import { handleComponentStatus } from './handlers/component_status.ts';
+import { healthChecks, serveHealth } from './health.ts';
+import { handleSnapshots, SNAPSHOTS_PATH } from './snapshot_handler.ts';
 import { handleReview, isReview } from './handlers/reviews.ts';
 import { forbiddenReason, sanitizeHTML, type Attributes, type Authorizer } from './authz/authorizer.ts';
 import { RbacWiring } from './authz/wiring.ts';
 import { Auditor, auditContextOf } from './audit/auditor.ts';
+import { bindAuditAnnotationSink } from './admission/types.ts';
 import { nowMicros } from './audit/event.ts';
 import { ChainAuthorizer, NodeAuthorizer, WatchCacheNodeGraph } from './authz/node.ts';
 import { AuthenticationWiring } from './authn/wiring.ts';
@@ -90,6 +94,8 @@ export interface ApiServerOptions {
   readonly auditor?: Auditor;
   /** The cluster CA with its key, for signing approved CertificateSigningRequests (unsigned without it). */
   readonly clusterSigningCA?: CertificateAuthority;
+  /** Longest lifetime of a certificate signed for a CSR (--cluster-signing-duration; default one year). */
+  readonly clusterSigningDurationSeconds?: number;
 }
 
 /** Subresources served by the generic handlers (others have their own handler, or are not served yet). */
@@ -99,6 +105,26 @@ const SERVED_SUBRESOURCES = new Set(['status', 'finalize', 'ephemeralcontainers'
 const MAX_HEADER_BYTES = 1 << 20;
 
 const ANONYMOUS_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
+
+/**
+ * The HTTPS server (TLS, HTTP/2 with HTTP/1.1 fallback) the API server listens with, without its
+ * handlers: the API benchmark's transport floor runs a no-op handler on exactly this.
+ */
+export function createServingServer(tls: ServingTLS): Http2SecureServer {
+  const server = createSecureServer({
+    cert: tls.certPem,
+    key: tls.keyPem,
+    ca: tls.caPem,
+    requestCert: true,
+    rejectUnauthorized: false,
+    allowHTTP1: true,
+    // Big lists and watch fan-out share sessions with writes; the 10 MB default answers ENHANCE_YOUR_CALM.
+    maxSessionMemory: 256,
+  });
+  // Upstream's MaxHeaderBytes (1 MiB) for HTTP/1.1; the fallback parser reads it off the server object.
+  (server as unknown as { maxHeaderSize: number }).maxHeaderSize = MAX_HEADER_BYTES;
+  return server;
+}
 
 /** A running API server. */
 export class ApiServer {
@@ -112,6 +138,11 @@ export class ApiServer {
   #certUsers = new WeakMap<object, UserInfo>();
   #rbac = new RbacWiring();
   #nodeGraph = new WatchCacheNodeGraph((info) => this.storeFor(info));
+  #shuttingDown = false;
+  #health = healthChecks({
+    probeStorage: () => this.storeFor(resourceFor('', 'v1', 'namespaces')!).rawStore.currentRevision(),
+    shuttingDown: () => this.#shuttingDown,
+  });
   // system:masters and RBAC live in RbacWiring; the Node authorizer never denies, so its place is free.
   #authorizer: Authorizer = new ChainAuthorizer([new NodeAuthorizer(this.#nodeGraph), this.#rbac]);
   #authn: AuthenticationWiring;
@@ -138,6 +169,7 @@ export class ApiServer {
     this.#csr = new CsrController({
       store: this.storeFor(resourceFor('certificates.k8s.io', 'v1', 'certificatesigningrequests')!),
       ca: opts.clusterSigningCA, authorize: (a) => this.#authorizer.authorize(a),
+      ...(opts.clusterSigningDurationSeconds !== undefined ? { signingDurationSeconds: opts.clusterSigningDurationSeconds } : {}),
       lookupNode: (name) => this.storeFor(resourceFor('', 'v1', 'nodes')!).get('', name)
         .catch((err: unknown) => (err instanceof ApiError && err.code === 404 ? undefined : Promise.reject(err))),
     });
@@ -174,18 +206,7 @@ export class ApiServer {
     await this.#nodeGraph.start();
     await this.#authn.start((info) => this.storeFor(info));
     await this.#csr.start();
-    const server = createSecureServer({
-      cert: this.#opts.tls.certPem,
-      key: this.#opts.tls.keyPem,
-      ca: this.#opts.tls.caPem,
-      requestCert: true,
-      rejectUnauthorized: false,
-      allowHTTP1: true,
-      // Big lists and watch fan-out share sessions with writes; the 10 MB default answers ENHANCE_YOUR_CALM.
-      maxSessionMemory: 256,
-    });
-    // Upstream's MaxHeaderBytes (1 MiB) for HTTP/1.1; the fallback parser reads it off the server object.
-    (server as unknown as { maxHeaderSize: number }).maxHeaderSize = MAX_HEADER_BYTES;
+    const server = createServingServer(this.#opts.tls);
     server.on('request', (req: Req, res: Res) => {
       this.#handle(req, res).catch((err: unknown) => {
         auditContextOf(req)?.panic(err);
@@ -223,6 +244,7 @@ export class ApiServer {
 
   /** Stops listening, closes connections and watch caches. */
   async dispose(): Promise<void> {
+    this.#shuttingDown = true;
     const server = this.#server;
     this.#server = undefined;
     this.#rbac.dispose();
@@ -270,7 +292,7 @@ export class ApiServer {
     try {
       if (ANONYMOUS_PATHS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
         if (path.startsWith('/version')) writeJSON(res, 200, versionInfo());
-        else writeRaw(res, 200, 'ok', 'text/plain; charset=utf-8');
+        else if (!(await serveHealth(res, path, uri.query, this.#health))) writeRaw(res, 404, '404 page not found\n', 'text/plain; charset=utf-8', { 'X-Content-Type-Options': 'nosniff' });
         return;
       }
       const ri = parseRequestInfo(method, path, uri.query);
@@ -304,7 +326,7 @@ export class ApiServer {
           serveOidc(res, path, method, this.#authn, this.#opts.advertiseAddress ?? `127.0.0.1:${this.#port}`);
           return;
         }
-        await this.#handleNonResource(req, res, path, method);
+        await this.#handleNonResource(req, res, path, method, uri.query);
         return;
       }
       await this.#handleResource(req, res, ri, uri.query, user);
@@ -313,7 +335,8 @@ export class ApiServer {
     }
   }
 
-  async #handleNonResource(req: Req, res: Res, path: string, method: string): Promise<void> {
+  async #handleNonResource(req: Req, res: Res, path: string, method: string, query: URLSearchParams): Promise<void> {
+    if (path === SNAPSHOTS_PATH) return handleSnapshots(res, method, query, this.storeFor(resourceFor('', 'v1', 'namespaces')!).rawStore);
     if (method !== 'GET' && method !== 'HEAD') throw newMethodNotAllowed();
     const accept = req.headers['accept'];
     const clean = path.replace(/\/+$/, '') || '/';
@@ -405,6 +428,9 @@ export class ApiServer {
       // logs and streams are not objects: any Accept will do
       negotiated: isProxySubresource(ri.resource, ri.subresource) ? { as: 'json' } : negotiate(req.headers['accept'], { allowTable: true }),
     };
+    // Admission annotations reach the request's audit event through its warnings list.
+    const audit = this.#opts.auditor ? auditContextOf(req) : undefined;
+    if (audit?.enabled) bindAuditAnnotationSink(ctx.warnings, audit);
     try {
       return await this.#dispatch(ctx, info, ri, req, res);
     } catch (err) {
@@ -418,6 +444,7 @@ export class ApiServer {
 
   #dispatch(ctx: HandlerContext, info: ResourceInfo, ri: RequestInfo, req: Req, res: Res): Promise<void> | void {
     if (isReview(info.group, info.resource)) return handleReview(ctx, this.#authorizer, this.#authn);
+    if (info.group === '' && info.resource === 'componentstatuses') return handleComponentStatus(ctx, (i) => this.storeFor(i));
     if (ri.subresource === 'token' && info.group === '' && info.resource === 'serviceaccounts') return handleTokenRequest(ctx, this.#authn);
     if (isCsrRoute(info.group, info.resource, ri.subresource, ri.verb)) return handleCsr(ctx, this.#authorizer);
     if (ri.subresource === 'scale') return handleScale(ctx);

@@ -41,6 +41,8 @@ export interface AgentFlags extends NetworkingFlags {
   serviceCidr?: string;
   /** Static pod manifests (default DATA/agent/manifests). */
   podManifestPath?: string;
+  /** registries.yaml for containerd (default DATA/registries.yaml if present). */
+  registries?: string;
 }
 
 /** A cluster CA the agent may use to sign its serving certificate: DATA/tls of a server on the same machine. */
@@ -77,7 +79,7 @@ export function agentOptionsFromFlags(flags: AgentFlags): AgentOptions {
     dataDir: flags.dataDir,
     nodeName: flags.nodeName,
     kubeconfig: joining ? nodeKubeconfigPath(flags.dataDir) : flags.kubeconfig!,
-    ...(joining ? { servingCertificateFromCsr: true } : {}),
+    ...(joining ? { servingCertificateFromCsr: true, rotateCertificates: true } : {}),
     ...(flags.server ? { server: flags.server } : {}),
     ...(flags.nodeIp ? { nodeIP: flags.nodeIp } : {}),
     ...(flags.nodeLabels?.length ? { nodeLabels: parseNodeLabels(flags.nodeLabels) } : {}),
@@ -88,6 +90,7 @@ export function agentOptionsFromFlags(flags: AgentFlags): AgentOptions {
     ...(flags.clusterDomain ? { clusterDomain: flags.clusterDomain } : {}),
     ...(ca ? { clusterCa: ca } : {}),
     ...(flags.podManifestPath !== undefined ? { podManifestPath: flags.podManifestPath } : {}),
+    ...(flags.registries !== undefined ? { registries: flags.registries } : {}),
     networking: networkingOptionsFromFlags(flags, flags.serviceCidr ? { serviceCIDR: flags.serviceCidr } : {}),
   };
 }

@@ -2,7 +2,7 @@
 // runner and the small utility commands. Wiring only; every feature lives in its own layer.
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { versionInfo, TKUBE_VERSION } from '../base/version.ts';
-import { serverDefaults, type ServerFlags } from './server_flags.ts';
+import { parseSigningDuration, serverDefaults, type ServerFlags } from './server_flags.ts';
 import { addNetworkingOptions } from './networking_flags.ts';
 
 function positiveInt(name: string, allowZero = false) {
@@ -77,6 +77,7 @@ function main(argv: string[]): void {
     .option('--cluster-domain <domain>', 'cluster DNS domain', d.clusterDomain)
     .option('--write-kubeconfig <path>', 'also write the admin kubeconfig here')
     .option('--pod-manifest-path <dir>', 'static pod manifests of the embedded agent (default DATA/agent/manifests)')
+    .option('--registries <file>', 'registry mirrors, credentials and TLS for containerd, k3s registries.yaml format (default DATA/registries.yaml if present)')
     .option('--scheduler-config <file>', 'KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file')
     .option('--encryption-provider-config <file>', 'EncryptionConfiguration for data at rest (aescbc, aesgcm, secretbox, identity)')
     .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy')
@@ -86,6 +87,13 @@ function main(argv: string[]): void {
     .option('--audit-log-maxsize <MB>', 'rotate the audit log at this size', positiveInt('--audit-log-maxsize', true))
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid,"group1,group2"')
     .option('--anonymous-auth', 'let requests without credentials through as system:anonymous (RBAC decides)', false)
+    .option('--cluster-signing-duration <duration>', 'longest lifetime of certificates signed for CSRs (default 8760h)', (v: string) => {
+      try {
+        return parseSigningDuration(v);
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+    })
     .addOption(new Option('--compaction-window <seconds>', 'keep this much storage history for watches').argParser(positiveInt('--compaction-window')).default(300)))
     .action(async (flags: ServerFlags) => {
       const { runServer } = await import('./server.ts');
@@ -110,7 +118,8 @@ function main(argv: string[]): void {
     .option('--cluster-dns <ip>', 'cluster DNS Service IP', d.clusterDns)
     .option('--cluster-domain <domain>', 'cluster DNS domain', d.clusterDomain)
     .option('--service-cidr <cidr>', 'Service ClusterIP range (the proxy rejects unallocated addresses in it)', d.serviceCidr)
-    .option('--pod-manifest-path <dir>', 'static pod manifests (default DATA/agent/manifests)'))
+    .option('--pod-manifest-path <dir>', 'static pod manifests (default DATA/agent/manifests)')
+    .option('--registries <file>', 'registry mirrors, credentials and TLS for containerd, k3s registries.yaml format (default DATA/registries.yaml if present)'))
     .action(async (flags: import('./agent_command.ts').AgentFlags) => {
       const { runAgent } = await import('./agent_command.ts');
       process.exitCode = await runAgent(flags);
@@ -142,6 +151,29 @@ function main(argv: string[]): void {
     .action(async (values: string[], o: import('./token_command.ts').TokenFlags) => {
       const { tokenDelete } = await import('./token_command.ts');
       process.exitCode = await tokenDelete(values, o);
+    });
+
+  const snapshot = program.command('snapshot').description('back up and restore the embedded SQLite datastore');
+  const snapshotTarget = (c: Command): Command => c.option('--data-dir <dir>', 'the server\'s data dir', d.dataDir);
+  snapshotTarget(snapshot.command('save')
+    .description('write a consistent snapshot of the datastore to DATA/db/snapshots (online when the server runs)')
+    .option('--name <name>', 'snapshot name prefix', 'on-demand')
+    .option('--kubeconfig <path>', 'admin kubeconfig (default: DATA/kubeconfig.yaml)'))
+    .action(async (o: import('./snapshot_command.ts').SnapshotFlags & { name?: string }) => {
+      const { snapshotSave } = await import('./snapshot_command.ts');
+      process.exitCode = await snapshotSave(o);
+    });
+  snapshotTarget(snapshot.command('ls').description('list snapshots'))
+    .action(async (o: import('./snapshot_command.ts').SnapshotFlags) => {
+      const { snapshotList } = await import('./snapshot_command.ts');
+      process.exitCode = snapshotList(o);
+    });
+  snapshotTarget(snapshot.command('restore')
+    .description('replace the datastore by a snapshot (the server must be stopped)')
+    .argument('<snapshot>', 'a snapshot file, or a name listed by `tkube snapshot ls`'))
+    .action(async (file: string, o: import('./snapshot_command.ts').SnapshotFlags) => {
+      const { snapshotRestore } = await import('./snapshot_command.ts');
+      process.exitCode = snapshotRestore(file, o);
     });
 
   const image = program.command('image').description("manage the node's container images (as root)");

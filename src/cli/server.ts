@@ -21,6 +21,7 @@ import { ensurePackages, NODE_PACKAGES } from './prereqs.ts';
 import '../storage/drivers/all.ts';
 import { datastoreEndpoint, type ServerFlags } from './server_flags.ts';
 import { networkingOptionsFromFlags } from './networking_flags.ts';
+import { startComponentThread, type ComponentThread } from './component_thread.ts';
 
 const log = logger('server');
 
@@ -28,7 +29,14 @@ const log = logger('server');
 export async function runServer(flags: ServerFlags): Promise<number> {
   const owner = new DisposableStore();
   const started = performance.now();
+  // The controller manager and the scheduler run in a thread of their own, as upstream runs them in
+  // processes of their own, so the API server keeps this thread. Spawned first: it loads their code
+  // while this thread prepares storage and the API server.
+  let threadFailed = false;
+  let onThreadFailure: (() => void) | undefined;
+  let controlPlane: ComponentThread | undefined;
   try {
+    controlPlane = startComponentThread({ name: 'control-plane', onFailure: () => { threadFailed = true; onThreadFailure?.(); } });
     mkdirSync(flags.dataDir, { recursive: true, mode: 0o700 });
     const endpoint = datastoreEndpoint(flags);
     const rawStore = await openStore({ endpoint, compactionWindowMs: flags.compactionWindow * 1000 });
@@ -62,6 +70,7 @@ export async function runServer(flags: ServerFlags): Promise<number> {
       kubeletClientTLS: { certPem: kubeletClient.certPem, keyPem: kubeletClient.keyPem, caPem: pki.ca.certPem },
       serviceAccountKeyFile: join(flags.dataDir, 'tls', 'service-account.key'),
       clusterSigningCA: pki.ca,
+      ...(flags.clusterSigningDuration !== undefined ? { clusterSigningDurationSeconds: flags.clusterSigningDuration } : {}),
       tokenAuthFile: flags.tokenAuthFile,
       auditor,
       anonymousAuth: flags.anonymousAuth,
@@ -99,18 +108,17 @@ export async function runServer(flags: ServerFlags): Promise<number> {
       return path;
     };
     const identity = `${hostname().toLowerCase()}_${randomUUID()}`;
-    const { startControllerManager } = await import('../controllers/manager.ts');
-    const controllerManager = await startControllerManager({
+    // Stopped before the API server (the owner disposes newest first), scheduler before controllers.
+    owner.add(controlPlane);
+    await controlPlane.start({ kind: 'controller-manager', options: {
       kubeconfig: await componentKubeconfig('kube-controller-manager', 'system:kube-controller-manager', []),
       options: { clusterCidr: flags.clusterCidr, serviceCidr: flags.serviceCidr, rootCaPem: pki.ca.certPem },
       leaderElection: true, identity, useServiceAccountCredentials: true,
-    });
-    owner.add(controllerManager);
-    const { startScheduler } = await import('../scheduler/wiring/start_scheduler.ts');
-    owner.add(await startScheduler({
+    } });
+    await controlPlane.start({ kind: 'scheduler', options: {
       kubeconfig: await componentKubeconfig('kube-scheduler', 'system:kube-scheduler', []),
-      config: flags.schedulerConfig, leaderElection: true, identity,
-    }));
+      ...(flags.schedulerConfig !== undefined ? { config: flags.schedulerConfig } : {}), leaderElection: true, identity,
+    } });
     if (!flags.disableAgent) {
       const missing = ensurePackages(NODE_PACKAGES);
       if (missing.length > 0) throw new Error(`the node agent needs ${missing.join(', ')}; install them or run with --disable-agent`);
@@ -120,6 +128,7 @@ export async function runServer(flags: ServerFlags): Promise<number> {
         clusterCa: pki.ca, clusterCIDR: flags.clusterCidr, clusterDNS: [flags.clusterDns], clusterDomain: flags.clusterDomain,
         networking: networkingOptionsFromFlags(flags, { serviceCIDR: flags.serviceCidr }),
         ...(flags.podManifestPath !== undefined ? { podManifestPath: flags.podManifestPath } : {}),
+        ...(flags.registries !== undefined ? { registries: flags.registries } : {}),
       }));
       log.info('node agent running', { node: flags.nodeName });
     }
@@ -139,16 +148,21 @@ export async function runServer(flags: ServerFlags): Promise<number> {
   } catch (err) {
     log.error(err instanceof Error ? err.message : String(err));
     await owner.dispose().catch(() => undefined);
+    await controlPlane?.dispose().catch(() => undefined);
     return 1;
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+  // A signal stops the server; so does the control-plane thread dying (as a crashed in-process
+  // component would have taken the process with it), with a failure exit code.
+  const code = await new Promise<number>((resolve) => {
+    process.once('SIGINT', () => resolve(0));
+    process.once('SIGTERM', () => resolve(0));
+    onThreadFailure = () => resolve(1);
+    if (threadFailed) resolve(1);
   });
   log.info('shutting down');
   await owner.dispose();
   log.info('stopped');
-  return 0;
+  return code;
 }
 
 /** Flags whose feature has not landed yet, so the server can say so instead of silently ignoring them. */

@@ -2,6 +2,7 @@
 // rely on. Kept apart from server.ts so that `--help` loads nothing heavy.
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
+import { parseDuration, Second } from '../api/duration.ts';
 import type { NetworkingFlags } from './networking_flags.ts';
 
 /** The flags of `tkube server`: a stable contract for scripts. */
@@ -36,7 +37,11 @@ export interface ServerFlags extends NetworkingFlags {
   writeKubeconfig?: string;
   /** Static pod manifests of the embedded agent (default DATA/agent/manifests). */
   podManifestPath?: string;
+  /** registries.yaml of the embedded agent's containerd (default DATA/registries.yaml if present). */
+  registries?: string;
   compactionWindow: number;
+  /** Longest lifetime of certificates signed for CSRs, in seconds (--cluster-signing-duration; default 8760h). */
+  clusterSigningDuration?: number;
 }
 
 /** Defaults of the flags (data dir depends on whether we run as root). */
@@ -56,4 +61,17 @@ export function serverDefaults(): Pick<ServerFlags, 'dataDir' | 'httpsPort' | 'b
 /** The datastore endpoint the flags select. */
 export function datastoreEndpoint(flags: Pick<ServerFlags, 'dataDir' | 'datastoreEndpoint'>): string {
   return flags.datastoreEndpoint ?? `sqlite://${join(flags.dataDir, 'db', 'state.db')}`;
+}
+
+/** Parses --cluster-signing-duration (a Go duration such as 8760h or 10m) into whole seconds. */
+export function parseSigningDuration(value: string): number {
+  let nanos: bigint;
+  try {
+    nanos = parseDuration(value);
+  } catch (err) {
+    throw new Error(`--cluster-signing-duration: ${(err as Error).message}`);
+  }
+  const seconds = Number(nanos / Second);
+  if (seconds < 600) throw new Error(`--cluster-signing-duration: want at least 10m, got ${JSON.stringify(value)}`);
+  return seconds;
 }

@@ -460,7 +460,7 @@ async function startContainer(ctx: SyncContext, pod: Pod, c: Container, type: Co
     ctx.crashBackoff.next(key, finished);
   }
 
-  const image = await ctx.images.ensureImageExists(pod, c, ref, input.sandboxConfig);
+  const image = await ctx.images.ensureImageExists(pod, c, ref, input.sandboxConfig, ctx.objects);
   if (!image.ok) {
     setFailure(ctx, pod, c.name, { reason: image.reason, message: image.message });
     ctx.recorder.event(ref, EventType.Warning, 'Failed', `Error: ${image.reason}`);

@@ -3,6 +3,7 @@
 // the admission variables and the Kubernetes libraries; compile errors read as upstream's.
 import { Environment } from '@marcbachmann/cel-js';
 import { registerAuthorizerLibrary, AUTHORIZER_TYPE } from './authorizer.ts';
+import { instrument, metered } from './cost.ts';
 import { registerKubernetesLibraries } from './library.ts';
 
 /** Which optional variables an expression may use (cel.OptionalVariableDeclarations). */
@@ -146,7 +147,9 @@ function compileUncached(expression: string, returns: ReturnTypes, opts: Express
     return { expression, error: { type: 'Invalid', detail: `compilation failed: ${formatIssue(expression, checked.error, false)}` } };
   }
   if (!returnTypeOk(checked.type, returns)) return { expression, error: { type: 'Invalid', detail: returnTypeReason(returns) } };
-  return { expression, program: (activation) => parsed(activation as Record<string, unknown>) };
+  // Every run is metered: PER_CALL_LIMIT per run, RUNTIME_CEL_COST_BUDGET per activation (cost.ts).
+  instrument(parsed.ast as unknown as Parameters<typeof instrument>[0]);
+  return { expression, program: (activation) => metered(activation, (a) => parsed(a)) };
 }
 
 /** The text of an evaluation error as cel-go words it ("no such key: x"). */

@@ -6,6 +6,7 @@ import {
   addQuantity, cmpQuantity, isZero, parseQuantity, quantityString, quantityToNumber, scaledValue, sign, subQuantity,
   newQuantity, QuantityFormat, type Quantity,
 } from '../quantity.ts';
+import { regexFind, regexFindAll } from './regex.ts';
 
 /** A Kubernetes resource.Quantity as a CEL value (kubernetes.Quantity). */
 export class CelQuantity {
@@ -68,25 +69,6 @@ function extreme(list: unknown[], which: 'min' | 'max'): unknown {
   return best;
 }
 
-function regex(re: string): RegExp {
-  try {
-    return new RegExp(re, 'u');
-  } catch (e) {
-    throw new Error(`error parsing regexp: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
-
-function findAll(s: string, re: string, limit: bigint): string[] {
-  if (limit === 0n) return [];
-  const out: string[] = [];
-  const g = new RegExp(regex(re).source, 'gu');
-  for (const m of s.matchAll(g)) {
-    out.push(m[0]);
-    if (limit > 0n && BigInt(out.length) >= limit) break;
-  }
-  return out;
-}
-
 function toQuantity(s: string): CelQuantity {
   try {
     return new CelQuantity(parseQuantity(s));
@@ -143,9 +125,9 @@ export function registerKubernetesLibraries(env: Environment): Environment {
       return -1n;
     })
     // regex
-    .registerFunction('string.find(string): string', (s: string, re: string) => regex(re).exec(s)?.[0] ?? '')
-    .registerFunction('string.findAll(string): list<string>', (s: string, re: string) => findAll(s, re, -1n))
-    .registerFunction('string.findAll(string, int): list<string>', (s: string, re: string, n: bigint) => findAll(s, re, n))
+    .registerFunction('string.find(string): string', (s: string, re: string) => regexFind(s, re))
+    .registerFunction('string.findAll(string): list<string>', (s: string, re: string) => regexFindAll(s, re, -1n))
+    .registerFunction('string.findAll(string, int): list<string>', (s: string, re: string, n: bigint) => regexFindAll(s, re, n))
     // strings (cel-go ext.Strings beyond what cel-js has)
     .registerFunction('string.charAt(int): string', (s: string, i: bigint) => {
       const chars = [...s];

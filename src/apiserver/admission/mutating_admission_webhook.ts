@@ -1,14 +1,15 @@
 // MutatingAdmissionWebhook: calls the MutatingWebhookConfigurations' webhooks one after another,
 // applying each JSONPatch answer to the object, and once more for IfNeeded webhooks when a later
-// webhook changed the object. Call failures obey failurePolicy; denials are final.
+// webhook changed the object. Call failures obey failurePolicy; denials are final; each call is audited.
 import { jsonPatch, PatchError } from '../../api/patch/json_patch.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
 import { ApiError, newInternal } from '../errors.ts';
 import { logger } from '../../base/log.ts';
 import type { KObject } from '../registry/strategy.ts';
 import { authorizerOption } from './cel/activation.ts';
-import { registerAdmissionPlugin, type AdmissionAttributes, type AdmissionLister, type AdmissionPlugin } from './types.ts';
+import { auditAnnotationSink, registerAdmissionPlugin, type AdmissionAttributes, type AdmissionLister, type AdmissionPlugin } from './types.ts';
 import { fromMatchedVersion } from './webhook/admission_review.ts';
+import { MutationAnnotator } from './webhook/annotations.ts';
 import { callHook, shouldCallHook, type Invocation } from './webhook/dispatch.ts';
 import { WebhookCallError, withWarnings } from './webhook/errors.ts';
 import { isExemptAdmissionConfigurationResource } from './webhook/rules.ts';
@@ -52,8 +53,8 @@ export class MutatingAdmissionWebhook implements AdmissionPlugin {
     let previouslyInvoked = new Set<string>();
     const reinvoke = new Set<string>();
     let changedAny = false;
-    for (const hook of hooks) {
-      const changed = await this.#invoke(hook, a, lister);
+    for (const [index, hook] of hooks.entries()) {
+      const changed = await this.#invoke(hook, a, lister, 0, index);
       if (changed === undefined) continue;
       if (changed) {
         changedAny = true;
@@ -63,31 +64,40 @@ export class MutatingAdmissionWebhook implements AdmissionPlugin {
       if (hook.reinvocationPolicy === 'IfNeeded') previouslyInvoked.add(hook.uid);
     }
     if (!changedAny || reinvoke.size === 0) return;
-    for (const hook of hooks) {
-      if (reinvoke.has(hook.uid)) await this.#invoke(hook, a, lister);
+    for (const [index, hook] of hooks.entries()) {
+      if (reinvoke.has(hook.uid)) await this.#invoke(hook, a, lister, 1, index);
     }
   }
 
-  /** Calls one webhook if it applies: undefined when skipped, else whether it changed the object. */
-  async #invoke(hook: WebhookAccessor, a: AdmissionAttributes, lister: AdmissionLister): Promise<boolean | undefined> {
+  /**
+   * Calls one webhook if it applies: undefined when skipped, else whether it changed the object.
+   * `round` (1 for reinvocations) and `index` (in the webhook list) name its audit annotations.
+   */
+  async #invoke(hook: WebhookAccessor, a: AdmissionAttributes, lister: AdmissionLister, round: number, index: number): Promise<boolean | undefined> {
     const inv = await shouldCallHook(hook, a, lister, this.#authorizer);
     if (!inv) return undefined;
+    const annotator = auditAnnotationSink(a) ? new MutationAnnotator(a, { round, index, configuration: hook.configurationName, webhook: hook.name }) : undefined;
+    let changed = false;
     try {
-      return await this.#call(inv, a, lister);
+      changed = await this.#call(inv, a, lister, annotator);
+      return changed;
     } catch (e) {
       if (e instanceof WebhookCallError) {
         if (hook.failurePolicy === 'Ignore') {
           log.warn('failed calling webhook, failing open', { webhook: hook.name, error: e.message });
+          annotator?.failedOpen();
           return false;
         }
         log.warn('failed calling webhook, failing closed', { webhook: hook.name, error: e.message });
         throw newInternal(e);
       }
       throw e;
+    } finally {
+      annotator?.mutation(changed);
     }
   }
 
-  async #call(inv: Invocation, a: AdmissionAttributes, lister: AdmissionLister): Promise<boolean> {
+  async #call(inv: Invocation, a: AdmissionAttributes, lister: AdmissionLister, annotator: MutationAnnotator | undefined): Promise<boolean> {
     const name = inv.hook.name;
     const result = await callHook(inv, a, lister, true);
     if (!result.patch || result.patch.length === 0) return false;
@@ -114,6 +124,7 @@ export class MutatingAdmissionWebhook implements AdmissionPlugin {
       throw newInternal(new Error('the patched object is not a JSON object'));
     }
     const stored = fromMatchedVersion(a, inv.matched, patched);
+    annotator?.patch(result.patch);
     if (JSON.stringify(stored) === JSON.stringify(a.object)) return false;
     replaceContents(a.object, stored);
     return true;

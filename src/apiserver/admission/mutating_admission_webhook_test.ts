@@ -1,5 +1,5 @@
 // Unit tests of both webhook plugins against a local HTTPS server: patches, dry run and side
-// effects, deletes, unusable answers, denials and TLS failures.
+// effects, deletes, unusable answers, denials, TLS failures and audit annotations.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
@@ -10,6 +10,8 @@ import { ApiError } from '../errors.ts';
 import { attrs, FakeLister } from './fake_lister.ts';
 import { MutatingAdmissionWebhook } from './mutating_admission_webhook.ts';
 import { ValidatingAdmissionWebhook } from './validating_admission_webhook.ts';
+import type { AuditLevel } from '../audit/policy.ts';
+import { bindAuditAnnotationSink, type AdmissionAttributes } from './types.ts';
 
 type Obj = Record<string, any>;
 const AR = 'admissionregistration.k8s.io';
@@ -70,6 +72,13 @@ function configMap(): Obj {
 
 function patch(ops: unknown[]): Obj {
   return { allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(ops)).toString('base64') };
+}
+
+/** Audits the request at `level`: returns the annotations admission records for it. */
+function audited(a: AdmissionAttributes, level: AuditLevel = 'Metadata'): Record<string, string> {
+  const seen: Record<string, string> = {};
+  bindAuditAnnotationSink(a.warnings, { level, addAnnotation: (k, v) => { seen[k] ??= v; } });
+  return seen;
 }
 
 async function refusal(p: Promise<void>): Promise<ApiError> {
@@ -142,5 +151,59 @@ describe('ValidatingAdmissionWebhook', () => {
     const a = attrs('CREATE', AR, 'validatingwebhookconfigurations', { metadata: { name: 'x' } });
     assert.equal(new ValidatingAdmissionWebhook().handles(a), false);
     assert.equal(new MutatingAdmissionWebhook().handles(a), false);
+  });
+});
+
+describe('webhook audit annotations', () => {
+  test('a mutating call records whether it mutated, its patch from level Request, and its auditAnnotations', async () => {
+    answer = () => ({ ...patch([{ value: '<x>', path: '/data/added', op: 'add' }]), auditAnnotations: { reason: 'added', 'bad/key': 'dropped' } });
+    const l = lister('Mutating');
+    const configName = String((l.list(AR, 'mutatingwebhookconfigurations')[0]?.['metadata'] as Obj)['name']);
+    const a = attrs('CREATE', '', 'configmaps', configMap());
+    const annotations = audited(a, 'Request');
+    await new MutatingAdmissionWebhook().admit(a, l);
+    assert.deepEqual(annotations, {
+      'hook.example.com/reason': 'added',
+      'patch.webhook.admission.k8s.io/round_0_index_0':
+        `{"configuration":"${configName}","webhook":"hook.example.com","patch":[{"op":"add","path":"/data/added","value":"\\u003cx\\u003e"}],"patchType":"JSONPatch"}`,
+      'mutation.webhook.admission.k8s.io/round_0_index_0': `{"configuration":"${configName}","webhook":"hook.example.com","mutated":true}`,
+    });
+    const m = attrs('CREATE', '', 'configmaps', configMap());
+    const metadataOnly = audited(m);
+    answer = () => patch([{ op: 'replace', path: '/data/a', value: 'b' }]);
+    await new MutatingAdmissionWebhook().admit(m, l);
+    assert.deepEqual(metadataOnly, { 'mutation.webhook.admission.k8s.io/round_0_index_0': `{"configuration":"${configName}","webhook":"hook.example.com","mutated":false}` });
+  });
+
+  test('failing open is recorded for mutating and validating webhooks', async () => {
+    answer = (r) => ({ allowed: true, uid: `${String(r['uid'])}-other` });
+    const m = attrs('CREATE', '', 'configmaps', configMap());
+    const ma = audited(m);
+    const ml = lister('Mutating', { failurePolicy: 'Ignore' });
+    await new MutatingAdmissionWebhook().admit(m, ml);
+    const configName = String((ml.list(AR, 'mutatingwebhookconfigurations')[0]?.['metadata'] as Obj)['name']);
+    assert.deepEqual(ma, {
+      'failed-open.mutation.webhook.admission.k8s.io/round_0_index_0': 'hook.example.com',
+      'mutation.webhook.admission.k8s.io/round_0_index_0': `{"configuration":"${configName}","webhook":"hook.example.com","mutated":false}`,
+    });
+    const v = attrs('CREATE', '', 'configmaps', configMap());
+    const va = audited(v);
+    await new ValidatingAdmissionWebhook().validate(v, lister('Validating', { failurePolicy: 'Ignore' }));
+    assert.deepEqual(va, { 'failed-open.validating.webhook.admission.k8s.io/round_0_index_0': 'hook.example.com' });
+  });
+
+  test("a validating webhook's auditAnnotations are recorded even when it denies", async () => {
+    answer = () => ({ allowed: false, auditAnnotations: { why: 'no' } });
+    const v = attrs('CREATE', '', 'configmaps', configMap());
+    const va = audited(v);
+    await refusal(new ValidatingAdmissionWebhook().validate(v, lister('Validating')));
+    assert.deepEqual(va, { 'hook.example.com/why': 'no' });
+  });
+
+  test('requests nobody audits are admitted the same way', async () => {
+    answer = () => ({ ...patch([{ op: 'add', path: '/data/added', value: 'yes' }]), auditAnnotations: { reason: 'added' } });
+    const a = attrs('CREATE', '', 'configmaps', configMap());
+    await new MutatingAdmissionWebhook().admit(a, lister('Mutating'));
+    assert.deepEqual(a.object?.['data'], { a: 'b', added: 'yes' });
   });
 });

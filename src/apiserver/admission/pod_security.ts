@@ -1,14 +1,24 @@
 // PodSecurity admission: namespaces choose a Pod Security Standards level per mode through labels
 // (pod-security.kubernetes.io/enforce|audit|warn and their -version); pods violating the enforce
-// level are refused, warn violations become warnings, and workload templates are warned about.
-import { invalid, newPath, type FieldError } from '../../api/field_errors.ts';
+// level are refused, warn violations become warnings, audit violations and the enforced policy
+// become audit annotations, and workload templates are warned about.
+import { aggregateMessage, invalid, newPath, type FieldError } from '../../api/field_errors.ts';
 import { newInternal, newInvalid } from '../errors.ts';
 import type { KObject } from '../registry/strategy.ts';
 import { checksFor, MAX_POLICY_VERSION, type CheckFailure, type Level } from './pod_security_checks.ts';
 import { forbidden, getArr, getFresh, getMap, getObj, getStr, metaOf, type Obj } from './plugin_util.ts';
-import { registerAdmissionPlugin, type AdmissionAttributes, type AdmissionLister, type AdmissionPlugin } from './types.ts';
+import {
+  addAuditAnnotation, auditAnnotationSink, registerAdmissionPlugin, type AdmissionAttributes, type AdmissionLister, type AdmissionPlugin,
+} from './types.ts';
 
 const LABEL_PREFIX = 'pod-security.kubernetes.io/';
+/** Audit annotation keys (api.AuditAnnotationPrefix + EnforcedPolicyAnnotationKey …). */
+const ANNOTATION = {
+  enforcePolicy: `${LABEL_PREFIX}enforce-policy`,
+  auditViolations: `${LABEL_PREFIX}audit-violations`,
+  exempt: `${LABEL_PREFIX}exempt`,
+  error: `${LABEL_PREFIX}error`,
+} as const;
 const LEVELS: readonly Level[] = ['privileged', 'baseline', 'restricted'];
 /** A version: the minor of v1.x, or Infinity for "latest". */
 type Version = number;
@@ -33,6 +43,7 @@ export function levelVersionString(lv: LevelVersion): string {
 }
 
 const PRIVILEGED_LATEST: LevelVersion = { level: 'privileged', version: LATEST };
+const PRIVILEGED_LATEST_TEXT = levelVersionString(PRIVILEGED_LATEST);
 /** The server's defaults when a namespace has no labels (kube-apiserver: privileged everywhere). */
 export const DEFAULT_POLICY: Policy = { enforce: PRIVILEGED_LATEST, audit: PRIVILEGED_LATEST, warn: PRIVILEGED_LATEST };
 
@@ -142,11 +153,21 @@ function isSignificantPodUpdate(pod: KObject, old: KObject): boolean {
   return false;
 }
 
+/** A namespace's policy and the label errors it was read with. */
+interface NamespacePolicy {
+  readonly policy: Policy;
+  readonly errs: readonly FieldError[];
+}
+
+function fullyPrivileged(p: Policy): boolean {
+  return p.enforce.level === 'privileged' && p.audit.level === 'privileged' && p.warn.level === 'privileged';
+}
+
 /** The PodSecurity plugin. */
 export class PodSecurityAdmission implements AdmissionPlugin {
   readonly name = 'PodSecurity';
   readonly #defaults: Policy;
-  readonly #policies = new WeakMap<object, Policy>();
+  readonly #policies = new WeakMap<object, NamespacePolicy>();
   readonly #exemptNamespaces: ReadonlySet<string>;
   readonly #exemptUsers: ReadonlySet<string>;
   readonly #exemptRuntimeClasses: ReadonlySet<string>;
@@ -170,49 +191,84 @@ export class PodSecurityAdmission implements AdmissionPlugin {
     return this.#validatePodController(a, lister);
   }
 
-  async #namespacePolicy(a: AdmissionAttributes, lister: AdmissionLister): Promise<Policy | undefined> {
+  async #namespacePolicy(a: AdmissionAttributes, lister: AdmissionLister): Promise<NamespacePolicy | undefined> {
     const ns = await getFresh(lister, '', 'namespaces', '', a.namespace);
     if (!ns) return undefined;
     // Namespaces from the cache never change: their labels are read once, not on every pod write.
-    let policy = this.#policies.get(ns);
-    if (policy === undefined) {
-      policy = policyFromLabels(getMap(metaOf(ns), 'labels'), this.#defaults).policy;
-      this.#policies.set(ns, policy);
+    let p = this.#policies.get(ns);
+    if (p === undefined) {
+      p = policyFromLabels(getMap(metaOf(ns), 'labels'), this.#defaults);
+      this.#policies.set(ns, p);
     }
-    return policy;
+    return p;
   }
 
+  /** Exempt namespaces, then exempt users: true (and the exempt annotation) when one applies. */
   #exempt(a: AdmissionAttributes): boolean {
-    return this.#exemptNamespaces.has(a.namespace) || (a.user !== undefined && this.#exemptUsers.has(a.user.name));
+    if (a.namespace !== '' && this.#exemptNamespaces.has(a.namespace)) {
+      addAuditAnnotation(a, ANNOTATION.exempt, 'namespace');
+      return true;
+    }
+    if (a.user !== undefined && a.user.name !== '' && this.#exemptUsers.has(a.user.name)) {
+      addAuditAnnotation(a, ANNOTATION.exempt, 'user');
+      return true;
+    }
+    return false;
   }
 
   async #validatePod(a: AdmissionAttributes, lister: AdmissionLister): Promise<void> {
     if (IGNORED_POD_SUBRESOURCES.has(a.subresource) || !a.object || this.#exempt(a)) return;
-    const policy = await this.#namespacePolicy(a, lister);
-    if (!policy) throw newInternal(new Error(`failed to lookup namespace "${a.namespace}"`));
-    if (policy.enforce.level === 'privileged' && policy.audit.level === 'privileged' && policy.warn.level === 'privileged') return;
+    const ns = await this.#namespacePolicy(a, lister);
+    if (!ns) throw newInternal(new Error(`failed to lookup namespace "${a.namespace}"`));
+    if (ns.errs.length === 0 && fullyPrivileged(ns.policy)) {
+      addAuditAnnotation(a, ANNOTATION.enforcePolicy, PRIVILEGED_LATEST_TEXT);
+      return;
+    }
     if (a.operation === 'UPDATE' && a.oldObject && !isSignificantPodUpdate(a.object, a.oldObject)) return;
-    this.#evaluate(a, policy, metaOf(a.object), getObj(a.object, 'spec') ?? {}, true);
+    this.#evaluate(a, ns, metaOf(a.object), getObj(a.object, 'spec') ?? {}, true);
   }
 
   async #validatePodController(a: AdmissionAttributes, lister: AdmissionLister): Promise<void> {
     if (a.subresource !== '' || !a.object || this.#exempt(a)) return;
-    const policy = await this.#namespacePolicy(a, lister);
-    if (!policy || (policy.warn.level === 'privileged' && policy.audit.level === 'privileged')) return;
+    const ns = await this.#namespacePolicy(a, lister);
+    if (!ns) {
+      if (auditAnnotationSink(a)) addAuditAnnotation(a, ANNOTATION.error, `failed to lookup namespace "${a.namespace}": namespaces "${a.namespace}" not found`);
+      return;
+    }
+    if (ns.errs.length === 0 && ns.policy.warn.level === 'privileged' && ns.policy.audit.level === 'privileged') return;
     const template = templateOf(a.object, POD_TEMPLATE_PATHS[`${a.info.group}/${a.info.resource}`] ?? []);
     if (!template) return;
-    this.#evaluate(a, policy, getObj(template, 'metadata') ?? {}, getObj(template, 'spec') ?? {}, false);
+    this.#evaluate(a, ns, getObj(template, 'metadata') ?? {}, getObj(template, 'spec') ?? {}, false);
   }
 
-  #evaluate(a: AdmissionAttributes, policy: Policy, meta: Obj, spec: Obj, enforce: boolean): void {
+  /** EvaluatePod: refuses enforce violations, annotates audit violations, warns about warn violations. */
+  #evaluate(a: AdmissionAttributes, ns: NamespacePolicy, meta: Obj, spec: Obj, enforce: boolean): void {
+    const { policy } = ns;
     const rc = getStr(spec, 'runtimeClassName');
-    if (rc !== '' && this.#exemptRuntimeClasses.has(rc)) return;
-    if (enforce) {
-      const failures = evaluatePod(policy.enforce, meta, spec);
-      if (failures.length > 0) throw forbidden(a, `violates PodSecurity "${levelVersionString(policy.enforce)}": ${forbiddenDetail(failures)}`);
+    if (rc !== '' && this.#exemptRuntimeClasses.has(rc)) {
+      addAuditAnnotation(a, ANNOTATION.exempt, 'runtimeClass');
+      return;
     }
-    // Audit violations go to the audit log as annotations; there is no audit backend to carry them yet.
-    const warn = enforce && sameLevelVersion(policy.warn, policy.enforce) ? [] : evaluatePod(policy.warn, meta, spec);
+    // The audit mode is only visible in the audit log: not evaluated for requests nobody audits.
+    const audited = auditAnnotationSink(a) !== undefined;
+    if (audited && ns.errs.length > 0) addAuditAnnotation(a, ANNOTATION.error, `Failed to parse policy: ${aggregateMessage(ns.errs)}`);
+    let denial: string | undefined;
+    let enforceFailures: CheckFailure[] | undefined;
+    if (enforce) {
+      if (audited) addAuditAnnotation(a, ANNOTATION.enforcePolicy, levelVersionString(policy.enforce));
+      enforceFailures = evaluatePod(policy.enforce, meta, spec);
+      if (enforceFailures.length > 0) denial = `violates PodSecurity "${levelVersionString(policy.enforce)}": ${forbiddenDetail(enforceFailures)}`;
+    }
+    let auditFailures: CheckFailure[] | undefined;
+    if (audited) {
+      auditFailures = enforceFailures && sameLevelVersion(policy.audit, policy.enforce) ? enforceFailures : evaluatePod(policy.audit, meta, spec);
+      if (auditFailures.length > 0) {
+        addAuditAnnotation(a, ANNOTATION.auditViolations, `would violate PodSecurity "${levelVersionString(policy.audit)}": ${forbiddenDetail(auditFailures)}`);
+      }
+    }
+    if (denial !== undefined) throw forbidden(a, denial);
+    const warn = enforceFailures && sameLevelVersion(policy.warn, policy.enforce) ? enforceFailures
+      : auditFailures && sameLevelVersion(policy.warn, policy.audit) ? auditFailures : evaluatePod(policy.warn, meta, spec);
     if (warn.length > 0) a.warnings.push(`would violate PodSecurity "${levelVersionString(policy.warn)}": ${forbiddenDetail(warn)}`);
   }
 

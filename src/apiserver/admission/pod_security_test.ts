@@ -1,11 +1,12 @@
 // Unit tests of PodSecurity: label parsing, the levels' checks with upstream's messages, enforce vs
-// warn, workload templates, namespace label validation and the existing-pods warning.
+// warn, audit annotations, workload templates, namespace label validation and the existing-pods warning.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '../errors.ts';
 import type { KObject } from '../registry/strategy.ts';
 import { FakeLister, attrs } from './fake_lister.ts';
 import { PodSecurityAdmission, evaluatePod, forbiddenDetail, levelVersionString, policyFromLabels, type LevelVersion } from './pod_security.ts';
+import { bindAuditAnnotationSink, type AdmissionAttributes } from './types.ts';
 
 const LATEST = Number.POSITIVE_INFINITY;
 const restricted: LevelVersion = { level: 'restricted', version: LATEST };
@@ -27,6 +28,13 @@ function ns(name: string, labels: Record<string, string>): KObject {
 
 function pod(spec: Record<string, unknown>, name = 'x', namespace = 'ns'): KObject {
   return { metadata: { name, namespace }, spec };
+}
+
+/** Audits the request at Metadata level: returns the annotations admission records for it. */
+function audited(a: AdmissionAttributes): Record<string, string> {
+  const seen: Record<string, string> = {};
+  bindAuditAnnotationSink(a.warnings, { level: 'Metadata', addAnnotation: (k, v) => { seen[k] ??= v; } });
+  return seen;
 }
 
 describe('PodSecurity checks', () => {
@@ -166,5 +174,89 @@ describe('PodSecurity admission', () => {
       'p0 (and 1 other pod): allowPrivilegeEscalation != false, unrestricted capabilities, runAsNonRoot != true, seccompProfile',
       'p2: host namespaces, allowPrivilegeEscalation != false, unrestricted capabilities, runAsNonRoot != true, seccompProfile',
     ]);
+  });
+});
+
+describe('PodSecurity audit annotations', () => {
+  const lister = new FakeLister()
+    .add('', 'namespaces', ns('audited', { 'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/audit': 'restricted' }))
+    .add('', 'namespaces', ns('warned', { 'pod-security.kubernetes.io/warn': 'restricted' }))
+    .add('', 'namespaces', ns('open', {}))
+    .add('', 'namespaces', ns('exempt', { 'pod-security.kubernetes.io/enforce': 'restricted' }))
+    .add('', 'namespaces', ns('bad', { 'pod-security.kubernetes.io/enforce': 'strict', 'pod-security.kubernetes.io/audit': 'restricted' }));
+  const p = new PodSecurityAdmission({ exemptNamespaces: ['exempt'], exemptUsers: ['ci'], exemptRuntimeClasses: ['kata'] });
+  const restrictedWeb = detail(restricted, { containers: [web] });
+
+  test('an admitted pod records the enforced policy and its audit-mode violations', async () => {
+    const a = attrs('CREATE', '', 'pods', pod({ containers: [web] }, 'x', 'audited'));
+    const annotations = audited(a);
+    await p.validate(a, lister);
+    assert.deepEqual(annotations, {
+      'pod-security.kubernetes.io/enforce-policy': 'baseline:latest',
+      'pod-security.kubernetes.io/audit-violations': `would violate PodSecurity "restricted:latest": ${restrictedWeb}`,
+    });
+  });
+
+  test('a refused pod still records both', async () => {
+    const bad = { hostNetwork: true, containers: [web] };
+    const a = attrs('CREATE', '', 'pods', pod(bad, 'x', 'audited'));
+    const annotations = audited(a);
+    await assert.rejects(() => p.validate(a, lister), ApiError);
+    assert.deepEqual(annotations, {
+      'pod-security.kubernetes.io/enforce-policy': 'baseline:latest',
+      'pod-security.kubernetes.io/audit-violations': `would violate PodSecurity "restricted:latest": ${detail(restricted, bad)}`,
+    });
+  });
+
+  test('warn violations are warnings only; an unlabeled namespace records privileged:latest', async () => {
+    const a = attrs('CREATE', '', 'pods', pod({ containers: [web] }, 'x', 'warned'));
+    const annotations = audited(a);
+    await p.validate(a, lister);
+    assert.equal(a.warnings.length, 1);
+    assert.deepEqual(annotations, { 'pod-security.kubernetes.io/enforce-policy': 'privileged:latest' });
+    const o = attrs('CREATE', '', 'pods', pod({ containers: [web] }, 'x', 'open'));
+    const open = audited(o);
+    await p.validate(o, lister);
+    assert.deepEqual(open, { 'pod-security.kubernetes.io/enforce-policy': 'privileged:latest' });
+  });
+
+  test('exemptions say which one applied', async () => {
+    const byNamespace = attrs('CREATE', '', 'pods', pod({ containers: [web] }, 'x', 'exempt'));
+    const n = audited(byNamespace);
+    await p.validate(byNamespace, lister);
+    assert.deepEqual(n, { 'pod-security.kubernetes.io/exempt': 'namespace' });
+    const byUser: AdmissionAttributes = { ...attrs('CREATE', '', 'pods', pod({ containers: [web] }, 'x', 'audited')), user: { name: 'ci', groups: [] } };
+    const u = audited(byUser);
+    await p.validate(byUser, lister);
+    assert.deepEqual(u, { 'pod-security.kubernetes.io/exempt': 'user' });
+    const byClass = attrs('CREATE', '', 'pods', pod({ runtimeClassName: 'kata', hostNetwork: true, containers: [web] }, 'x', 'audited'));
+    const c = audited(byClass);
+    await p.validate(byClass, lister);
+    assert.deepEqual(c, { 'pod-security.kubernetes.io/exempt': 'runtimeClass' });
+  });
+
+  test('workloads record audit violations but no enforced policy', async () => {
+    const d = { metadata: { name: 'd', namespace: 'audited' }, spec: { template: { metadata: {}, spec: { containers: [web] } } } };
+    const a = attrs('CREATE', 'apps', 'deployments', d);
+    const annotations = audited(a);
+    await p.validate(a, lister);
+    assert.deepEqual(annotations, { 'pod-security.kubernetes.io/audit-violations': `would violate PodSecurity "restricted:latest": ${restrictedWeb}` });
+  });
+
+  test('unparsable namespace labels are recorded as an error', async () => {
+    const a = attrs('CREATE', '', 'pods', pod({ containers: [goodContainer] }, 'x', 'bad'));
+    const annotations = audited(a);
+    await p.validate(a, lister);
+    assert.deepEqual(annotations, {
+      'pod-security.kubernetes.io/error': 'Failed to parse policy: metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "strict": must be one of privileged, baseline, restricted',
+      'pod-security.kubernetes.io/enforce-policy': 'restricted:latest',
+    });
+  });
+
+  test('requests nobody audits get no annotations and the same answers', async () => {
+    const a = attrs('CREATE', '', 'pods', pod({ containers: [web] }, 'x', 'audited'));
+    await p.validate(a, lister);
+    assert.deepEqual(a.warnings, []);
+    await assert.rejects(() => p.validate(attrs('CREATE', '', 'pods', pod({ hostNetwork: true, containers: [web] }, 'x', 'audited')), lister), ApiError);
   });
 });

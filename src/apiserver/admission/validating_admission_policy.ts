@@ -1,21 +1,26 @@
-// ValidatingAdmissionPolicy: evaluates the CEL validations of every policy whose bindings select
-// the request, per param; Deny refuses with "ValidatingAdmissionPolicy 'p' with binding 'b'
-// denied request: …", Warn adds a warning, Audit is recorded; failurePolicy covers errors.
+// ValidatingAdmissionPolicy: evaluates the CEL validations of every policy whose bindings select the
+// request, per param; Deny refuses with "ValidatingAdmissionPolicy 'p' with binding 'b' denied request:
+// …", Warn adds a warning, Audit and auditAnnotations become audit annotations; failurePolicy covers errors.
+import { goJSON } from '../../api/apply/fieldpath.ts';
 import { ApiError, newForbidden, newNotFound } from '../errors.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
-import { logger } from '../../base/log.ts';
 import { authorizerOption, newActivation } from './cel/activation.ts';
 import { getFresh } from './plugin_util.ts';
 import { matches } from './policy/matching.ts';
 import { collectParams } from './policy/params.ts';
 import { PolicySource, type CompiledBinding, type CompiledPolicy } from './policy/source.ts';
 import { validate } from './policy/validator.ts';
-import { registerAdmissionPlugin, type AdmissionAttributes, type AdmissionLister, type AdmissionPlugin } from './types.ts';
+import {
+  addAuditAnnotation, auditAnnotationSink, registerAdmissionPlugin, type AdmissionAttributes, type AdmissionLister, type AdmissionPlugin,
+} from './types.ts';
 import { versionedObjects } from './webhook/admission_review.ts';
 import { withWarnings } from './webhook/errors.ts';
 import { isExemptAdmissionConfigurationResource } from './webhook/rules.ts';
 
-const log = logger('validating-admission-policy');
+/** The annotation an Audit action writes (its value: a JSON list of ValidationFailureValue). */
+export const VALIDATION_FAILURE_ANNOTATION = 'validation.policy.admission.k8s.io/validation_failure';
+/** Longer auditAnnotation values are cut to this many bytes. */
+const MAX_AUDIT_ANNOTATION_VALUE_BYTES = 10 * 1024;
 
 interface Denial {
   readonly policy: CompiledPolicy;
@@ -32,6 +37,34 @@ function reasonToCode(reason: string): number {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** publishValidationFailureAnnotation: the fields in ValidationFailureValue's order. */
+function validationFailureValue(binding: CompiledBinding, expressionIndex: number, message: string): string {
+  return goJSON([{ message, policy: binding.policyName, binding: binding.name, expressionIndex, validationActions: binding.validationActions }]);
+}
+
+function truncateBytes(value: string, max: number): string {
+  const bytes = Buffer.from(value, 'utf8');
+  return bytes.length <= max ? value : bytes.subarray(0, max).toString('utf8');
+}
+
+/**
+ * A policy's auditAnnotations over all its bindings and params: a key's distinct values, joined
+ * with ", " when params made them differ, published as `<policy>/<key>`.
+ */
+class AuditAnnotationCollector {
+  readonly #values = new Map<string, string[]>();
+
+  add(key: string, value: string): void {
+    const values = this.#values.get(key);
+    if (!values) this.#values.set(key, [value]);
+    else if (!values.includes(value)) values.push(value);
+  }
+
+  publish(policyName: string, a: AdmissionAttributes): void {
+    for (const [key, values] of this.#values) addAuditAnnotation(a, `${policyName}/${key}`, values.join(', '));
+  }
 }
 
 /** The ValidatingAdmissionPolicy plugin. */
@@ -70,6 +103,7 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
         continue;
       }
       const objects = versionedObjects(a, matched);
+      const collector = auditAnnotationSink(a) ? new AuditAnnotationCollector() : undefined;
       for (const binding of bindings) {
         try {
           if (binding.matchResources && !(await matches(binding.matchResources, a, lister))) continue;
@@ -92,20 +126,23 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
         for (const param of params) {
           const activation = newActivation({ attrs: a, matched, objects, params: param, namespace, authorizer: this.#authorizer });
           const result = await validate(policy, activation);
-          for (const d of result.decisions) {
-            if (d.action !== 'deny') continue;
+          result.decisions.forEach((d, i) => {
+            if (d.action !== 'deny') return;
             for (const action of binding.validationActions) {
               if (action === 'Deny') denials.push({ policy, binding, message: d.message, reason: d.reason });
               else if (action === 'Warn') {
                 a.warnings.push(`Validation failed for ValidatingAdmissionPolicy '${policy.name}' with binding '${binding.name}': ${d.message}`);
               } else if (action === 'Audit') {
-                log.debug('validation failure (audit)', { policy: policy.name, binding: binding.name, message: d.message });
+                // A later failure does not replace the first one: annotations keep their first value.
+                if (auditAnnotationSink(a)) addAuditAnnotation(a, VALIDATION_FAILURE_ANNOTATION, validationFailureValue(binding, i, d.message));
               }
             }
-          }
+          });
+          if (collector) for (const an of result.auditAnnotations) collector.add(an.key, truncateBytes(an.value, MAX_AUDIT_ANNOTATION_VALUE_BYTES));
           for (const err of result.auditAnnotationErrors) denials.push({ policy, binding, message: err });
         }
       }
+      collector?.publish(policy.name, a);
     }
     if (denials.length === 0) return;
     const first = denials[0]!;

@@ -1,11 +1,12 @@
 // Unit tests of the ValidatingAdmissionPolicy plugin over an in-memory lister: messages, reasons
-// and codes, validation actions, failurePolicy, params, variables and match criteria.
+// and codes, validation actions, audit annotations, failurePolicy, params, variables and match criteria.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '../errors.ts';
 import { applyDefaults } from '../../api/defaults/registry.ts';
 import { attrs, FakeLister } from './fake_lister.ts';
 import { ValidatingAdmissionPolicyPlugin } from './validating_admission_policy.ts';
+import { bindAuditAnnotationSink, type AdmissionAttributes } from './types.ts';
 
 type Obj = Record<string, unknown>;
 const AR = 'admissionregistration.k8s.io';
@@ -39,6 +40,13 @@ function lister(...objs: [string, string, Obj][]): FakeLister {
   const l = new FakeLister().add('', 'namespaces', { metadata: { name: 'team', labels: { env: 'test' } } });
   for (const [g, r, o] of objs) l.add(g, r, o);
   return l;
+}
+
+/** Audits the request at Metadata level: returns the annotations admission records for it. */
+function audited(a: AdmissionAttributes): Record<string, string> {
+  const seen: Record<string, string> = {};
+  bindAuditAnnotationSink(a.warnings, { level: 'Metadata', addAnnotation: (k, v) => { seen[k] ??= v; } });
+  return seen;
 }
 
 async function refusal(p: ValidatingAdmissionPolicyPlugin, a: ReturnType<typeof attrs>, l: FakeLister): Promise<ApiError> {
@@ -144,5 +152,53 @@ describe('ValidatingAdmissionPolicy', () => {
     const excluded = deployment(3);
     (excluded['metadata'] as Obj)['name'] = 'excluded';
     await p.validate(attrs('CREATE', 'apps', 'deployments', excluded), l);
+  });
+});
+
+describe('ValidatingAdmissionPolicy audit annotations', () => {
+  test('Audit records the first failure as validation_failure, in upstream\'s JSON', async () => {
+    const pol = policy('p', { validations: [{ expression: 'true' }, { expression: 'object.spec.replicas <= 5', message: 'too <many>' }, { expression: 'false' }] });
+    const l = lister([AR, 'validatingadmissionpolicies', pol], [AR, 'validatingadmissionpolicybindings', binding('b', 'p', { validationActions: ['Audit', 'Warn'] })]);
+    const a = attrs('CREATE', 'apps', 'deployments', deployment(9));
+    const annotations = audited(a);
+    await new ValidatingAdmissionPolicyPlugin().validate(a, l);
+    assert.deepEqual(annotations, {
+      'validation.policy.admission.k8s.io/validation_failure':
+        '[{"message":"too \\u003cmany\\u003e","policy":"p","binding":"b","expressionIndex":1,"validationActions":["Audit","Warn"]}]',
+    });
+    assert.equal(a.warnings.length, 2);
+  });
+
+  test('Deny without Audit records no failure; auditAnnotations are recorded even when denied', async () => {
+    const pol = policy('p', {
+      validations: [{ expression: 'object.spec.replicas <= 5' }],
+      auditAnnotations: [
+        { key: 'replicas', valueExpression: "'replicas=' + string(object.spec.replicas)" },
+        { key: 'skipped', valueExpression: 'null' },
+        { key: 'blank', valueExpression: "'  '" },
+      ],
+    });
+    const l = lister([AR, 'validatingadmissionpolicies', pol], [AR, 'validatingadmissionpolicybindings', binding('b', 'p')]);
+    const a = attrs('CREATE', 'apps', 'deployments', deployment(9));
+    const annotations = audited(a);
+    await refusal(new ValidatingAdmissionPolicyPlugin(), a, l);
+    assert.deepEqual(annotations, { 'p/replicas': 'replicas=9' });
+  });
+
+  test('distinct values of one key across bindings are joined; equal ones kept once', async () => {
+    const pol = policy('p', {
+      paramKind: { apiVersion: 'v1', kind: 'ConfigMap' },
+      validations: [{ expression: 'true' }],
+      auditAnnotations: [{ key: 'tier', valueExpression: 'params.data.tier' }, { key: 'fixed', valueExpression: "'same'" }],
+    });
+    const cm = (name: string, tier: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'team' }, data: { tier } });
+    const l = lister([AR, 'validatingadmissionpolicies', pol],
+      [AR, 'validatingadmissionpolicybindings', binding('b1', 'p', { paramRef: { name: 'gold', parameterNotFoundAction: 'Deny' } })],
+      [AR, 'validatingadmissionpolicybindings', binding('b2', 'p', { paramRef: { name: 'silver', parameterNotFoundAction: 'Deny' } })],
+      ['', 'configmaps', cm('gold', 'gold')], ['', 'configmaps', cm('silver', 'silver')]);
+    const a = attrs('CREATE', 'apps', 'deployments', deployment(1));
+    const annotations = audited(a);
+    await new ValidatingAdmissionPolicyPlugin().validate(a, l);
+    assert.deepEqual(annotations, { 'p/tier': 'gold, silver', 'p/fixed': 'same' });
   });
 });

@@ -6,6 +6,7 @@ import type { Authorizer } from '../authz/authorizer.ts';
 import { newInternal } from '../errors.ts';
 import { authorizerOption } from './cel/activation.ts';
 import { registerAdmissionPlugin, type AdmissionAttributes, type AdmissionLister, type AdmissionPlugin } from './types.ts';
+import { addValidatingFailedOpenAnnotation } from './webhook/annotations.ts';
 import { callHook, shouldCallHook, type Invocation } from './webhook/dispatch.ts';
 import { WebhookCallError, withWarnings } from './webhook/errors.ts';
 import { isExemptAdmissionConfigurationResource } from './webhook/rules.ts';
@@ -38,13 +39,14 @@ export class ValidatingAdmissionWebhook implements AdmissionPlugin {
     if (relevant.length === 0) return;
     // Errors in the order they arrive; upstream also returns the first one.
     const errors: Error[] = [];
-    await Promise.all(relevant.map(async (inv) => {
+    await Promise.all(relevant.map(async (inv, index) => {
       try {
         await callHook(inv, a, lister, false);
       } catch (e) {
         if (e instanceof WebhookCallError) {
           if (inv.hook.failurePolicy === 'Ignore') {
             log.warn('failed calling webhook, failing open', { webhook: inv.hook.name, error: e.message });
+            addValidatingFailedOpenAnnotation(a, index, inv.hook.name);
             return;
           }
           log.warn('failed calling webhook, failing closed', { webhook: inv.hook.name, error: e.message });

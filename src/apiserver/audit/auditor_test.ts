@@ -1,11 +1,13 @@
-// Auditor: golden event lines in upstream's format, stages per request kind, and the request and
-// response decoration over a real HTTP server.
+// Auditor: golden event lines in upstream's format, stages per request kind, admission annotations,
+// and the request and response decoration over a real HTTP server.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseRequestInfo } from '../request_info.ts';
-import { Auditor, auditContextOf, type AuditBackend } from './auditor.ts';
+import { addAuditAnnotation, auditAnnotationSink, bindAuditAnnotationSink } from '../admission/types.ts';
+import { attrs } from '../admission/fake_lister.ts';
+import { Auditor, auditContextOf, type AuditBackend, type AuditContext } from './auditor.ts';
 import { encodeEventLine, formatMicroTime, sourceIPs, type AuditEvent } from './event.ts';
 import type { AuditPolicy } from './policy.ts';
 
@@ -171,6 +173,39 @@ describe('audit event format', () => {
     ac.end({ code: 200 });
     assert.equal(ac.auditID, 'abc-123');
     assert.deepEqual(backend.events.map((e) => e.auditID), ['abc-123', 'abc-123']);
+  });
+
+  test('admission annotations reach ResponseComplete and Panic, filtered by the request level', () => {
+    const { auditor, backend } = setup({ rules: [{ level: 'Metadata', resources: [{ group: '', resources: ['secrets'] }] }, { level: 'Request' }] });
+    const admitted = (url: string, method: string, finish: (ac: AuditContext) => void) => {
+      const ac = auditor.begin(fakeReq(method, url), admin, ri(method, url));
+      const a = attrs('CREATE', '', 'configmaps', { metadata: { name: 'cm', namespace: 'ns' } });
+      bindAuditAnnotationSink(a.warnings, ac);
+      addAuditAnnotation(a, 'example.com/meta', 'm');
+      addAuditAnnotation(a, 'example.com/request', 'r', 'Request');
+      addAuditAnnotation(a, 'example.com/meta', 'changed');
+      addAuditAnnotation(a, 'no-prefix', 'x');
+      finish(ac);
+    };
+    admitted('/api/v1/namespaces/ns/configmaps', 'POST', (ac) => ac.end({ code: 201 }));
+    admitted('/api/v1/namespaces/ns/secrets', 'POST', (ac) => ac.panic(new Error('boom')));
+    assert.deepEqual(backend.json().map((e) => [e['stage'], e['annotations']]), [
+      ['RequestReceived', undefined],
+      ['ResponseComplete', { 'example.com/meta': 'm', 'example.com/request': 'r' }],
+      ['RequestReceived', undefined],
+      ['Panic', { 'example.com/meta': 'm' }],
+    ]);
+  });
+
+  test('admission annotations of unaudited requests go nowhere', () => {
+    const { auditor, backend } = setup({ rules: [{ level: 'None' }] });
+    const ac = auditor.begin(fakeReq('POST', '/api/v1/namespaces/ns/configmaps'), admin, ri('POST', '/api/v1/namespaces/ns/configmaps'));
+    const a = attrs('CREATE', '', 'configmaps', { metadata: { name: 'cm', namespace: 'ns' } });
+    if (ac.enabled) bindAuditAnnotationSink(a.warnings, ac);
+    assert.equal(auditAnnotationSink(a), undefined);
+    addAuditAnnotation(a, 'example.com/meta', 'm');
+    ac.end({ code: 201 });
+    assert.deepEqual(backend.events, []);
   });
 
   test('micro times and source IPs follow Go', () => {

@@ -1,6 +1,8 @@
 // The authorization contract (upstream's authorizer.Authorizer): every request is checked against
 // attributes (user, verb, resource …). Implementations register by mode name; until RBAC lands the
 // server runs "AlwaysAllow" for authenticated users, as upstream's --authorization-mode=AlwaysAllow.
+import type { FieldTerm } from '../../api/fields.ts';
+import type { Requirement } from '../../api/labels.ts';
 import type { UserInfo } from '../handlers/context.ts';
 
 /** What a request wants to do (authorizer.Attributes). */
@@ -16,6 +18,12 @@ export interface Attributes {
   readonly name: string;
   /** For non-resource requests. */
   readonly path: string;
+  /** Parsed field selector of an access review (AuthorizeWithSelectors); list/watch requests may give the raw one instead. */
+  readonly fieldSelectorRequirements?: readonly FieldTerm[];
+  readonly fieldSelectorError?: string;
+  /** Parsed label selector of an access review. */
+  readonly labelSelectorRequirements?: readonly Requirement[];
+  readonly labelSelectorError?: string;
 }
 
 /** The answer: allow, deny, or no opinion (the next authorizer decides). */

@@ -13,6 +13,7 @@ import type { KObject } from '../registry/strategy.ts';
 import type { Attributes, Authorizer, Decision, NonResourceRule, ResourceRule } from './authorizer.ts';
 import { bootstrapPolicy } from './bootstrap_policy.ts';
 import { rulesAllow } from './rbac_rules.ts';
+import { selectsField } from './selectors.ts';
 
 /** The group of kubelets. */
 export const NODES_GROUP = 'system:nodes';
@@ -23,7 +24,7 @@ export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
 /** Authorization attributes with the request's field selector (AuthorizeNodeWithSelectors, on by default in v1.32). */
 export interface SelectorAttributes extends Attributes {
-  /** The raw fieldSelector of a list or watch; undefined means none, as for an access review without one. */
+  /** The raw fieldSelector of a list or watch (access reviews give fieldSelectorRequirements instead). */
   readonly fieldSelector?: string;
 }
 
@@ -217,14 +218,6 @@ export function defaultNodeRules(): PolicyRule[] {
   return [...(role?.rules ?? [])] as PolicyRule[];
 }
 
-/** A field selector term `field=value` (or `==`) of a raw selector, if present. */
-function selectsField(selector: string, field: string, value: string): boolean {
-  return selector.split(',').some((term) => {
-    const m = /^\s*([^!=\s]+)\s*(==|=)\s*(.*?)\s*$/.exec(term);
-    return m !== null && m[1] === field && m[3] === value;
-  });
-}
-
 /** The Node authorizer. */
 export class NodeAuthorizer implements Authorizer {
   readonly #graph: NodeGraphSource;
@@ -335,12 +328,11 @@ export class NodeAuthorizer implements Authorizer {
 
   /** Nodes with selector-aware authorization: a node reads only its own Node object. */
   #node(nodeName: string, attrs: SelectorAttributes): Decision | undefined {
-    const selector = attrs.fieldSelector ?? '';
     if (attrs.subresource === '') {
       switch (attrs.verb) {
         case 'create': case 'update': case 'patch': return ALLOW;
         case 'get': case 'list': case 'watch': {
-          const name = attrs.name !== '' ? attrs.name : selectsField(selector, 'metadata.name', nodeName) ? nodeName : '';
+          const name = attrs.name !== '' ? attrs.name : selectsField(attrs, 'metadata.name', nodeName) ? nodeName : '';
           if (name === nodeName) return ALLOW;
           if (name === '') return noOpinion(`node '${nodeName}' cannot read all nodes, only its own Node object`);
           return noOpinion(`node '${nodeName}' cannot read '${name}', only its own Node object`);
@@ -355,12 +347,11 @@ export class NodeAuthorizer implements Authorizer {
 
   /** Pods with selector-aware authorization: a node lists and watches only the pods bound to it. */
   #pod(nodeName: string, attrs: SelectorAttributes): Decision | undefined {
-    const selector = attrs.fieldSelector ?? '';
     switch (attrs.subresource) {
       case '':
         if (attrs.verb === 'get') return this.#get(nodeName, 'pod', attrs);
         if (attrs.verb === 'list' || attrs.verb === 'watch') {
-          if (selectsField(selector, 'spec.nodeName', nodeName)) return ALLOW;
+          if (selectsField(attrs, 'spec.nodeName', nodeName)) return ALLOW;
           if (attrs.name !== '') return this.#path(nodeName, 'pod', attrs);
           return noOpinion('can only list/watch pods with spec.nodeName field selector');
         }

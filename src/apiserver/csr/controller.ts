@@ -32,6 +32,8 @@ export interface CsrControllerOptions {
   readonly authorize: (a: Attributes) => Decision | Promise<Decision>;
   /** Reads Nodes, to auto-approve a node's own kubelet serving certificate; without it those wait for an admin. */
   readonly lookupNode?: NodeLookup;
+  /** Longest lifetime of a signed certificate (--cluster-signing-duration; default one year). */
+  readonly signingDurationSeconds?: number;
 }
 
 /** Approves and signs CertificateSigningRequests. */
@@ -129,7 +131,7 @@ export class CsrController implements Disposable {
       });
       return;
     }
-    const pem = await signRequest(this.#o.ca, req, usages, typeof spec['expirationSeconds'] === 'number' ? spec['expirationSeconds'] : undefined);
+    const pem = await signRequest(this.#o.ca, req, usages, typeof spec['expirationSeconds'] === 'number' ? spec['expirationSeconds'] : undefined, this.#o.signingDurationSeconds);
     await this.#write(name, 'status', (c) => {
       if (certificateOf(c) !== '') throw new ApiError(409, 'Conflict', 'already signed');
       ((c['status'] ??= {}) as Obj)['certificate'] = Buffer.from(pem).toString('base64');

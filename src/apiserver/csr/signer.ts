@@ -63,11 +63,30 @@ export function checkForSigner(signerName: string, req: ParsedCsr, usages: reado
   }
 }
 
+/** Upstream's --cluster-signing-duration default (8760h), in seconds. */
+export const DEFAULT_SIGNING_DURATION_SECONDS = DEFAULT_SIGNING_DAYS * 86400;
+/** How far back NotBefore is dated, so clocks a little behind accept the certificate at once. */
+const BACKDATE_SECONDS = 5 * 60;
+/** Certificates shorter than this do not give up their backdate at the end (upstream's Short). */
+const SHORT_SECONDS = 8 * 3600;
+
+/** The signed lifetime: the requested expirationSeconds within [10 minutes, the signing duration] (upstream's signer.duration). */
+export function signingDurationSeconds(expirationSeconds: number | undefined, maxSeconds = DEFAULT_SIGNING_DURATION_SECONDS): number {
+  if (expirationSeconds === undefined) return maxSeconds;
+  return Math.min(Math.max(expirationSeconds, MIN_SIGNING_SECONDS), maxSeconds);
+}
+
+/**
+ * Days from now to NotAfter for a lifetime (NotBefore is always now - 5 minutes): a long-lived
+ * certificate ends at now + ttl - 5 minutes, a short-lived one (< 8h) at now + ttl.
+ */
+export function notAfterDays(ttlSeconds: number): number {
+  return (ttlSeconds < SHORT_SECONDS ? ttlSeconds : ttlSeconds - BACKDATE_SECONDS) / 86400;
+}
+
 /** The certificate lifetime in days: the requested expirationSeconds within [10 minutes, the signing duration]. */
 export function signingDays(expirationSeconds: number | undefined, maxDays = DEFAULT_SIGNING_DAYS): number {
-  if (expirationSeconds === undefined) return maxDays;
-  const seconds = Math.min(Math.max(expirationSeconds, MIN_SIGNING_SECONDS), maxDays * 86400);
-  return seconds / 86400;
+  return notAfterDays(signingDurationSeconds(expirationSeconds, maxDays * 86400));
 }
 
 function extendedUsages(usages: readonly string[]): CertificateUsages {
@@ -76,10 +95,10 @@ function extendedUsages(usages: readonly string[]): CertificateUsages {
   return server ? 'server' : 'client';
 }
 
-/** Signs the request's key for its subject and SANs; returns the certificate PEM. */
-export async function signRequest(ca: CertificateAuthority, req: ParsedCsr, usages: readonly string[], expirationSeconds?: number): Promise<string> {
+/** Signs the request's key for its subject and SANs; returns the certificate PEM. `maxSeconds` is --cluster-signing-duration. */
+export async function signRequest(ca: CertificateAuthority, req: ParsedCsr, usages: readonly string[], expirationSeconds?: number, maxSeconds = DEFAULT_SIGNING_DURATION_SECONDS): Promise<string> {
   return signPublicKey({
     ca, publicKey: req.publicKey, commonName: req.commonName, organizations: req.organizations,
-    dnsNames: req.dnsNames, ips: req.ipAddresses, usages: extendedUsages(usages), days: signingDays(expirationSeconds),
+    dnsNames: req.dnsNames, ips: req.ipAddresses, usages: extendedUsages(usages), days: notAfterDays(signingDurationSeconds(expirationSeconds, maxSeconds)),
   });
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate, webcrypto } from 'node:crypto';
 import { createCertificateAuthority, preloadPki, type CertificateAuthority } from '../../base/pki.ts';
 import { loadCsrSupport, parseCsr, type ParsedCsr } from './request.ts';
-import { checkForSigner, signRequest, signingDays, validateKubeletClientCsr, validateKubeletServingCsr } from './signer.ts';
+import { checkForSigner, signRequest, signingDays, signingDurationSeconds, validateKubeletClientCsr, validateKubeletServingCsr } from './signer.ts';
 import { autoApproval } from './approver.ts';
 import type { Attributes } from '../authz/authorizer.ts';
 
@@ -66,11 +66,20 @@ describe('signer rules', () => {
     assert.deepEqual(checkForSigner('example.com/other', kubeletClient, ['client auth']), { recognized: false });
   });
 
-  test('durations are clamped between ten minutes and a year', () => {
-    assert.equal(signingDays(undefined), 365);
+  test('durations are clamped between ten minutes and the signing duration', () => {
+    assert.equal(signingDurationSeconds(undefined), 365 * 86400);
+    assert.equal(signingDurationSeconds(60), 600);
+    assert.equal(signingDurationSeconds(86400), 86400);
+    assert.equal(signingDurationSeconds(10 * 365 * 86400), 365 * 86400);
+    assert.equal(signingDurationSeconds(undefined, 3600), 3600, '--cluster-signing-duration caps the default');
+    assert.equal(signingDurationSeconds(7200, 3600), 3600);
+  });
+
+  test('long-lived certificates give their 5 minute backdate back at the end, short ones (< 8h) do not', () => {
+    assert.equal(signingDays(undefined), (365 * 86400 - 300) / 86400);
+    assert.equal(signingDays(86400), (86400 - 300) / 86400);
     assert.equal(signingDays(60), 600 / 86400);
-    assert.equal(signingDays(86400), 1);
-    assert.equal(signingDays(10 * 365 * 86400), 365);
+    assert.equal(signingDays(3600), 3600 / 86400);
   });
 });
 
@@ -84,6 +93,13 @@ describe('signing', () => {
     assert.equal(Buffer.from(cert.publicKey.export({ type: 'spki', format: 'der' })).equals(Buffer.from(serving.publicKey)), true);
     const hours = (Date.parse(cert.validTo) - Date.now()) / 3600_000;
     assert.ok(hours > 0.9 && hours <= 1, `valid for ${hours} h`);
+  });
+
+  test('the signing duration bounds a certificate that asks for no lifetime', async () => {
+    const client = parseCsr(b64(await csrPem([{ O: ['system:nodes'] }, { CN: ['system:node:n1'] }])));
+    const cert = new X509Certificate(await signRequest(ca, client, ['digital signature', 'client auth'], undefined, 600));
+    const minutes = (Date.parse(cert.validTo) - Date.parse(cert.validFrom)) / 60_000;
+    assert.ok(minutes > 14 && minutes <= 15, `valid for ${minutes} min (10 min + 5 min backdate)`);
   });
 });
 

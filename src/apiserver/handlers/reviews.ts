@@ -1,9 +1,12 @@
 // The review APIs clients ask questions with: SelfSubjectReview (`kubectl auth whoami`),
 // SelfSubjectAccessReview / SubjectAccessReview / LocalSubjectAccessReview (`kubectl auth can-i`),
 // SelfSubjectRulesReview (`can-i --list`). Nothing is stored; the answer is the request plus status.
-import { newBadRequest } from '../errors.ts';
+import { goValue, invalid, newPath, type ErrorList } from '../../api/field_errors.ts';
+import { goQuote } from '../../api/go_strings.ts';
+import { newBadRequest, newInvalid } from '../errors.ts';
 import { readBody, writeJSON } from '../http_util.ts';
 import type { Attributes, Authorizer } from '../authz/authorizer.ts';
+import { buildEvaluationError, reviewSelectors, validateSelectorAttributes } from '../authz/selectors.ts';
 import type { HandlerContext, UserInfo } from './context.ts';
 
 const REVIEWS = new Set(['authentication.k8s.io/selfsubjectreviews', 'authentication.k8s.io/tokenreviews',
@@ -57,25 +60,79 @@ export async function handleReview(ctx: HandlerContext, authorizer: Authorizer, 
       review['status'] = status;
       break;
     }
-    default: {
-      let user = ctx.user;
-      if (ctx.info.resource !== 'selfsubjectaccessreviews') {
-        if (typeof spec['user'] !== 'string' && !Array.isArray(spec['groups'])) throw newBadRequest('spec.user or spec.groups: at least one of user or group must be specified');
-        user = { name: String(spec['user'] ?? ''), groups: (spec['groups'] as string[] | undefined) ?? [], uid: typeof spec['uid'] === 'string' ? spec['uid'] : undefined };
-      }
-      const ra = spec['resourceAttributes'] as Record<string, string> | undefined;
-      const nra = spec['nonResourceAttributes'] as Record<string, string> | undefined;
-      if (!ra && !nra) throw newBadRequest('spec.resourceAttributes: Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified');
-      const namespace = ctx.info.resource === 'localsubjectaccessreviews' ? ctx.ri.namespace : (ra?.['namespace'] ?? '');
-      const attrs: Attributes = ra
-        ? { user, verb: ra['verb'] ?? '', isResourceRequest: true, namespace, apiGroup: ra['group'] ?? '', apiVersion: ra['version'] ?? '', resource: ra['resource'] ?? '', subresource: ra['subresource'] ?? '', name: ra['name'] ?? '', path: '' }
-        : { user, verb: nra!['verb'] ?? '', isResourceRequest: false, namespace: '', apiGroup: '', apiVersion: '', resource: '', subresource: '', name: '', path: nra!['path'] ?? '' };
-      const d = await authorizer.authorize(attrs);
-      const status: Record<string, unknown> = { allowed: d.decision === 'allow' };
-      if (d.decision === 'deny') status['denied'] = true;
-      if (d.reason) status['reason'] = d.reason;
-      review['status'] = status;
-    }
+    default:
+      review['status'] = await accessReviewStatus(ctx, authorizer, spec);
   }
   writeJSON(ctx.res, 201, review);
+}
+
+type Obj = Record<string, unknown>;
+
+function objectOf(v: unknown): Obj | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined;
+}
+
+function text(o: Obj, key: string): string {
+  return typeof o[key] === 'string' ? (o[key] as string) : '';
+}
+
+/** Go's %#v of the internal NonResourceAttributes, as field.Invalid prints a struct. */
+function nonResourceValue(nra: Obj): ReturnType<typeof goValue> {
+  return goValue(`authorization.NonResourceAttributes{Path:${goQuote(text(nra, 'path'))}, Verb:${goQuote(text(nra, 'verb'))}}`);
+}
+
+/** Upstream's validation of the three access review kinds (pkg/apis/authorization/validation). */
+function validateAccessReview(resource: string, spec: Obj, requestNamespace: string): ErrorList {
+  const errs: ErrorList = [];
+  const specPath = newPath('spec');
+  const ra = objectOf(spec['resourceAttributes']);
+  const nra = objectOf(spec['nonResourceAttributes']);
+  if (ra && nra) errs.push(invalid(specPath.child('nonResourceAttributes'), nonResourceValue(nra), 'cannot be specified in combination with resourceAttributes'));
+  if (!ra && !nra) errs.push(invalid(specPath.child('resourceAttributes'), 'null', 'exactly one of nonResourceAttributes or resourceAttributes must be specified'));
+  if (resource !== 'selfsubjectaccessreviews') {
+    const groups = Array.isArray(spec['groups']) ? spec['groups'] : [];
+    if (text(spec, 'user') === '' && groups.length === 0) errs.push(invalid(specPath.child('user'), text(spec, 'user'), 'at least one of user or group must be specified'));
+  }
+  if (ra) errs.push(...validateSelectorAttributes(ra, newPath('spec.resourceAttributes')));
+  if (resource === 'localsubjectaccessreviews') {
+    if (ra && text(ra, 'namespace') !== requestNamespace) errs.push(invalid(newPath('spec.resourceAttributes.namespace'), text(ra, 'namespace'), 'must match metadata.namespace'));
+    if (nra) errs.push(invalid(newPath('spec.nonResourceAttributes'), nonResourceValue(nra), 'disallowed on this kind of request'));
+  }
+  return errs;
+}
+
+/** Answers a SubjectAccessReview, SelfSubjectAccessReview or LocalSubjectAccessReview. */
+async function accessReviewStatus(ctx: HandlerContext, authorizer: Authorizer, spec: Obj): Promise<Obj> {
+  const resource = ctx.info.resource;
+  const errs = validateAccessReview(resource, spec, ctx.ri.namespace);
+  if (errs.length > 0) throw newInvalid(ctx.info.group, ctx.info.kind, '', errs);
+  let user = ctx.user;
+  if (resource !== 'selfsubjectaccessreviews') {
+    const groups = Array.isArray(spec['groups']) ? (spec['groups'] as unknown[]).filter((g): g is string => typeof g === 'string') : [];
+    const extra = objectOf(spec['extra']) as Record<string, string[]> | undefined;
+    user = { name: text(spec, 'user'), groups, ...(text(spec, 'uid') !== '' ? { uid: text(spec, 'uid') } : {}), ...(extra ? { extra } : {}) };
+  }
+  const ra = objectOf(spec['resourceAttributes']);
+  const selectors = ra ? reviewSelectors(ra) : {};
+  let attrs: Attributes;
+  if (ra) {
+    attrs = {
+      user, verb: text(ra, 'verb'), isResourceRequest: true,
+      namespace: resource === 'localsubjectaccessreviews' ? ctx.ri.namespace : text(ra, 'namespace'),
+      // an empty version matches every version, as upstream's matchAllVersionIfEmpty
+      apiGroup: text(ra, 'group'), apiVersion: text(ra, 'version') === '' ? '*' : text(ra, 'version'),
+      resource: text(ra, 'resource'), subresource: text(ra, 'subresource'), name: text(ra, 'name'), path: '',
+      ...selectors,
+    };
+  } else {
+    const nra = objectOf(spec['nonResourceAttributes'])!;
+    attrs = { user, verb: text(nra, 'verb'), isResourceRequest: false, namespace: '', apiGroup: '', apiVersion: '', resource: '', subresource: '', name: '', path: text(nra, 'path') };
+  }
+  const d = await authorizer.authorize(attrs);
+  const status: Obj = { allowed: d.decision === 'allow' };
+  if (d.decision === 'deny') status['denied'] = true;
+  if (d.reason) status['reason'] = d.reason;
+  const evaluationError = buildEvaluationError(undefined, selectors);
+  if (evaluationError !== '') status['evaluationError'] = evaluationError;
+  return status;
 }

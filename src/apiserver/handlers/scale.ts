@@ -73,6 +73,6 @@ export async function handleScale(ctx: HandlerContext): Promise<void> {
     // Conditional only when the Scale named a resourceVersion; otherwise retried on races.
     if (typeof rv !== 'string' || rv === '') delete (next['metadata'] as Record<string, unknown>)['resourceVersion'];
     return next;
-  }, { dryRun, fieldManager: fieldManagerOf(ctx), managerSubresource: 'scale', user: ctx.user, warnings: [] });
+  }, { dryRun, fieldManager: fieldManagerOf(ctx), managerSubresource: 'scale', user: ctx.user, warnings: ctx.warnings });
   writeJSON(ctx.res, 200, scaleOf(ctx, obj));
 }

@@ -12,6 +12,8 @@ import { parse as parseYaml } from 'yaml';
 import { apply as applyFields, defaultResetFields } from '../../api/apply/field_manager.ts';
 import { conflictStatus } from '../../api/apply/conflict.ts';
 import { newPath, required } from '../../api/field_errors.ts';
+import { copyJson } from '../../api/json_copy.ts';
+import { checkBodyKind } from './body_kind.ts';
 import type { HandlerContext } from './context.ts';
 import { respondObject } from './respond.ts';
 
@@ -48,6 +50,7 @@ export async function handleCreate(ctx: HandlerContext): Promise<void> {
   const mode = fieldValidationOf(ctx.query);
   const body = await readBody(ctx.req);
   const obj = ctx.services.decodeBody(ctx.req, body, ctx.info);
+  checkBodyKind(ctx.info, obj);
   ctx.warnings.push(...ctx.services.checkFields(ctx.info, obj, mode));
   const namespace = ctx.info.namespaced ? ctx.ri.namespace : '';
   checkBodyAgainstRequest(ctx.info, obj, namespace, undefined, groupVersionString(ctx.info.group, ctx.info.version));
@@ -68,10 +71,11 @@ export async function handleUpdate(ctx: HandlerContext): Promise<void> {
   const mode = fieldValidationOf(ctx.query);
   const body = await readBody(ctx.req);
   const obj = ctx.services.decodeBody(ctx.req, body, ctx.info);
+  checkBodyKind(ctx.info, obj);
   ctx.warnings.push(...ctx.services.checkFields(ctx.info, obj, mode));
   checkBodyAgainstRequest(ctx.info, obj, ctx.ri.namespace, ctx.ri.name, groupVersionString(ctx.info.group, ctx.info.version));
   const { obj: out, created } = await ctx.store.update(ctx.ri.namespace, ctx.ri.name, () => {
-    return structuredClone(obj);
+    return copyJson(obj);
   }, { dryRun, subresource: sub, user: ctx.user, warnings: ctx.warnings, fieldManager: fieldManagerOf(ctx) });
   respondObject(ctx, created ? 201 : 200, out);
 }

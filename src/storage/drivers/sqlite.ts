@@ -16,6 +16,7 @@ import type {
 } from '../types.ts';
 import { WatchHub } from '../watch_hub.ts';
 import { openStateDatabase, sqliteError } from './sqlite_schema.ts';
+import { backupDatabase, type SnapshotInfo } from './sqlite_snapshot.ts';
 
 /** Revisions compacted per transaction, so a large compaction does not stall the event loop. */
 const COMPACT_CHUNK = 10_000;
@@ -177,6 +178,13 @@ export class SqliteStore implements Store {
   async compactedRevision(): Promise<number> {
     this.#open();
     return this.#compacted;
+  }
+
+  /** Writes a consistent copy of the whole state to `dest` while serving (see sqlite_snapshot.ts). */
+  async snapshot(dest: string): Promise<SnapshotInfo> {
+    this.#open();
+    await backupDatabase(this.#db, dest);
+    return { revision: this.#revision };
   }
 
   close(): Promise<void> {

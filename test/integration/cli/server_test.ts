@@ -167,6 +167,57 @@ describe('tkube server', () => {
     assert.equal(create.level, 'Metadata');
   });
 
+  test('snapshot save while serving, restore after a stop brings the saved state back', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'tkube-cli-'));
+    dirs.push(dataDir);
+    const port = await freePort();
+    const tkube = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => new Promise((resolve) => {
+      execFile(join(root, 'tkube'), args, { timeout: 60_000 }, (e, stdout, stderr) => resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) }));
+    });
+    const first = startServer(dataDir, port);
+    await first.ready;
+    const kc = join(dataDir, 'kubeconfig.yaml');
+    const cache = join(dataDir, 'kubectl-cache');
+    assert.equal((await kubectl(kc, cache, ['create', 'configmap', 'keep', '--from-literal=a=1'])).code, 0);
+    const saved = await tkube(['snapshot', 'save', '--data-dir', dataDir, '--name', 'before']);
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.match(saved.stdout, /^snapshot saved: .*\/db\/snapshots\/before-[0-9TZ-]+\.db \(revision \d+, \d+ bytes\)$/m);
+    assert.equal((await kubectl(kc, cache, ['create', 'configmap', 'later', '--from-literal=b=2'])).code, 0);
+    assert.equal((await kubectl(kc, cache, ['delete', 'configmap', 'keep'])).code, 0);
+    // Only cluster admins may take snapshots; a bad name is refused.
+    const denied = await kubectl(kc, cache, ['create', '--raw', '/tkube/v1/snapshots', '-f', '-', '--as', 'jane'], '{}');
+    assert.match(denied.stderr, /User "jane" cannot post path "\/tkube\/v1\/snapshots"/);
+    const bad = await kubectl(kc, cache, ['create', '--raw', '/tkube/v1/snapshots?name=..%2Fx', '-f', '-'], '{}');
+    assert.match(bad.stderr, /name: Invalid value/);
+    // A running server holds the state file: restore refuses.
+    const busy = await tkube(['snapshot', 'restore', '--data-dir', dataDir, saved.stdout.match(/(\/\S+\.db)/)![1]!]);
+    assert.notEqual(busy.code, 0);
+    assert.match(busy.stderr, /in use by another tkube server/);
+    assert.equal(await stop(first), 0);
+
+    const listed = await tkube(['snapshot', 'ls', '--data-dir', dataDir]);
+    const name = listed.stdout.match(/^(before-\S+\.db)\s/m)?.[1];
+    assert.ok(name, listed.stdout);
+    const restored = await tkube(['snapshot', 'restore', '--data-dir', dataDir, name]);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.match(restored.stdout, /the replaced state is kept as .*state\.db\..*\.bak/);
+    const second = startServer(dataDir, port);
+    await second.ready;
+    const cms = await kubectl(kc, cache, ['get', 'configmaps', '-o', 'name']);
+    assert.match(cms.stdout, /^configmap\/keep$/m);
+    assert.doesNotMatch(cms.stdout, /later/);
+    assert.equal(await stop(second), 0);
+    // Offline: with no server, save copies the file itself; a file that is not a snapshot is refused.
+    const offline = await tkube(['snapshot', 'save', '--data-dir', dataDir, '--name', 'offline']);
+    assert.equal(offline.code, 0, offline.stderr);
+    const junk = join(dataDir, 'junk.db');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(junk, 'not a database'.repeat(100));
+    const refused = await tkube(['snapshot', 'restore', '--data-dir', dataDir, junk]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /cannot restore .*junk\.db: .*not a SQLite database/);
+  });
+
   test('a bad flag gets a clear error and a non-zero exit', async () => {
     const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
       execFile(join(root, 'tkube'), ['server', '--https-port', 'abc'], (e, _o, stderr) => resolve({ code: e ? Number((e as { code?: number }).code) : 0, err: String(stderr) }));

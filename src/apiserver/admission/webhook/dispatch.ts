@@ -1,6 +1,6 @@
-// What mutating and validating webhook dispatch share (upstream's webhook/generic): deciding
-// whether a webhook is called for a request (selectors, rules, matchPolicy, matchConditions) and
-// making the call (dry-run guard, AdmissionReview, HTTPS, answer checks, warnings, denial).
+// What mutating and validating webhook dispatch share (upstream's webhook/generic): whether a
+// webhook is called for a request (selectors, rules, matchPolicy, matchConditions) and the call
+// (dry-run guard, AdmissionReview, HTTPS, answer checks, audit annotations, warnings, denial).
 import { newForbidden } from '../../errors.ts';
 import type { Authorizer } from '../../authz/authorizer.ts';
 import { matchConditions } from '../cel/evaluate.ts';
@@ -9,6 +9,7 @@ import type { AdmissionAttributes, AdmissionLister } from '../types.ts';
 import {
   createAdmissionReview, reviewVersion, verifyAdmissionResponse, versionedObjects, type AdmissionResult, type VersionedObjects,
 } from './admission_review.ts';
+import { addWebhookAuditAnnotations } from './annotations.ts';
 import { postReview, resolveTarget } from './client.ts';
 import { dryRunUnsupported, webhookDenied, WebhookCallError } from './errors.ts';
 import { matchNamespaceSelector, matchObjectSelector } from './predicates.ts';
@@ -72,6 +73,7 @@ export async function callHook(inv: Invocation, a: AdmissionAttributes, lister: 
   } catch (e) {
     throw new WebhookCallError(hook.name, `received invalid webhook response: ${e instanceof Error ? e.message : String(e)}`);
   }
+  addWebhookAuditAnnotations(a, hook.name, result.auditAnnotations);
   a.warnings.push(...result.warnings);
   if (!result.allowed) throw webhookDenied(hook.name, result.result);
   return result;
