@@ -14,6 +14,8 @@ import { regexMatches } from './regex.ts';
 export const PER_CALL_LIMIT = 1_000_000;
 /** Upstream's runtime cost budget of one policy evaluation (all its expressions together). */
 export const RUNTIME_CEL_COST_BUDGET = 10_000_000;
+/** Upstream's separate, smaller budget for the matchConditions of one webhook or policy binding. */
+export const RUNTIME_CEL_COST_BUDGET_MATCH_CONDITIONS = 2_500_000;
 
 /** cel-go's error when one expression exceeds its limit. */
 export const COST_LIMIT_EXCEEDED = 'operation cancelled: actual cost limit exceeded';
@@ -47,6 +49,14 @@ export class CostBudget {
   remaining: number;
   constructor(total = RUNTIME_CEL_COST_BUDGET) {
     this.remaining = total;
+  }
+  /** Takes `cost` from the budget; throws OutOfBudgetError (and empties it) when it does not fit. */
+  spend(cost: number): void {
+    if (cost > this.remaining) {
+      this.remaining = 0;
+      throw new OutOfBudgetError();
+    }
+    this.remaining -= cost;
   }
 }
 
@@ -219,11 +229,23 @@ export function setBudget(activation: object, budget: CostBudget): void {
 
 /** Charges a finished run to its budget; throws OutOfBudgetError when it does not fit (as upstream, before any evaluation error). */
 export function charge(budget: CostBudget, meter: CostMeter): void {
-  if (meter.cost > budget.remaining) {
-    budget.remaining = 0;
-    throw new OutOfBudgetError();
+  budget.spend(meter.cost);
+}
+
+/**
+ * Runs `evaluate` with `meter` visible to the program and charges nothing: the caller reads
+ * meter.cost once the run settles and does its own budget accounting (upstream's filters do).
+ */
+export function meteredBy(meter: CostMeter, activation: Readonly<Record<string, unknown>>, evaluate: (activation: Record<string, unknown>) => unknown): unknown {
+  const withMeter = Object.create(activation) as Record<string, unknown>;
+  Object.defineProperty(withMeter, METER_KEY, { value: meter, enumerable: false });
+  const previous = current;
+  current = meter;
+  try {
+    return evaluate(withMeter);
+  } finally {
+    current = previous;
   }
-  budget.remaining -= meter.cost;
 }
 
 /**
@@ -233,18 +255,12 @@ export function charge(budget: CostBudget, meter: CostMeter): void {
 export function metered(activation: Readonly<Record<string, unknown>>, evaluate: (activation: Record<string, unknown>) => unknown, budget = budgetOf(activation)): unknown {
   if (budget.remaining <= 0) throw new OutOfBudgetError();
   const meter = new CostMeter();
-  const withMeter = Object.create(activation) as Record<string, unknown>;
-  Object.defineProperty(withMeter, METER_KEY, { value: meter, enumerable: false });
-  const previous = current;
-  current = meter;
   let result: unknown;
   try {
-    result = evaluate(withMeter);
+    result = meteredBy(meter, activation, evaluate);
   } catch (err) {
     charge(budget, meter);
     throw err;
-  } finally {
-    current = previous;
   }
   if (result instanceof Promise) {
     return result.then((v) => {

@@ -4,14 +4,17 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileExpression, evaluationErrorText, type ExpressionOptions } from './environment.ts';
-import { COST_LIMIT_EXCEEDED, CostMeter, OUT_OF_BUDGET, OutOfBudgetError, RUNTIME_CEL_COST_BUDGET, budgetOf, callCost, CostBudget, PER_CALL_LIMIT, setBudget } from './cost.ts';
+import {
+  COST_LIMIT_EXCEEDED, CostMeter, OUT_OF_BUDGET, OutOfBudgetError, RUNTIME_CEL_COST_BUDGET, RUNTIME_CEL_COST_BUDGET_MATCH_CONDITIONS, budgetOf, callCost,
+  CostBudget, PER_CALL_LIMIT, setBudget,
+} from './cost.ts';
 import { regexFindAll, regexMatches } from './regex.ts';
 import { toCel } from './values.ts';
 
 const OPTS: ExpressionOptions = { hasParams: false, hasAuthorizer: false };
 const base = (): Record<string, unknown> => ({ object: null, oldObject: null, request: null, namespaceObject: null });
 
-function program(expr: string): (a: Readonly<Record<string, unknown>>) => unknown {
+function program(expr: string): (a: Readonly<Record<string, unknown>>, meter?: CostMeter) => unknown {
   const c = compileExpression(expr, 'any', OPTS);
   assert.equal(c.error, undefined, c.error?.detail);
   return c.program!;
@@ -60,6 +63,27 @@ describe('CEL runtime cost', () => {
     assert.equal(runs, 10);
     // a fresh activation (the next policy evaluation) has a fresh budget
     assert.equal(heavy(base()), true);
+  });
+
+  test('a run given its own meter charges no budget: the caller accounts for meter.cost', () => {
+    const run = program('[0,1,2,3,4,5,6,7,8,9].all(a, [0,1,2,3,4,5,6,7,8,9].all(b, a + b >= 0))');
+    const activation = base();
+    const meter = new CostMeter();
+    assert.equal(run(activation, meter), true);
+    assert.equal(budgetOf(activation).remaining, RUNTIME_CEL_COST_BUDGET);
+    assert.equal(meter.cost, costOf('[0,1,2,3,4,5,6,7,8,9].all(a, [0,1,2,3,4,5,6,7,8,9].all(b, a + b >= 0))'));
+    assert.ok(meter.cost > 100);
+  });
+
+  test('a budget spends what fits and refuses, emptied, what does not', () => {
+    const b = new CostBudget(10);
+    b.spend(10);
+    assert.equal(b.remaining, 0);
+    b.spend(0);
+    assert.throws(() => b.spend(1), (e: unknown) => e instanceof OutOfBudgetError && e.message === OUT_OF_BUDGET);
+    const c = new CostBudget(RUNTIME_CEL_COST_BUDGET_MATCH_CONDITIONS);
+    assert.throws(() => c.spend(RUNTIME_CEL_COST_BUDGET_MATCH_CONDITIONS + 1), OutOfBudgetError);
+    assert.equal(c.remaining, 0);
   });
 
   test('a meter counts and stops at its limit', () => {

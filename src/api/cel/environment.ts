@@ -3,8 +3,9 @@
 // the admission variables and the Kubernetes libraries; compile errors read as upstream's.
 import { Environment } from '@marcbachmann/cel-js';
 import { registerAuthorizerLibrary, AUTHORIZER_TYPE } from './authorizer.ts';
-import { instrument, metered } from './cost.ts';
+import { instrument, metered, meteredBy, type CostMeter } from './cost.ts';
 import { registerKubernetesLibraries } from './library.ts';
+import { allowNullableTernaries, ternaryIssue } from './ternary.ts';
 
 /** Which optional variables an expression may use (cel.OptionalVariableDeclarations). */
 export interface ExpressionOptions {
@@ -25,8 +26,12 @@ export interface CelError {
   readonly detail: string;
 }
 
-/** A compiled expression; call it with the activation (object, oldObject, request …). */
-export type Program = (activation: Readonly<Record<string, unknown>>) => unknown;
+/**
+ * A compiled expression; call it with the activation (object, oldObject, request …). Without a
+ * meter a run charges the activation's budget (cost.ts budgetOf); with one it charges nothing
+ * and the caller accounts meter.cost against a budget of its own.
+ */
+export type Program = (activation: Readonly<Record<string, unknown>>, meter?: CostMeter) => unknown;
 
 /** The result of compiling one expression. */
 export interface CompilationResult {
@@ -102,8 +107,9 @@ function position(expression: string, offset: number): { line: number; col: numb
 /** "ERROR: <input>:1:5: <message>\n | <source line>\n | ....^" as cel-go's issues print. */
 function formatIssue(expression: string, err: unknown, syntax: boolean): string {
   const e = err as { summary?: string; message?: string; range?: { start: number } };
-  const summary = celGoSummary(e.summary ?? String(e.message ?? err).split('\n')[0]!);
-  const at = position(expression, e.range?.start ?? 0);
+  const ternary = syntax ? undefined : ternaryIssue(expression, err);
+  const summary = ternary?.summary ?? celGoSummary(e.summary ?? String(e.message ?? err).split('\n')[0]!);
+  const at = position(expression, ternary?.offset ?? e.range?.start ?? 0);
   const text = `${syntax ? 'Syntax error: ' : ''}${summary}`;
   return `ERROR: <input>:${at.line}:${at.col}: ${text}\n | ${at.text}\n | ${'.'.repeat(at.col - 1)}^`;
 }
@@ -142,6 +148,7 @@ function compileUncached(expression: string, returns: ReturnTypes, opts: Express
   } catch (err) {
     return { expression, error: { type: 'Invalid', detail: `compilation failed: ${formatIssue(expression, err, true)}` } };
   }
+  allowNullableTernaries(parsed.ast);
   const checked = parsed.check();
   if (!checked.valid) {
     return { expression, error: { type: 'Invalid', detail: `compilation failed: ${formatIssue(expression, checked.error, false)}` } };
@@ -149,7 +156,8 @@ function compileUncached(expression: string, returns: ReturnTypes, opts: Express
   if (!returnTypeOk(checked.type, returns)) return { expression, error: { type: 'Invalid', detail: returnTypeReason(returns) } };
   // Every run is metered: PER_CALL_LIMIT per run, RUNTIME_CEL_COST_BUDGET per activation (cost.ts).
   instrument(parsed.ast as unknown as Parameters<typeof instrument>[0]);
-  return { expression, program: (activation) => metered(activation, (a) => parsed(a)) };
+  const run = (a: Record<string, unknown>): unknown => parsed(a);
+  return { expression, program: (activation, meter) => (meter ? meteredBy(meter, activation, run) : metered(activation, run)) };
 }
 
 /** The text of an evaluation error as cel-go words it ("no such key: x"). */

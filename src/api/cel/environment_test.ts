@@ -78,4 +78,39 @@ describe('admission CEL environment', () => {
       return true;
     });
   });
+
+  test('null joins a ternary whose other branch cel-go holds nullable; the documented example compiles written with dyn()', async () => {
+    const object = toCel({ spec: { replicas: 60, memory: '1Gi' } });
+    assert.equal(await run("has(object.spec.cpu) ? quantity(object.spec.cpu) : null", { object }), null);
+    assert.equal(await run("(has(object.spec.memory) ? quantity(object.spec.memory) : null).isInteger()", { object }), true);
+    assert.equal(await run("false ? duration('1s') : null"), null);
+    assert.equal(await run('object.spec.replicas > 50 ? object.spec.replicas : null', { object }), 60, 'a dyn branch unifies with null');
+    // cel-go types `c ? null : T` as null (its type parameter keeps the first binding)
+    assert.equal(compileExpression("true ? null : timestamp('2024-01-01T00:00:00Z')", 'string|null', OPTS).error, undefined);
+    assert.deepEqual(compileExpression("true ? quantity('1') : null", 'string|null', OPTS).error, { type: 'Invalid', detail: 'must evaluate to one of [string null_type]' });
+    const documented = "object.spec.replicas > 50 ? dyn('Deployment spec.replicas set to ' + string(object.spec.replicas)) : null";
+    const c = compileExpression(documented, 'string|null', OPTS);
+    assert.equal(c.error, undefined, c.error?.detail);
+    const base = { object: null, oldObject: null, request: null, namespaceObject: null, params: null };
+    assert.equal(c.program!({ ...base, object }), 'Deployment spec.replicas set to 60');
+    assert.equal(c.program!({ ...base, object: toCel({ spec: { replicas: 3 } }) }), null);
+  });
+
+  test('ternaries cel-go refuses stay refused, in its words: a string, list or map branch is not nullable', () => {
+    // The example of upstream's auditAnnotations documentation: cel-go's checker has no nullable string.
+    const documented = "object.spec.replicas > 50 ? 'Deployment spec.replicas set to ' + string(object.spec.replicas) : null";
+    assert.deepEqual(compileExpression(documented, 'string|null', OPTS).error, {
+      type: 'Invalid',
+      detail: "compilation failed: ERROR: <input>:1:27: found no matching overload for '_?_:_' applied to '(bool, string, null)'\n"
+        + ` | ${documented}\n | ${'.'.repeat(26)}^`,
+    });
+    const refused = (expr: string): string => (compileExpression(expr, 'any', OPTS).error?.detail ?? 'compiled').split('\n')[0]!;
+    assert.equal(refused('true ? [1] : null'), "compilation failed: ERROR: <input>:1:6: found no matching overload for '_?_:_' applied to '(bool, list(int), null)'");
+    assert.equal(refused("(1 == 1) ? {'a': [1]} : 'x'"),
+      "compilation failed: ERROR: <input>:1:10: found no matching overload for '_?_:_' applied to '(bool, map(string, list(int)), string)'");
+    assert.equal(refused("object.x ? 1 : 'a'"), "compilation failed: ERROR: <input>:1:10: found no matching overload for '_?_:_' applied to '(dyn, int, string)'");
+    assert.equal(refused("1 ? 'a' : 'b'"), "compilation failed: ERROR: <input>:1:3: found no matching overload for '_?_:_' applied to '(int, string, string)'");
+    assert.equal(refused("[1, 2].map(x, x > 1 ? 'a' : null)"),
+      "compilation failed: ERROR: <input>:1:21: found no matching overload for '_?_:_' applied to '(bool, string, null)'");
+  });
 });

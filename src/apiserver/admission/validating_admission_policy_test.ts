@@ -132,6 +132,17 @@ describe('ValidatingAdmissionPolicy', () => {
     assert.match(e.message, /ValidatingAdmissionPolicy 'p' denied request: failed to configure policy: failed to find resource referenced by paramKind: 'example.com\/v1, Kind=Limits'$/);
   });
 
+  test('a policy that runs out of its runtime cost budget is denied with that error alone', async () => {
+    // each validation is cancelled just past the per-call limit, so the tenth no longer fits the budget
+    const ten = '[0,1,2,3,4,5,6,7,8,9]';
+    const costly = `${ten}.all(a, ${ten}.all(b, ${ten}.all(c, ${ten}.all(d, ${ten}.all(e, ${ten}.all(f, a + b + c + d + e + f >= 0))))))`;
+    const l = lister([AR, 'validatingadmissionpolicies', policy('p', { validations: Array.from({ length: 10 }, () => ({ expression: costly })) })],
+      [AR, 'validatingadmissionpolicybindings', binding('b', 'p')]);
+    const e = await refusal(new ValidatingAdmissionPolicyPlugin(), attrs('CREATE', 'apps', 'deployments', deployment(1)), l);
+    assert.equal(e.status.message, 'deployments.apps "web" is forbidden: ValidatingAdmissionPolicy \'p\' with binding \'b\' denied request: '
+      + 'validation failed due to running out of cost budget, no further validation rules will be run');
+  });
+
   test('variables, matchConditions and excludeResourceRules', async () => {
     const pol = policy('p', {
       matchConstraints: {
@@ -176,13 +187,15 @@ describe('ValidatingAdmissionPolicy audit annotations', () => {
         { key: 'replicas', valueExpression: "'replicas=' + string(object.spec.replicas)" },
         { key: 'skipped', valueExpression: 'null' },
         { key: 'blank', valueExpression: "'  '" },
+        { key: 'high-replica-count', valueExpression: "object.spec.replicas > 5 ? dyn('replicas set to ' + string(object.spec.replicas)) : null" },
+        { key: 'low-replica-count', valueExpression: "object.spec.replicas < 2 ? dyn('replicas set to ' + string(object.spec.replicas)) : null" },
       ],
     });
     const l = lister([AR, 'validatingadmissionpolicies', pol], [AR, 'validatingadmissionpolicybindings', binding('b', 'p')]);
     const a = attrs('CREATE', 'apps', 'deployments', deployment(9));
     const annotations = audited(a);
     await refusal(new ValidatingAdmissionPolicyPlugin(), a, l);
-    assert.deepEqual(annotations, { 'p/replicas': 'replicas=9' });
+    assert.deepEqual(annotations, { 'p/replicas': 'replicas=9', 'p/high-replica-count': 'replicas set to 9' });
   });
 
   test('distinct values of one key across bindings are joined; equal ones kept once', async () => {

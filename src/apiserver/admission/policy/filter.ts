@@ -1,0 +1,48 @@
+// Evaluates a policy's compiled expressions in order against one activation and one runtime cost
+// budget (upstream's ConditionEvaluator.ForInput): runtime errors read as upstream's, and once
+// the budget is spent the evaluation stops with cost.ts's OutOfBudgetError.
+import { CostBudget, CostMeter } from '../../../api/cel/cost.ts';
+import { evaluationErrorText, type CompilationResult } from '../../../api/cel/environment.ts';
+import type { Evaluation } from '../cel/evaluate.ts';
+import type { VariableScope } from './composition.ts';
+
+/** One pass over a list of expressions (validations, messageExpressions, auditAnnotations …). */
+export class ExpressionFilter {
+  readonly #activation: Readonly<Record<string, unknown>>;
+  readonly #budget: CostBudget;
+  readonly #scope: VariableScope | undefined;
+
+  /** `scope`, when the policy has variables, is this pass's own view of them (see composition.ts). */
+  constructor(activation: Readonly<Record<string, unknown>>, budget: number, scope?: VariableScope) {
+    this.#scope = scope;
+    this.#activation = scope ? { ...activation, variables: scope.variables } : activation;
+    this.#budget = new CostBudget(budget);
+  }
+
+  /** What is left for the next pass (messageExpressions run on what validations left). */
+  get remaining(): number {
+    return this.#budget.remaining;
+  }
+
+  /**
+   * Evaluates one expression. As upstream, the variables it read first are charged, then its own
+   * cost, both before its error (if any) is looked at; throws OutOfBudgetError when they do not fit.
+   */
+  async evaluate(c: CompilationResult): Promise<Evaluation> {
+    if (c.error) return { error: `compilation error: ${c.error.detail}` };
+    if (!c.program) return { error: 'unexpected internal error compiling expression' };
+    const meter = new CostMeter();
+    let failed = false;
+    let result: unknown;
+    try {
+      result = await c.program(this.#activation, meter);
+    } catch (e) {
+      failed = true;
+      result = e;
+    }
+    if (this.#scope) this.#budget.spend(this.#scope.takeCost());
+    this.#budget.spend(meter.cost);
+    if (failed) return { error: `expression '${c.expression}' resulted in error: ${evaluationErrorText(result)}` };
+    return { value: result };
+  }
+}
