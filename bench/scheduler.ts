@@ -1,17 +1,22 @@
 // Scheduler benchmark in the manner of upstream's scheduler_perf, end to end: for each workload a
-// fresh API server on SQLite (temp dir), simulated nodes and the scheduler, all in this process as
-// in `tkube server` (or in worker threads with --threads). Pods are created through the API; a pod
-// watch records when each is bound. Prints pods/s, p50/p99 latency (create call -> bound seen on
-// the watch), the process RSS and CPU per pod (the load-independent cost), against upstream's floors.
+// fresh API server on SQLite (temp dir), simulated nodes and the scheduler, placed as `tkube server`
+// places them (the API server and simulated nodes in the main thread, the scheduler in the
+// control-plane thread), and the load generator (pod creation, the watch timing each pod) in a
+// thread of its own, as a client in another process; --threads moves the simulated nodes to a
+// worker too, --single-thread runs everything in the main thread. Prints pods/s, p50/p99 latency
+// (create call -> bound seen on the watch), the process RSS and CPU per pod (the load-independent
+// cost) split by thread, against upstream's floors.
+// As in scheduler_perf, which has no kubelets, measured pods are only bound (--sim-pods off);
+// --sim-pods on has the simulated nodes turn them Running, one more write and watch event each.
 // Stderr carries the event recorder's "too many queued events" drops at high rates (2>/dev/null).
 // Usage: npm run bench -- scheduler [--workloads basic,anti-affinity,spread,preemption] [--nodes N]
 //   [--init-pods N] [--pods N] [--sim-pods on|off] [--heartbeat-ms MS] [--concurrency N] [--endpoint URL]
-//   [--cpu-prof PREFIX] (profile of the measured phase only, PREFIX.<workload>.cpuprofile) [--threads]
+//   [--cpu-prof PREFIX] (profiles of the measured phase only, PREFIX.<workload>[.<thread>].cpuprofile)
+//   [--threads | --single-thread]
 // --nodes/--init-pods/--pods override every workload's counts (upstream's 5000Nodes sizes by default).
 // Node heartbeats default to every 5 minutes, i.e. off during a run: scheduler_perf has no kubelets,
 // and 5,000 nodes renewing Leases every 10 s (--heartbeat-ms 10000) are 500 writes/s by themselves.
 
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +24,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import type { Node, Pod } from '../src/api/types/core_v1.ts';
+import type { Node } from '../src/api/types/core_v1.ts';
+import { startComponentThread, type ComponentThread } from '../src/cli/component_thread.ts';
 import { SharedInformerFactory } from '../src/client/informer_factory.ts';
 import type { KubeObject } from '../src/client/resource_client.ts';
 import { resourceDescriptor } from '../src/client/resource_descriptor.ts';
@@ -28,123 +34,67 @@ import { startScheduler } from '../src/scheduler/wiring/start_scheduler.ts';
 import { startSimNodes } from '../src/sim/sim_nodes.ts';
 import { defaultStages, StageKind } from '../src/sim/stage.ts';
 import { startTestServer } from '../src/testing/test_server.ts';
-import type { WorkerJob } from './scheduler_worker.ts';
-
-/** One scheduler_perf workload (5000Nodes sizes). */
-interface Workload {
-  readonly name: string;
-  readonly nodes: number;
-  readonly zones?: number;
-  readonly initPods: number;
-  readonly measurePods: number;
-  /** Upstream's floor for this workload, pods/s. */
-  readonly floor: number;
-  readonly target: number;
-  readonly init: (i: number) => Pod;
-  readonly measure: (i: number) => Pod;
-  readonly priorityClasses?: readonly { name: string; value: number }[];
-}
-
-function pod(name: string, ns: string, cpu: string, extra: { labels?: Record<string, string>; spec?: Partial<NonNullable<Pod['spec']>> } = {}): Pod {
-  return {
-    apiVersion: 'v1', kind: 'Pod',
-    metadata: { name, namespace: ns, ...(extra.labels ? { labels: extra.labels } : {}) },
-    spec: {
-      ...extra.spec,
-      containers: [{
-        name: 'pause', image: 'registry.k8s.io/pause:3.10', ports: [{ containerPort: 80 }],
-        resources: { limits: { cpu, memory: '500Mi' }, requests: { cpu, memory: '500Mi' } },
-      }],
-    },
-  };
-}
-
-const WORKLOADS: readonly Workload[] = [
-  {
-    name: 'SchedulingBasic', nodes: 5000, initPods: 1000, measurePods: 10_000, floor: 270, target: 1000,
-    init: (i) => pod(`init-${i}`, 'sched-0', '100m'),
-    measure: (i) => pod(`pod-${i}`, 'sched-1', '100m'),
-  },
-  {
-    name: 'SchedulingPodAntiAffinity', nodes: 5000, initPods: 1000, measurePods: 1000, floor: 0, target: 0,
-    init: (i) => pod(`init-${i}`, 'sched-0', '100m', { labels: { color: 'green' }, spec: antiAffinity() }),
-    measure: (i) => pod(`pod-${i}`, 'sched-1', '100m', { labels: { color: 'green' }, spec: antiAffinity() }),
-  },
-  {
-    name: 'TopologySpreading', nodes: 5000, zones: 3, initPods: 5000, measurePods: 2000, floor: 85, target: 85,
-    init: (i) => pod(`init-${i}`, 'sched-0', '100m'),
-    measure: (i) => pod(`pod-${i}`, 'sched-1', '100m', {
-      labels: { color: 'blue' },
-      spec: { topologySpreadConstraints: [{ maxSkew: 5, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { color: 'blue' } } }] },
-    }),
-  },
-  {
-    // Upstream's PreemptionBasic/500Nodes: four 900m pods fill each 4-CPU node; each 3-CPU pod evicts three.
-    name: 'PreemptionBasic', nodes: 500, initPods: 2000, measurePods: 500, floor: 160, target: 160,
-    priorityClasses: [{ name: 'bench-low', value: 0 }, { name: 'bench-high', value: 10 }],
-    init: (i) => pod(`init-${i}`, 'sched-0', '900m', { spec: { priorityClassName: 'bench-low', terminationGracePeriodSeconds: 0 } }),
-    measure: (i) => pod(`pod-${i}`, 'sched-1', '3000m', { spec: { priorityClassName: 'bench-high' } }),
-  },
-];
-
-function antiAffinity(): Partial<NonNullable<Pod['spec']>> {
-  return { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { color: 'green' } }, topologyKey: 'kubernetes.io/hostname' }] } } };
-}
-
-const ALIASES: Readonly<Record<string, string>> = {
-  basic: 'SchedulingBasic', 'anti-affinity': 'SchedulingPodAntiAffinity', spread: 'TopologySpreading', preemption: 'PreemptionBasic',
-};
+import { threadCpuTimes, type WorkerCommand, type WorkerJob, type WorkerReply } from './scheduler_worker.ts';
+import { forEachLimited, PodLoad, workloadNamed, type PhaseResult, type Workload } from './scheduler_workloads.ts';
 
 function pct(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** Runs `fn(i)` for i in [0, n) with at most `limit` in flight. */
-async function forEachLimited(n: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, n) }, async () => {
-    while (next < n) await fn(next++);
-  }));
+/** A benchmark thread (load generator or simulated nodes). */
+interface WorkerHandle {
+  readonly kind: WorkerJob['kind'];
+  /** The worker's Linux thread id. */
+  readonly tid: number;
+  ask(cmd: WorkerCommand): Promise<WorkerReply>;
+  stop(): Promise<void>;
 }
 
-function stripManagedFields(obj: KubeObject): KubeObject {
-  if (obj.metadata?.managedFields === undefined) return obj;
-  const { managedFields: _, ...metadata } = obj.metadata;
-  return { ...obj, metadata };
-}
-
-/** CPU time of this thread in ms (Linux's per-thread counters, 10 ms ticks; 0 where unreadable). */
-function threadCpuMs(): number {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
-
-/** Starts a component in a worker thread; resolves to its stop function once it is ready. */
-function startWorker(job: WorkerJob): Promise<() => Promise<void>> {
+/** Starts a worker thread; resolves once it is ready. */
+function startWorker(job: WorkerJob): Promise<WorkerHandle> {
   // Loader hooks are per thread: the worker registers tsx before importing the TypeScript entry.
   const entry = new URL('./scheduler_worker.ts', import.meta.url).href;
   const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
   const worker = new Worker(boot, { eval: true, workerData: job });
+  // Commands are answered in order.
+  const waiting: ((r: WorkerReply) => void)[] = [];
+  const ask = (cmd: WorkerCommand): Promise<WorkerReply> => new Promise((resolve, reject) => {
+    waiting.push((r) => (r.error !== undefined ? reject(new Error(`${job.kind} worker: ${r.error}`)) : resolve(r)));
+    worker.postMessage(cmd);
+  });
   return new Promise((resolve, reject) => {
     worker.once('error', reject);
-    worker.once('message', (m: unknown) => {
-      if (m !== 'ready') {
+    worker.once('message', (m: { ready?: boolean; tid?: number; error?: string }) => {
+      if (m.ready !== true) {
         void worker.terminate();
-        reject(new Error(`${job.kind} worker failed: ${JSON.stringify(m)}`));
+        reject(new Error(`${job.kind} worker failed: ${m.error ?? JSON.stringify(m)}`));
         return;
       }
-      resolve(() => new Promise<void>((done) => {
-        worker.once('message', () => void worker.terminate().then(() => done()));
-        worker.postMessage('stop');
-      }));
+      worker.on('message', (r: WorkerReply) => waiting.shift()?.(r));
+      resolve({
+        kind: job.kind,
+        tid: m.tid ?? 0,
+        ask,
+        stop: async () => {
+          await ask({ cmd: 'stop' }).catch(() => undefined);
+          await worker.terminate();
+        },
+      });
     });
   });
+}
+
+/** CPU ms per thread label between two threadCpuTimes() readings; threads not named are "helpers". */
+function cpuByThread(before: Map<number, number>, after: Map<number, number>, names: ReadonlyMap<number, string>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of names.values()) out[name] = 0;
+  out['helpers'] = 0;
+  for (const [tid, ms] of after) {
+    const label = names.get(tid) ?? 'helpers';
+    out[label] = (out[label] ?? 0) + ms - (before.get(tid) ?? 0);
+  }
+  return out;
 }
 
 interface Options {
@@ -153,10 +103,12 @@ interface Options {
   readonly simPods: boolean;
   readonly heartbeatMs: number;
   readonly concurrency: number;
-  /** Run the scheduler and the simulated nodes in worker threads (the API server keeps the main thread). */
-  readonly threads: boolean;
-  /** Write a CPU profile of the measured phase here (like node --cpu-prof, without the setup). */
+  /** Where the components run: as `tkube server` does, with the simulated nodes in a worker too, or all in one thread. */
+  readonly placement: 'server' | 'threads' | 'single';
+  /** Write CPU profiles of the measured phase here (like node --cpu-prof, without the setup). */
   readonly cpuProf: string | undefined;
+  /** The workload sizes given on the command line (the client thread rebuilds the workload from them). */
+  readonly sizes: { nodes?: number; initPods?: number; measurePods?: number };
 }
 
 interface Result {
@@ -170,11 +122,16 @@ interface Result {
   readonly rssMiB: number;
   /** CPU time of the whole process per measured pod (load-independent cost). */
   readonly cpuMsPerPod: number;
-  /** CPU of the main thread alone per pod (with --threads: the API server and the bench's own client). */
-  readonly mainCpuMsPerPod: number;
+  /** CPU per pod by thread: main (API server, components left there), each other thread, the rest (V8 and libuv helpers). */
+  readonly threadCpuMsPerPod: Readonly<Record<string, number>>;
   readonly setupSeconds: number;
   readonly floor: number;
   readonly target: number;
+}
+
+/** Runs phases of the load, in the client thread or here. */
+interface LoadRunner {
+  run(phase: 'init' | 'measure', timeoutMs: number): Promise<PhaseResult>;
 }
 
 async function runWorkload(w: Workload, o: Options): Promise<Result> {
@@ -182,42 +139,33 @@ async function runWorkload(w: Workload, o: Options): Promise<Result> {
   const dir = await mkdtemp(join(tmpdir(), 'tkube-bench-sched-'));
   const s = await startTestServer({ endpoint: o.endpoint ?? `sqlite://${join(dir, 'state.db')}` });
   const client = await RestClient.fromKubeconfig(s.kubeconfig, { userAgent: 'bench-scheduler' });
-  const factory = new SharedInformerFactory(client, { transform: stripManagedFields });
   const cleanups: (() => Promise<unknown>)[] = [];
+  const workers: WorkerHandle[] = [];
+  let schedThread: ComponentThread | undefined;
   try {
     const simOptions = {
       count: w.nodes, capacity: { cpu: '4', memory: '32Gi', pods: '110' }, ...(w.zones ? { zones: w.zones } : {}),
       heartbeatIntervalMs: o.heartbeatMs, statusIntervalMs: Math.max(o.heartbeatMs, 60_000), registerConcurrency: 64,
     };
-    if (o.threads) {
-      const stop = await startWorker({ kind: 'sim', kubeconfig: s.kubeconfig, simPods: o.simPods, options: simOptions });
-      cleanups.push(stop);
+    if (o.placement === 'threads') {
+      const sim = await startWorker({ kind: 'sim', kubeconfig: s.kubeconfig, simPods: o.simPods, options: simOptions });
+      workers.push(sim);
+      cleanups.push(() => sim.stop());
     } else {
       const stages = o.simPods ? defaultStages() : defaultStages().filter((st) => st.kind === StageKind.Node);
       const sim = await startSimNodes({ ...simOptions, kubeconfig: s.kubeconfig, stages });
       cleanups.push(() => sim.dispose());
     }
-    // Bound times by pod name, from one watch of every pod.
-    const boundAt = new Map<string, number>();
-    let onBound: ((key: string) => void) | undefined;
-    const pods = factory.informerFor<Pod>(resourceDescriptor('v1', 'pods'));
-    const nodes = factory.informerFor<Node>(resourceDescriptor('v1', 'nodes'));
-    const seen = (p: Pod): void => {
-      if ((p.spec?.nodeName ?? '') === '') return;
-      const key = `${p.metadata?.namespace}/${p.metadata?.name}`;
-      if (boundAt.has(key)) return;
-      boundAt.set(key, performance.now());
-      onBound?.(key);
-    };
-    pods.addEventHandler({ onAdd: seen, onUpdate: (_, p) => seen(p) });
-    factory.start();
-    await factory.waitForCacheSync(60_000);
-    cleanups.push(() => factory.dispose());
     // The node lifecycle controller's job (lifting the not-ready taint admission puts on new nodes),
     // done here in parallel: its single worker needs minutes for 5,000 nodes.
+    const factory = new SharedInformerFactory(client);
+    const nodes = factory.informerFor<Node>(resourceDescriptor('v1', 'nodes'));
+    factory.start();
+    await factory.waitForCacheSync(60_000);
     const notReady = (n: Node): number => (n.spec?.taints ?? []).findIndex((t) => t.key === 'node.kubernetes.io/not-ready');
     const nodeClient = client.resource<Node>(resourceDescriptor('v1', 'nodes'));
     const tainted = nodes.indexer.list().filter((n) => notReady(n) >= 0);
+    await factory.dispose();
     await forEachLimited(tainted.length, o.concurrency, async (i) => {
       const n = tainted[i]!;
       const idx = notReady(n);
@@ -227,8 +175,11 @@ async function runWorkload(w: Workload, o: Options): Promise<Result> {
       ]);
     });
 
-    if (o.threads) {
-      cleanups.push(await startWorker({ kind: 'scheduler', kubeconfig: s.kubeconfig }));
+    if (o.placement !== 'single') {
+      const thread = startComponentThread({ name: 'control-plane' });
+      schedThread = thread;
+      cleanups.push(() => thread.dispose());
+      await thread.start({ kind: 'scheduler', options: { kubeconfig: s.kubeconfig, leaderElection: false, identity: 'bench-scheduler' } });
     } else {
       const sched = await startScheduler({ kubeconfig: s.kubeconfig, leaderElection: false, identity: 'bench-scheduler' });
       cleanups.push(() => sched.dispose());
@@ -239,30 +190,22 @@ async function runWorkload(w: Workload, o: Options): Promise<Result> {
     for (const pc of w.priorityClasses ?? []) {
       await client.resource(resourceDescriptor('scheduling.k8s.io/v1', 'priorityclasses')).create({ metadata: { name: pc.name }, value: pc.value } as KubeObject);
     }
-    const podClient = client.resource<Pod>(resourceDescriptor('v1', 'pods'));
-    const waitBound = (keys: readonly string[], timeoutMs: number): Promise<number> => new Promise((resolve) => {
-      const wanted = new Set(keys.filter((k) => !boundAt.has(k)));
-      const done = (): void => {
-        clearTimeout(timer);
-        onBound = undefined;
-        resolve(keys.length - wanted.size);
-      };
-      const timer = setTimeout(done, timeoutMs);
-      onBound = (key) => {
-        wanted.delete(key);
-        if (wanted.size === 0) done();
-      };
-      if (wanted.size === 0) done();
-    });
+    let load: LoadRunner;
+    if (o.placement !== 'single') {
+      const loader = await startWorker({ kind: 'client', kubeconfig: s.kubeconfig, workload: w.name, sizes: o.sizes, concurrency: o.concurrency });
+      workers.push(loader);
+      cleanups.push(() => loader.stop());
+      load = { run: async (phase, timeoutMs) => (await loader.ask({ cmd: 'run', phase, timeoutMs })).result! };
+    } else {
+      const local = await PodLoad.start(s.kubeconfig, w, o.concurrency);
+      cleanups.push(() => local.dispose());
+      load = local;
+    }
 
-    const initKeys = Array.from({ length: w.initPods }, (_, i) => `sched-0/init-${i}`);
-    await forEachLimited(w.initPods, o.concurrency, async (i) => { await podClient.create(w.init(i)); });
-    const initBound = await waitBound(initKeys, 120_000);
-    if (initBound < w.initPods) throw new Error(`only ${initBound} of ${w.initPods} init pods were scheduled`);
+    const init = await load.run('init', 120_000);
+    if (init.bound < w.initPods) throw new Error(`only ${init.bound} of ${w.initPods} init pods were scheduled`);
     const setupSeconds = (performance.now() - setupStart) / 1000;
 
-    const createdAt = new Map<string, number>();
-    const keys = Array.from({ length: w.measurePods }, (_, i) => `sched-1/pod-${i}`);
     let profiler: Session | undefined;
     if (o.cpuProf !== undefined) {
       profiler = new Session();
@@ -270,28 +213,29 @@ async function runWorkload(w: Workload, o: Options): Promise<Result> {
       await profiler.post('Profiler.enable');
       await profiler.post('Profiler.start');
     }
+    const names = new Map<number, string>([[process.pid, 'main']]);
+    for (const wk of workers) names.set(wk.tid, wk.kind);
+    if (schedThread !== undefined) names.set(await schedThread.tid, 'scheduler');
+    await Promise.all(workers.map((wk) => wk.ask({ cmd: 'mark', ...(o.cpuProf !== undefined ? { cpuProf: `${o.cpuProf}.${w.name}` } : {}) })));
+    if (schedThread !== undefined && o.cpuProf !== undefined) await schedThread.profile('start', `${o.cpuProf}.${w.name}.scheduler.cpuprofile`);
     const cpu0 = process.cpuUsage();
-    const main0 = threadCpuMs();
-    const t0 = performance.now();
-    const creating = forEachLimited(w.measurePods, o.concurrency, async (i) => {
-      createdAt.set(keys[i]!, performance.now());
-      await podClient.create(w.measure(i));
-    });
-    const bound = await waitBound(keys, Math.max(60_000, w.measurePods * 20));
-    await creating;
+    const threads0 = threadCpuTimes();
+    const measured = await load.run('measure', Math.max(60_000, w.measurePods * 20));
     const cpu = process.cpuUsage(cpu0);
-    const mainCpu = threadCpuMs() - main0;
+    const byThread = cpuByThread(threads0, threadCpuTimes(), names);
+    await Promise.all(workers.map((wk) => wk.ask({ cmd: 'markEnd' })));
+    if (schedThread !== undefined && o.cpuProf !== undefined) await schedThread.profile('stop');
     if (profiler !== undefined) {
       const { profile } = await profiler.post('Profiler.stop');
       await writeFile(`${o.cpuProf}.${w.name}.cpuprofile`, JSON.stringify(profile));
       profiler.disconnect();
     }
-    const last = Math.max(...keys.map((k) => boundAt.get(k) ?? 0));
-    const lat = keys.filter((k) => boundAt.has(k)).map((k) => boundAt.get(k)! - createdAt.get(k)!).sort((a, b) => a - b);
+    const bound = measured.bound;
     return {
-      name: w.name, nodes: w.nodes, measured: w.measurePods, bound, seconds: (last - t0) / 1000,
-      p50: pct(lat, 50), p99: pct(lat, 99), rssMiB: process.memoryUsage().rss / 1048576, setupSeconds,
-      cpuMsPerPod: (cpu.user + cpu.system) / 1000 / Math.max(1, bound), mainCpuMsPerPod: mainCpu / Math.max(1, bound), floor: w.floor, target: w.target,
+      name: w.name, nodes: w.nodes, measured: w.measurePods, bound, seconds: (measured.lastBoundAt - measured.startedAt) / 1000,
+      p50: pct(measured.latencies, 50), p99: pct(measured.latencies, 99), rssMiB: process.memoryUsage().rss / 1048576, setupSeconds,
+      cpuMsPerPod: (cpu.user + cpu.system) / 1000 / Math.max(1, bound),
+      threadCpuMsPerPod: Object.fromEntries(Object.entries(byThread).map(([k, v]) => [k, v / Math.max(1, bound)])), floor: w.floor, target: w.target,
     };
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
@@ -310,12 +254,13 @@ export async function run(args: readonly string[]): Promise<void> {
       nodes: { type: 'string' },
       'init-pods': { type: 'string' },
       pods: { type: 'string' },
-      'sim-pods': { type: 'string', default: 'on' },
+      'sim-pods': { type: 'string', default: 'off' },
       'heartbeat-ms': { type: 'string', default: '300000' },
       concurrency: { type: 'string', default: '64' },
       endpoint: { type: 'string' },
       'cpu-prof': { type: 'string' },
       threads: { type: 'boolean', default: false },
+      'single-thread': { type: 'boolean', default: false },
     },
   });
   const num = (name: string, v: string | undefined): number | undefined => {
@@ -324,23 +269,27 @@ export async function run(args: readonly string[]): Promise<void> {
     if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
     return n;
   };
-  const names = values.workloads.split(',').map((n) => ALIASES[n.trim()] ?? n.trim());
-  const selected = names.map((n) => {
-    const w = WORKLOADS.find((x) => x.name === n);
-    if (!w) throw new Error(`unknown workload ${JSON.stringify(n)}; known: ${Object.keys(ALIASES).join(', ')}`);
-    const nodes = num('nodes', values.nodes);
-    const init = num('init-pods', values['init-pods']);
-    const pods = num('pods', values.pods);
-    return { ...w, ...(nodes !== undefined ? { nodes } : {}), ...(init !== undefined ? { initPods: init } : {}), ...(pods !== undefined ? { measurePods: pods } : {}) };
-  });
+  const sizes = {
+    ...(values.nodes !== undefined ? { nodes: num('nodes', values.nodes)! } : {}),
+    ...(values['init-pods'] !== undefined ? { initPods: num('init-pods', values['init-pods'])! } : {}),
+    ...(values.pods !== undefined ? { measurePods: num('pods', values.pods)! } : {}),
+  };
+  const selected = values.workloads.split(',').map((n) => workloadNamed(n, sizes));
   if (values['sim-pods'] !== 'on' && values['sim-pods'] !== 'off') throw new Error(`--sim-pods must be on or off, got ${JSON.stringify(values['sim-pods'])}`);
-  const o: Options = { endpoint: values.endpoint, cpuProf: values['cpu-prof'], threads: values.threads, simPods: values['sim-pods'] === 'on', heartbeatMs: num('heartbeat-ms', values['heartbeat-ms'])!, concurrency: num('concurrency', values.concurrency)! };
-  console.log(`scheduler_perf-style workloads on ${o.endpoint ?? 'SQLite'}, ${o.threads ? 'scheduler and simulated nodes in worker threads' : 'everything in one thread'}; simulated pods ${o.simPods ? 'turn Running' : 'stay bound only'}, lease renewals every ${o.heartbeatMs / 1000} s`);
+  if (values.threads && values['single-thread']) throw new Error('give at most one of --threads and --single-thread');
+  const o: Options = {
+    endpoint: values.endpoint, cpuProf: values['cpu-prof'], sizes,
+    placement: values['single-thread'] ? 'single' : values.threads ? 'threads' : 'server',
+    simPods: values['sim-pods'] === 'on', heartbeatMs: num('heartbeat-ms', values['heartbeat-ms'])!, concurrency: num('concurrency', values.concurrency)!,
+  };
+  const where = { server: 'scheduler in its own thread as in tkube server, client in another', threads: 'scheduler, simulated nodes and client in worker threads', single: 'everything in one thread' }[o.placement];
+  console.log(`scheduler_perf-style workloads on ${o.endpoint ?? 'SQLite'}, ${where}; simulated pods ${o.simPods ? 'turn Running' : 'stay bound only'}, lease renewals every ${o.heartbeatMs / 1000} s`);
   for (const w of selected) {
     const r = await runWorkload(w, o);
     const rate = r.bound / r.seconds;
     const verdict = r.target > 0 ? `${rate >= r.target ? 'meets' : 'below'} target ${r.target}${r.floor > 0 ? ` (upstream floor ${r.floor})` : ''}` : '';
-    console.log(`${`${r.name} (${r.nodes} nodes, ${r.measured} pods)`.padEnd(46)} ${rate.toFixed(0).padStart(6)} pods/s  p50 ${r.p50.toFixed(0)} ms  p99 ${r.p99.toFixed(0)} ms  rss ${r.rssMiB.toFixed(0)} MiB  cpu ${r.cpuMsPerPod.toFixed(2)} ms/pod${o.threads ? ` (main thread ${r.mainCpuMsPerPod.toFixed(2)})` : ''}  ${r.bound < r.measured ? `ONLY ${r.bound} BOUND  ` : ''}${verdict}  [setup ${r.setupSeconds.toFixed(0)} s]`);
+    const split = Object.entries(r.threadCpuMsPerPod).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+    console.log(`${`${r.name} (${r.nodes} nodes, ${r.measured} pods)`.padEnd(46)} ${rate.toFixed(0).padStart(6)} pods/s  p50 ${r.p50.toFixed(0)} ms  p99 ${r.p99.toFixed(0)} ms  rss ${r.rssMiB.toFixed(0)} MiB  cpu ${r.cpuMsPerPod.toFixed(2)} ms/pod (${split})  ${r.bound < r.measured ? `ONLY ${r.bound} BOUND  ` : ''}${verdict}  [setup ${r.setupSeconds.toFixed(0)} s]`);
   }
 }
 

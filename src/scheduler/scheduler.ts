@@ -67,9 +67,35 @@ function terminal(pod: Pod): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
-function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+/**
+ * Semantic equality of JSON values (reflect.DeepEqual as upstream's handlers use it): key order does
+ * not matter, and absent, undefined and null are alike. Runs on every pod and node update, so it
+ * walks the values instead of serializing both sides.
+ */
+export function jsonValuesEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === undefined || a === null || b === undefined || b === null) return (a ?? null) === (b ?? null);
+  if (typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonValuesEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in ao) {
+    const v = ao[k];
+    if (v === undefined) continue;
+    n++;
+    if (!jsonValuesEqual(v, bo[k])) return false;
+  }
+  for (const k in bo) if (bo[k] !== undefined) n--;
+  return n === 0;
 }
+
+const same = jsonValuesEqual;
 
 /** The events a pod update amounts to (PodSchedulingPropertiesChange). */
 export function podSchedulingPropertiesChange(newPod: Pod, oldPod: Pod): ClusterEvent[] {
@@ -88,8 +114,15 @@ export function podSchedulingPropertiesChange(newPod: Pod, oldPod: Pod): Cluster
   return events;
 }
 
-function conditionStatuses(n: Node): string {
-  return JSON.stringify((n.status?.conditions ?? []).map((c) => [c.type, c.status]));
+/** True when the nodes' conditions have the same types and statuses, in order (heartbeats change neither). */
+function sameConditionStatuses(a: Node, b: Node): boolean {
+  const ac = a.status?.conditions ?? [];
+  const bc = b.status?.conditions ?? [];
+  if (ac.length !== bc.length) return false;
+  for (let i = 0; i < ac.length; i++) {
+    if (ac[i]!.type !== bc[i]!.type || ac[i]!.status !== bc[i]!.status) return false;
+  }
+  return true;
 }
 
 /** The events a node update amounts to (nodeSchedulingPropertiesChange). */
@@ -100,7 +133,7 @@ export function nodeSchedulingPropertiesChange(newNode: Node, oldNode: Node): Cl
   if (!same(newNode.status?.allocatable, oldNode.status?.allocatable)) events.push({ resource: node, actionType: ActionType.UpdateNodeAllocatable });
   if (!same(newNode.metadata?.labels, oldNode.metadata?.labels)) events.push({ resource: node, actionType: ActionType.UpdateNodeLabel });
   if (!same(newNode.spec?.taints, oldNode.spec?.taints)) events.push({ resource: node, actionType: ActionType.UpdateNodeTaint });
-  if (conditionStatuses(newNode) !== conditionStatuses(oldNode)) events.push({ resource: node, actionType: ActionType.UpdateNodeCondition });
+  if (!sameConditionStatuses(newNode, oldNode)) events.push({ resource: node, actionType: ActionType.UpdateNodeCondition });
   if (!same(newNode.metadata?.annotations, oldNode.metadata?.annotations)) events.push({ resource: node, actionType: ActionType.UpdateNodeAnnotation });
   return events;
 }

@@ -7,7 +7,7 @@ import type { Node } from '../api/types/core_v1.ts';
 import { FakeClock } from './framework/clock.ts';
 import { MemoryListers } from './framework/listers.ts';
 import { makeNode, makePod } from './framework/testing/wrappers.ts';
-import { Scheduler, nodeSchedulingPropertiesChange, podSchedulingPropertiesChange } from './scheduler.ts';
+import { Scheduler, jsonValuesEqual, nodeSchedulingPropertiesChange, podSchedulingPropertiesChange } from './scheduler.ts';
 import { ActionType, EventResource } from './framework/interface.ts';
 
 function newScheduler(onBind: (pod: string, node: string) => void): Scheduler {
@@ -71,5 +71,79 @@ describe('Scheduler', () => {
     const p = makePod().name('p').node('n1').obj();
     const relabeled = { ...p, metadata: { ...p.metadata, labels: { a: 'b' } } };
     assert.deepEqual(podSchedulingPropertiesChange(relabeled, p), [{ resource: EventResource.AssignedPod, actionType: ActionType.UpdatePodLabel }]);
+  });
+
+  test('a reordered but equal node or pod is no scheduling event; a condition status flip is', () => {
+    const n = makeNode().name('n1').capacity({ cpu: '1' }).label('a', '1').label('b', '2').obj();
+    n.status!.conditions = [{ type: 'Ready', status: 'True', lastHeartbeatTime: '2024-01-01T00:00:00Z' }];
+    const reordered: Node = { ...n, metadata: { ...n.metadata, labels: Object.fromEntries(Object.entries(n.metadata!.labels!).reverse()) }, status: { ...n.status, conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: '2024-01-01T00:01:00Z' }] } };
+    assert.deepEqual(nodeSchedulingPropertiesChange(reordered, n), []);
+    const notReady: Node = { ...n, status: { ...n.status, conditions: [{ type: 'Ready', status: 'False' }] } };
+    assert.deepEqual(nodeSchedulingPropertiesChange(notReady, n).map((e) => e.actionType), [ActionType.UpdateNodeCondition]);
+    const p = makePod().name('p').node('n1').req({ cpu: '1', memory: '1Gi' }).obj();
+    const same = JSON.parse(JSON.stringify(p));
+    same.spec.containers[0].resources.requests = { memory: '1Gi', cpu: '1' };
+    assert.deepEqual(podSchedulingPropertiesChange(same, p).map((e) => e.actionType), [ActionType.UpdatePodOther]);
+  });
+});
+
+describe('jsonValuesEqual', () => {
+  /** The old comparison (serialized equality) on values whose keys are sorted, so order cannot differ. */
+  function canonical(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (v !== null && typeof v === 'object') {
+      return Object.fromEntries(Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+    }
+    return v;
+  }
+  function reference(a: unknown, b: unknown): boolean {
+    return JSON.stringify(canonical(a) ?? null) === JSON.stringify(canonical(b) ?? null);
+  }
+
+  test('matches serialized comparison on sorted keys, for random JSON values and their mutations', () => {
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const value = (depth: number): unknown => {
+      switch (rnd(depth > 2 ? 4 : 7)) {
+        case 0: return rnd(3);
+        case 1: return ['a', 'b', ''][rnd(3)];
+        case 2: return rnd(2) === 0;
+        case 3: return rnd(4) === 0 ? undefined : null;
+        case 4: case 5: return Array.from({ length: rnd(3) }, () => value(depth + 1));
+        default: return Object.fromEntries(Array.from({ length: rnd(4) }, () => [['x', 'y', 'z', 'w'][rnd(4)]!, value(depth + 1)]));
+      }
+    };
+    const mutate = (v: unknown): unknown => {
+      if (rnd(4) === 0) return value(2);
+      if (Array.isArray(v)) return v.map((x) => (rnd(3) === 0 ? mutate(x) : x));
+      if (v !== null && typeof v === 'object') {
+        // Rebuilt in reverse key order: equal content, different order.
+        return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, rnd(3) === 0 ? mutate(x) : x]));
+      }
+      return v;
+    };
+    let equalSeen = 0;
+    for (let i = 0; i < 3000; i++) {
+      const a = value(0);
+      const b = rnd(2) === 0 ? mutate(a) : value(0);
+      const want = reference(a, b);
+      if (want) equalSeen++;
+      assert.equal(jsonValuesEqual(a, b), want, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+      assert.equal(jsonValuesEqual(b, a), want);
+    }
+    assert.ok(equalSeen > 150, `only ${equalSeen} equal pairs were tried`);
+  });
+
+  test('absent, undefined and null are alike; order of keys does not matter', () => {
+    assert.equal(jsonValuesEqual(undefined, null), true);
+    assert.equal(jsonValuesEqual({ a: 1, b: undefined }, { a: 1 }), true);
+    assert.equal(jsonValuesEqual({ a: 1, b: 2 }, { b: 2, a: 1 }), true);
+    assert.equal(jsonValuesEqual([1, 2], [2, 1]), false);
+    assert.equal(jsonValuesEqual({ a: [] }, { a: {} }), false);
+    assert.equal(jsonValuesEqual({ a: 1 }, { a: 1, b: null }), false);
+    assert.equal(jsonValuesEqual('1', 1), false);
   });
 });

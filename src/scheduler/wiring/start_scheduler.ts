@@ -2,7 +2,7 @@
 // Lease in kube-system when leader election is on, and, while we lead, the informers, the API seams
 // (binding, events, pod status, preemption, volume binding) and the scheduling loop.
 //
-// `tkube server` starts it in-process with:
+// `tkube server` starts it in its control-plane thread (src/cli/component_thread.ts), which calls:
 //   const sched = await startScheduler({ kubeconfig, config: flags.schedulerConfig, leaderElection: true, identity });
 //   ... await sched.dispose();
 
