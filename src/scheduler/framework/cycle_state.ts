@@ -17,6 +17,8 @@ export class CycleState {
   skipScorePlugins: ReadonlySet<string> = emptySet;
   /** The framework's Filter plugins minus the skipped ones, worked out once per cycle (per framework). */
   activeFilters: { readonly owner: object; readonly plugins: readonly unknown[] } | null = null;
+  /** The PreFilter extensions of the plugins not skipped, likewise (preemption calls them per pod moved). */
+  activePreFilterExtensions: { readonly owner: object; readonly extensions: readonly unknown[] } | null = null;
 
   read<T extends StateData>(key: string): T | undefined {
     return this.data.get(key) as T | undefined;
@@ -37,6 +39,7 @@ export class CycleState {
     c.skipFilterPlugins = this.skipFilterPlugins;
     c.skipScorePlugins = this.skipScorePlugins;
     c.activeFilters = this.activeFilters;
+    c.activePreFilterExtensions = this.activePreFilterExtensions;
     return c;
   }
 }

@@ -31,6 +31,7 @@ import {
   type PostFilterResult,
   type PreBindPlugin,
   type PreEnqueuePlugin,
+  type PreFilterExtensions,
   type PreFilterPlugin,
   type PreFilterResult,
   type PreScorePlugin,
@@ -59,6 +60,12 @@ export interface FrameworkOptions {
   readonly nominator?: PodNominator;
   readonly clock?: Clock;
   readonly log?: Logger;
+}
+
+/** A PreFilter plugin's extensions with the plugin's name, for error messages. */
+interface ActiveExtension {
+  readonly name: string;
+  readonly ext: PreFilterExtensions;
 }
 
 /** Permit may hold a pod at most this long. */
@@ -260,40 +267,50 @@ export class Framework implements Handle {
     }
     if (skip !== null) state.skipFilterPlugins = skip;
     state.activeFilters = null;
+    state.activePreFilterExtensions = null;
     return { result, status: returnStatus, pluginsWithNodes };
   }
 
   runPreFilterExtensionAddPod(state: CycleState, podToSchedule: Pod, podInfoToAdd: PodInfo, nodeInfo: NodeInfo): PluginStatus {
-    for (const pl of this.preFilterPlugins) {
-      if (state.skipFilterPlugins.has(pl.name)) continue;
-      const ext = pl.preFilterExtensions?.();
-      if (!ext) continue;
+    const active = this.activePreFilterExtensions(state);
+    for (let i = 0; i < active.length; i++) {
+      const { name, ext } = active[i] as ActiveExtension;
       const s = ext.addPod(state, podToSchedule, podInfoToAdd, nodeInfo);
       if (s !== null && !s.isSuccess()) {
-        return asStatus(new Error(`running AddPod on PreFilter plugin ${JSON.stringify(pl.name)}: ${s.message()}`)).withPlugin(pl.name);
+        return asStatus(new Error(`running AddPod on PreFilter plugin ${JSON.stringify(name)}: ${s.message()}`)).withPlugin(name);
       }
     }
     return null;
   }
 
   hasPreFilterExtensions(state: CycleState): boolean {
-    for (const pl of this.preFilterPlugins) {
-      if (!state.skipFilterPlugins.has(pl.name) && pl.preFilterExtensions?.()) return true;
-    }
-    return false;
+    return this.activePreFilterExtensions(state).length > 0;
   }
 
   runPreFilterExtensionRemovePod(state: CycleState, podToSchedule: Pod, podInfoToRemove: PodInfo, nodeInfo: NodeInfo): PluginStatus {
-    for (const pl of this.preFilterPlugins) {
-      if (state.skipFilterPlugins.has(pl.name)) continue;
-      const ext = pl.preFilterExtensions?.();
-      if (!ext) continue;
+    const active = this.activePreFilterExtensions(state);
+    for (let i = 0; i < active.length; i++) {
+      const { name, ext } = active[i] as ActiveExtension;
       const s = ext.removePod(state, podToSchedule, podInfoToRemove, nodeInfo);
       if (s !== null && !s.isSuccess()) {
-        return asStatus(new Error(`running RemovePod on PreFilter plugin ${JSON.stringify(pl.name)}: ${s.message()}`)).withPlugin(pl.name);
+        return asStatus(new Error(`running RemovePod on PreFilter plugin ${JSON.stringify(name)}: ${s.message()}`)).withPlugin(name);
       }
     }
     return null;
+  }
+
+  /** The PreFilter extensions of the plugins not skipped at PreFilter, kept in the state like activeFilterPlugins. */
+  private activePreFilterExtensions(state: CycleState): readonly ActiveExtension[] {
+    const cached = state.activePreFilterExtensions;
+    if (cached !== null && cached.owner === this) return cached.extensions as readonly ActiveExtension[];
+    const extensions: ActiveExtension[] = [];
+    for (const pl of this.preFilterPlugins) {
+      if (state.skipFilterPlugins.has(pl.name)) continue;
+      const ext = pl.preFilterExtensions?.();
+      if (ext) extensions.push({ name: pl.name, ext });
+    }
+    state.activePreFilterExtensions = { owner: this, extensions };
+    return extensions;
   }
 
   /** The first Filter failure for the node (with its plugin set), or null when it fits. */

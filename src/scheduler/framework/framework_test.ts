@@ -148,4 +148,39 @@ describe('Framework', () => {
     newTestFramework({ registry, plugins: multiPoint('F') });
     assert.equal(built, 1);
   });
+
+  test('PreFilter extensions run only for plugins not skipped at PreFilter, as PreFilter last decided', () => {
+    const calls: string[] = [];
+    let skipB = false;
+    const extPlugin = (name: string, skip: () => boolean): PluginFactory => () => {
+      const pl = {
+        name,
+        preFilter: () => [null, skip() ? newStatus(Code.Skip) : null] as const,
+        filter: () => null,
+        preFilterExtensions: () => pl,
+        addPod: () => (calls.push(`${name}+`), null),
+        removePod: () => (calls.push(`${name}-`), null),
+      };
+      return pl as unknown as Plugin;
+    };
+    const registry = new Map<string, PluginFactory>([['A', extPlugin('A', () => false)], ['B', extPlugin('B', () => skipB)], ['F', filterPlugin('F', () => null)]]);
+    const { fwk, snapshot } = newTestFramework({ registry, plugins: multiPoint('A', 'B', 'F'), nodes: [makeNode().name('n').obj()] });
+    const ni = snapshot.nodeInfoList[0]!;
+    const pi = new PodInfo(makePod().name('v').obj());
+    const state = new CycleState();
+    fwk.runPreFilterPlugins(state, makePod().obj());
+    assert.equal(fwk.hasPreFilterExtensions(state), true);
+    fwk.runPreFilterExtensionAddPod(state, makePod().obj(), pi, ni);
+    fwk.runPreFilterExtensionRemovePod(state.clone(), makePod().obj(), pi, ni);
+    skipB = true;
+    fwk.runPreFilterPlugins(state, makePod().obj());
+    fwk.runPreFilterExtensionAddPod(state, makePod().obj(), pi, ni);
+    assert.deepEqual(calls, ['A+', 'B+', 'A-', 'B-', 'A+']);
+
+    const none = new Map<string, PluginFactory>([['B', extPlugin('B', () => true)]]);
+    const other = newTestFramework({ registry: none, plugins: multiPoint('B') });
+    const s2 = new CycleState();
+    other.fwk.runPreFilterPlugins(s2, makePod().obj());
+    assert.equal(other.fwk.hasPreFilterExtensions(s2), false);
+  });
 });

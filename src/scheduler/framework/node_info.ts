@@ -106,6 +106,11 @@ export class NodeInfo {
   /** "<namespace>/<claim>" -> number of pods on the node using it. */
   pvcRefCounts = new Map<string, number>();
   generation = nextGeneration();
+  /** Counts plugins derived from the pods, by what was counted; they hold for `derivedGeneration`. */
+  private derived: Map<string, number> | null = null;
+  private derivedGeneration = -1;
+  private lastDerivedKey: string | null = null;
+  private lastDerivedCount = 0;
 
   constructor(...pods: PodInfo[]) {
     for (const p of pods) this.addPodInfo(p);
@@ -168,6 +173,34 @@ export class NodeInfo {
       else this.pvcRefCounts.set(key, n);
     }
     this.generation = nextGeneration();
+  }
+
+  /**
+   * A count a plugin derived from the pods under `key`, if taken since the node last changed. Every
+   * change bumps the generation and copies carry it with the same contents, so a generation check
+   * is enough; keys must name everything the count depends on besides this node.
+   */
+  derivedCount(key: string): number | undefined {
+    if (this.derivedGeneration !== this.generation) return undefined;
+    // Most cycles ask for the key they asked for last.
+    if (key === this.lastDerivedKey) return this.lastDerivedCount;
+    const n = this.derived?.get(key);
+    if (n !== undefined) {
+      this.lastDerivedKey = key;
+      this.lastDerivedCount = n;
+    }
+    return n;
+  }
+
+  /** Remembers a count derived from the pods as they are now (see derivedCount). */
+  setDerivedCount(key: string, n: number): void {
+    if (this.derived === null) this.derived = new Map();
+    // Stale or too many entries: start over (a node rarely serves more than a few keys between changes).
+    else if (this.derivedGeneration !== this.generation || this.derived.size >= 64) this.derived.clear();
+    this.derivedGeneration = this.generation;
+    this.derived.set(key, n);
+    this.lastDerivedKey = key;
+    this.lastDerivedCount = n;
   }
 
   /** A copy independent of this one's containers (NodeInfo.Snapshot); PodInfos are shared. */

@@ -13,11 +13,19 @@ export interface Victims {
   readonly numPDBViolations: number;
 }
 
+/** Parsed start times by their text: dry runs sort the same pods over and over. */
+const parsedStartTimes = new Map<string, number>();
+
 /** GetPodStartTime: status.startTime, or now for pods not started yet (ms). */
 export function podStartTime(pod: Pod, now: number): number {
   const t = pod.status?.startTime;
   if (t) {
-    const ms = Date.parse(t);
+    let ms = parsedStartTimes.get(t);
+    if (ms === undefined) {
+      ms = Date.parse(t);
+      if (parsedStartTimes.size >= 4096) parsedStartTimes.clear();
+      parsedStartTimes.set(t, ms);
+    }
     if (!Number.isNaN(ms)) return ms;
   }
   return now;
@@ -33,10 +41,36 @@ export function moreImportantPod(a: Pod, b: Pod, now: number): boolean {
 
 /** Sorts pods most important first (MoreImportantPod), keeping the order of equals; start times are read once. */
 export function sortByImportance(pods: PodInfo[], now: number): void {
-  if (pods.length < 2) return;
-  const keyed = pods.map((pi) => ({ pi, prio: podPriority(pi.pod), start: podStartTime(pi.pod, now) }));
-  keyed.sort((a, b) => (a.prio !== b.prio ? b.prio - a.prio : a.start < b.start ? -1 : b.start < a.start ? 1 : 0));
-  for (let i = 0; i < keyed.length; i++) pods[i] = (keyed[i] as { pi: PodInfo }).pi;
+  const n = pods.length;
+  if (n < 2) return;
+  if (n > 16) {
+    const keyed = pods.map((pi) => ({ pi, prio: podPriority(pi.pod), start: podStartTime(pi.pod, now) }));
+    keyed.sort((a, b) => (a.prio !== b.prio ? b.prio - a.prio : a.start < b.start ? -1 : b.start < a.start ? 1 : 0));
+    for (let i = 0; i < n; i++) pods[i] = (keyed[i] as { pi: PodInfo }).pi;
+    return;
+  }
+  // A node's few victims: a stable insertion sort without allocating a key object per pod.
+  const prios: number[] = [];
+  const starts: number[] = [];
+  for (const pi of pods) {
+    prios.push(podPriority(pi.pod));
+    starts.push(podStartTime(pi.pod, now));
+  }
+  for (let i = 1; i < n; i++) {
+    const pi = pods[i] as PodInfo;
+    const p = prios[i] as number;
+    const s = starts[i] as number;
+    let j = i - 1;
+    while (j >= 0 && ((prios[j] as number) < p || ((prios[j] as number) === p && (starts[j] as number) > s))) {
+      pods[j + 1] = pods[j] as PodInfo;
+      prios[j + 1] = prios[j] as number;
+      starts[j + 1] = starts[j] as number;
+      j--;
+    }
+    pods[j + 1] = pi;
+    prios[j + 1] = p;
+    starts[j + 1] = s;
+  }
 }
 
 /**
@@ -44,6 +78,7 @@ export function sortByImportance(pods: PodInfo[], now: number): void {
  * exceed a matching PDB's disruptionsAllowed and the rest.
  */
 export function filterPodsWithPDBViolation(pods: readonly PodInfo[], pdbs: readonly PodDisruptionBudget[]): { violating: PodInfo[]; nonViolating: PodInfo[] } {
+  if (pdbs.length === 0) return { violating: [], nonViolating: pods.slice() };
   const allowed = pdbs.map((p) => p.status?.disruptionsAllowed ?? 0);
   const selectors = pdbs.map((p) => {
     try {

@@ -11,6 +11,7 @@ import {
 } from '../../../api/labels.ts';
 import type { Pod, TopologySpreadConstraint } from '../../../api/types/core_v1.ts';
 import type { ClusterListers } from '../../framework/listers.ts';
+import { selectorKey } from '../../framework/node_fold.ts';
 import type { RequiredNodeAffinity } from '../../framework/node_affinity.ts';
 import type { NodeInfo } from '../../framework/node_info.ts';
 import type { PodInfo } from '../../framework/pod_info.ts';
@@ -58,6 +59,23 @@ export function countPodsMatchSelector(pods: readonly PodInfo[], selector: Selec
     if (meta?.deletionTimestamp || (meta?.namespace ?? '') !== namespace) continue;
     if (matches(selector, meta?.labels)) n++;
   }
+  return n;
+}
+
+/** The NodeInfo memo key of countPodsMatchSelector(pods, selector, namespace). */
+export function matchCountKey(selector: Selector, namespace: string): string {
+  return `PodTopologySpread\x00${namespace}\x00${selectorKey(selector)}`;
+}
+
+/**
+ * countPodsMatchSelector over the node's pods, remembered on the NodeInfo until they change, so
+ * each cycle matches labels only on the nodes that changed since. `key` is matchCountKey's.
+ */
+export function countMatchingOnNode(ni: NodeInfo, selector: Selector, namespace: string, key: string): number {
+  const known = ni.derivedCount(key);
+  if (known !== undefined) return known;
+  const n = countPodsMatchSelector(ni.pods, selector, namespace);
+  ni.setDerivedCount(key, n);
   return n;
 }
 

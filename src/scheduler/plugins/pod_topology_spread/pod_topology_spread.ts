@@ -25,11 +25,11 @@ import {
   type Status,
 } from '../../framework/interface.ts';
 import { FoldCache } from '../../framework/node_fold.ts';
-import { RequiredNodeAffinity } from '../../framework/node_affinity.ts';
 import type { NodeInfo } from '../../framework/node_info.ts';
 import type { PodInfo } from '../../framework/pod_info.ts';
 import { defaultSelector, filterTopologySpreadConstraints, systemDefaultConstraints, type SpreadConstraint } from './common.ts';
-import { PreFilterState, SpreadCountFold, calPreFilterState, filterNode, podIndependentInclusion } from './filtering.ts';
+import { SpreadCountFold } from './counts.ts';
+import { PreFilterState, calPreFilterState, filterNode } from './filtering.ts';
 import { PreScoreState, initPreScoreState, normalizeScores, scoreNode } from './scoring.ts';
 
 export const Name = 'PodTopologySpread';
@@ -52,8 +52,8 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
   private readonly defaultConstraints: readonly TopologySpreadConstraint[];
   /** True when the defaults are the system ones, which tolerate nodes without a zone label. */
   private readonly systemDefaulted: boolean;
-  /** Hard-constraint counts kept across cycles, by constraint set and namespace. */
-  private readonly folds = new FoldCache<SpreadCountFold>();
+  /** Matching-pod totals kept across cycles, by constraint set and what of the pod they depend on. */
+  private readonly folds = new FoldCache<SpreadCountFold>(16);
 
   constructor(args: PodTopologySpreadArgs, handle: Handle) {
     this.handle = handle;
@@ -86,6 +86,13 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     return defaults;
   }
 
+  /** The matching-pod totals for these constraints and pods like this one, brought up to date. */
+  private countFold(pod: Pod, constraints: readonly SpreadConstraint[], requireAllTopologies: boolean, allNodes: readonly NodeInfo[]): SpreadCountFold {
+    const fold = this.folds.get(SpreadCountFold.key(constraints, pod, requireAllTopologies), () => new SpreadCountFold(constraints, pod, requireAllTopologies));
+    fold.refresh(this.handle.snapshotSharedLister().nodeInfos(), allNodes);
+    return fold;
+  }
+
   preFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): readonly [PreFilterResult | null, PluginStatus] {
     let constraints: SpreadConstraint[];
     try {
@@ -94,13 +101,7 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
       return [null, asStatus(new Error(`get constraints from pod: ${err instanceof Error ? err.message : String(err)}`))];
     }
     if (constraints.length === 0) return [null, newStatus(Code.Skip)];
-    let fold: SpreadCountFold | undefined;
-    if (podIndependentInclusion(constraints, new RequiredNodeAffinity(pod))) {
-      const ns = pod.metadata?.namespace ?? '';
-      fold = this.folds.get(SpreadCountFold.key(constraints, ns), () => new SpreadCountFold(constraints, ns));
-      fold.refresh(this.handle.snapshotSharedLister().nodeInfos(), nodes);
-    }
-    state.write(preFilterStateKey, calPreFilterState(pod, constraints, nodes, fold));
+    state.write(preFilterStateKey, calPreFilterState(pod, constraints, this.countFold(pod, constraints, true, nodes)));
     return [null, null];
   }
 
@@ -126,7 +127,7 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     const s = state.read<PreFilterState>(preFilterStateKey);
     if (s === undefined) return asStatus(new Error(`reading "${preFilterStateKey}" from cycleState: not found`));
     if (s.constraints.length === 0) return null;
-    const r = filterNode(s, pod, nodeInfo);
+    const r = filterNode(s, nodeInfo);
     if (r === null) return null;
     return newStatus(r.unresolvable ? Code.UnschedulableAndUnresolvable : Code.Unschedulable, r.reason);
   }
@@ -143,7 +144,7 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     if (s.constraints.length === 0) return newStatus(Code.Skip);
     // Only non-default rules require every topology label, so zone-less nodes still spread by hostname.
     const requireAllTopologies = (pod.spec?.topologySpreadConstraints ?? []).length > 0 || !this.systemDefaulted;
-    initPreScoreState(s, pod, filteredNodes, allNodes, requireAllTopologies);
+    initPreScoreState(s, filteredNodes, requireAllTopologies, this.countFold(pod, s.constraints, requireAllTopologies, allNodes));
     state.write(preScoreStateKey, s);
     return null;
   }

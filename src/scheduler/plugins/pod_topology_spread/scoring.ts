@@ -1,16 +1,14 @@
 // PodTopologySpread scoring (podtopologyspread/scoring.go): for ScheduleAnyway constraints, a node's
-// raw score is the (log-weighted) number of matching pods in its topology domains; normalization
-// flips it so the least crowded nodes score 100.
+// raw score is the (log-weighted) number of matching pods in its topology domains (totals kept across
+// cycles, counts.ts); normalization flips it so the least crowded nodes score 100.
 
 import type { Pod } from '../../../api/types/core_v1.ts';
 import type { StateData } from '../../framework/cycle_state.ts';
 import { MaxNodeScore } from '../../framework/interface.ts';
-import { RequiredNodeAffinity } from '../../framework/node_affinity.ts';
 import type { NodeInfo } from '../../framework/node_info.ts';
 import {
   LabelHostname,
-  countPodsMatchSelector,
-  matchNodeInclusionPolicies,
+  countMatchingOnNode,
   nodeLabelsMatchSpreadConstraints,
   type SpreadConstraint,
 } from './common.ts';
@@ -18,6 +16,8 @@ import {
 /** What PreScore computed for Score. */
 export class PreScoreState implements StateData {
   constraints: SpreadConstraint[] = [];
+  /** Per constraint, the NodeInfo memo key of its matching-pod count (see countMatchingOnNode). */
+  countKeys: readonly string[] = [];
   /** Names of nodes missing some constraint's topology key; they score 0. */
   readonly ignoredNodes = new Set<string>();
   /** Per constraint: topology value -> matching pods (hostname constraints are counted in Score). */
@@ -39,15 +39,25 @@ export function scoreForCount(cnt: number, maxSkew: number, tpWeight: number): n
   return cnt * tpWeight + (maxSkew - 1);
 }
 
-/** Fills the state for the filtered nodes and counts pods over all nodes. */
+/** Per constraint, matching pods by topology value over the nodes this pod counts (a SpreadCountFold). */
+export interface DomainTotals {
+  readonly domains: readonly ReadonlyMap<string, { readonly pods: number }>[];
+  /** Per constraint, matchCountKey of its selector in the pod's namespace. */
+  readonly countKeys: readonly string[];
+}
+
+/**
+ * Fills the state for the filtered nodes; the counts of their domains come from `totals`, kept
+ * over all nodes for these constraints and this pod's node inclusion.
+ */
 export function initPreScoreState(
   s: PreScoreState,
-  pod: Pod,
   filteredNodes: readonly NodeInfo[],
-  allNodes: readonly NodeInfo[],
   requireAllTopologies: boolean,
+  totals: DomainTotals,
 ): void {
   const n = s.constraints.length;
+  s.countKeys = totals.countKeys;
   s.topologyValueToPodCounts = s.constraints.map(() => new Map<string, number>());
   const topoSize = new Array<number>(n).fill(0);
   for (const ni of filteredNodes) {
@@ -55,50 +65,43 @@ export function initPreScoreState(
       s.ignoredNodes.add(ni.name);
       continue;
     }
-    s.constraints.forEach((c, i) => {
-      if (c.topologyKey === LabelHostname) return;
+    for (let i = 0; i < n; i++) {
+      const c = s.constraints[i] as SpreadConstraint;
+      // Hostname counts are taken per node in Score.
+      if (c.topologyKey === LabelHostname) continue;
       const v = ni.labels[c.topologyKey] ?? '';
       const m = s.topologyValueToPodCounts[i] as Map<string, number>;
       if (!m.has(v)) {
         m.set(v, 0);
         topoSize[i] = (topoSize[i] as number) + 1;
       }
-    });
+    }
   }
   s.topologyNormalizingWeight = s.constraints.map((c, i) => {
     const size = c.topologyKey === LabelHostname ? filteredNodes.length - s.ignoredNodes.size : (topoSize[i] as number);
     return topologyNormalizingWeight(size);
   });
-  const required = new RequiredNodeAffinity(pod);
-  const ns = pod.metadata?.namespace ?? '';
-  for (const ni of allNodes) {
-    if (requireAllTopologies && !nodeLabelsMatchSpreadConstraints(ni.labels, s.constraints)) continue;
-    s.constraints.forEach((c, i) => {
-      const m = s.topologyValueToPodCounts[i] as Map<string, number>;
-      const v = ni.labels[c.topologyKey] ?? '';
-      // Only domains of candidate nodes matter; hostname counts are taken in Score. (Looked up
-      // before the inclusion policies, which cost a node-affinity match per node.)
-      const cur = m.get(v);
-      if (cur === undefined) return;
-      if (!matchNodeInclusionPolicies(c, pod, ni, required)) return;
-      m.set(v, cur + countPodsMatchSelector(ni.pods, c.selector, ns));
-    });
+  // Only the domains of candidate nodes are counted.
+  for (let i = 0; i < n; i++) {
+    const m = s.topologyValueToPodCounts[i] as Map<string, number>;
+    const d = totals.domains[i] as ReadonlyMap<string, { readonly pods: number }>;
+    for (const v of m.keys()) m.set(v, d.get(v)?.pods ?? 0);
   }
 }
 
 /** The raw score of one node. */
 export function scoreNode(s: PreScoreState, pod: Pod, nodeInfo: NodeInfo): number {
-  if (s.ignoredNodes.has(nodeInfo.name)) return 0;
+  if (s.ignoredNodes.size > 0 && s.ignoredNodes.has(nodeInfo.name)) return 0;
   let score = 0;
-  const ns = pod.metadata?.namespace ?? '';
-  s.constraints.forEach((c, i) => {
+  for (let i = 0; i < s.constraints.length; i++) {
+    const c = s.constraints[i] as SpreadConstraint;
     const v = nodeInfo.labels[c.topologyKey];
-    if (v === undefined) return;
+    if (v === undefined) continue;
     const cnt = c.topologyKey === LabelHostname
-      ? countPodsMatchSelector(nodeInfo.pods, c.selector, ns)
+      ? countMatchingOnNode(nodeInfo, c.selector, pod.metadata?.namespace ?? '', s.countKeys[i] as string)
       : (s.topologyValueToPodCounts[i] as Map<string, number>).get(v) ?? 0;
     score += scoreForCount(cnt, c.maxSkew, s.topologyNormalizingWeight[i] as number);
-  });
+  }
   return Math.round(score);
 }
 
