@@ -8,6 +8,7 @@
 // cost counts interpretable steps (constants cost 0, field selections 1 each), ours counts AST
 // nodes, so totals are close but not equal; and calls whose operands arrive asynchronously (after
 // an authorizer check) are charged their node cost only.
+import { forEachNode } from './ast.ts';
 import { regexMatches } from './regex.ts';
 
 /** Upstream's per-expression runtime cost limit. */
@@ -124,10 +125,6 @@ const PATCHED: unique symbol = Symbol('tkube.cost');
 /** The meter of the run the evaluator is in; call handlers run synchronously inside a node's run. */
 let current: CostMeter | undefined;
 
-function isNode(x: unknown): x is AstNode {
-  return typeof x === 'object' && x !== null && typeof (x as AstNode).op === 'string' && typeof (x as AstNode).evaluate === 'function';
-}
-
 function meterEvaluator(ev: Evaluator): void {
   if (ev[PATCHED]) return;
   const run = ev.run;
@@ -178,29 +175,11 @@ const SIZED_OPERATORS = new Set(['+', '==', '!=', '<', '<=', '>', '>=', 'in']);
 
 /** Wraps the call and operator handlers of a checked AST (once) and hooks its evaluator on first run. */
 export function instrument(root: AstNode): void {
-  const seen = new Set<unknown>();
-  const visit = (x: unknown): void => {
-    if (x === null || typeof x !== 'object' || seen.has(x)) return;
-    seen.add(x);
-    if (Array.isArray(x)) {
-      for (const y of x) visit(y);
-      return;
-    }
-    if (!isNode(x)) {
-      for (const y of Object.values(x)) visit(y);
-      return;
-    }
-    if (x.op === 'rcall' || x.op === 'call') {
-      const args = x.args as unknown[];
-      wrapCall(x, String(args[0]));
-    } else if (SIZED_OPERATORS.has(x.op)) {
-      wrapOperator(x);
-    }
-    visit(x.args);
-    visit(x.meta.alternate);
-    visit(x.meta.macro);
-  };
-  visit(root);
+  forEachNode(root, (node) => {
+    const x = node as AstNode;
+    if (x.op === 'rcall' || x.op === 'call') wrapCall(x, String((x.args as unknown[])[0]));
+    else if (SIZED_OPERATORS.has(x.op)) wrapOperator(x);
+  });
   const proto = Object.getPrototypeOf(root) as AstNode;
   // The first run hands us the environment's evaluator; hook it, then let the node run as always.
   (root as { evaluate: AstNode['evaluate'] }).evaluate = function firstRun(this: AstNode, ev, ast, ctx) {
@@ -209,32 +188,9 @@ export function instrument(root: AstNode): void {
   };
 }
 
-/** The budget of an activation (one policy evaluation shares one activation object). */
-const budgets = new WeakMap<object, CostBudget>();
-
-/** The budget the runs with this activation draw from. */
-export function budgetOf(activation: object): CostBudget {
-  let b = budgets.get(activation);
-  if (!b) {
-    b = new CostBudget();
-    budgets.set(activation, b);
-  }
-  return b;
-}
-
-/** Gives the runs with this activation a budget of their own (tests: a small one). */
-export function setBudget(activation: object, budget: CostBudget): void {
-  budgets.set(activation, budget);
-}
-
-/** Charges a finished run to its budget; throws OutOfBudgetError when it does not fit (as upstream, before any evaluation error). */
-export function charge(budget: CostBudget, meter: CostMeter): void {
-  budget.spend(meter.cost);
-}
-
 /**
  * Runs `evaluate` with `meter` visible to the program and charges nothing: the caller reads
- * meter.cost once the run settles and does its own budget accounting (upstream's filters do).
+ * meter.cost once the run settles and charges its own budget (upstream's filters do).
  */
 export function meteredBy(meter: CostMeter, activation: Readonly<Record<string, unknown>>, evaluate: (activation: Record<string, unknown>) => unknown): unknown {
   const withMeter = Object.create(activation) as Record<string, unknown>;
@@ -246,31 +202,4 @@ export function meteredBy(meter: CostMeter, activation: Readonly<Record<string, 
   } finally {
     current = previous;
   }
-}
-
-/**
- * Runs `evaluate` with a fresh meter visible to the program, then charges the budget. Programs
- * that finish asynchronously are charged when they settle.
- */
-export function metered(activation: Readonly<Record<string, unknown>>, evaluate: (activation: Record<string, unknown>) => unknown, budget = budgetOf(activation)): unknown {
-  if (budget.remaining <= 0) throw new OutOfBudgetError();
-  const meter = new CostMeter();
-  let result: unknown;
-  try {
-    result = meteredBy(meter, activation, evaluate);
-  } catch (err) {
-    charge(budget, meter);
-    throw err;
-  }
-  if (result instanceof Promise) {
-    return result.then((v) => {
-      charge(budget, meter);
-      return v;
-    }, (err: unknown) => {
-      charge(budget, meter);
-      throw err;
-    });
-  }
-  charge(budget, meter);
-  return result;
 }

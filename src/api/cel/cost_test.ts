@@ -1,29 +1,31 @@
 // Unit tests of CEL runtime cost limits: a per-expression limit that cancels runaway
-// comprehensions, a budget shared by the runs of one activation, size-based call costs, and
-// regular expressions whose running time stays bounded.
+// comprehensions, a budget several runs are charged to, size-based call costs, and regular
+// expressions whose running time stays bounded.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileExpression, evaluationErrorText, type ExpressionOptions } from './environment.ts';
+import { compileExpression, evaluationErrorText, type ExpressionOptions, type Program } from './environment.ts';
 import {
-  COST_LIMIT_EXCEEDED, CostMeter, OUT_OF_BUDGET, OutOfBudgetError, RUNTIME_CEL_COST_BUDGET, RUNTIME_CEL_COST_BUDGET_MATCH_CONDITIONS, budgetOf, callCost,
-  CostBudget, PER_CALL_LIMIT, setBudget,
+  COST_LIMIT_EXCEEDED, CostMeter, OUT_OF_BUDGET, OutOfBudgetError, RUNTIME_CEL_COST_BUDGET_MATCH_CONDITIONS, callCost,
+  CostBudget, PER_CALL_LIMIT,
 } from './cost.ts';
 import { regexFindAll, regexMatches } from './regex.ts';
 import { toCel } from './values.ts';
 
 const OPTS: ExpressionOptions = { hasParams: false, hasAuthorizer: false };
 const base = (): Record<string, unknown> => ({ object: null, oldObject: null, request: null, namespaceObject: null });
+const TEN = '[0,1,2,3,4,5,6,7,8,9]';
 
-function program(expr: string): (a: Readonly<Record<string, unknown>>, meter?: CostMeter) => unknown {
+function program(expr: string): Program {
   const c = compileExpression(expr, 'any', OPTS);
   assert.equal(c.error, undefined, c.error?.detail);
   return c.program!;
 }
 
-/** The cost one run of `expr` charges to a fresh budget. */
+/** The cost of one run of `expr`. */
 function costOf(expr: string, activation: Record<string, unknown> = base()): number {
-  program(expr)(activation);
-  return RUNTIME_CEL_COST_BUDGET - budgetOf(activation).remaining;
+  const meter = new CostMeter();
+  program(expr)(activation, meter);
+  return meter.cost;
 }
 
 describe('CEL runtime cost', () => {
@@ -32,27 +34,30 @@ describe('CEL runtime cost', () => {
     const large = costOf('object.items.all(x, x > 0)', { ...base(), object: toCel({ items: Array.from({ length: 300 }, (_, i) => i + 1) }) });
     assert.ok(large > small * 50, `${small} vs ${large}`);
     assert.ok(costOf("object.s.contains('x')", { ...base(), object: toCel({ s: 'a'.repeat(10_000) }) }) > 100);
+    assert.ok(costOf(`${TEN}.all(a, ${TEN}.all(b, a + b >= 0))`) > 100);
     assert.equal(callCost('matches', ['a'.repeat(99), '[a-z]+']), 10 * 2);
   });
 
   test('an expression past the per-call limit is cancelled with cel-go\'s error', () => {
-    const run = program('[0,1,2,3,4,5,6,7,8,9].all(a, [0,1,2,3,4,5,6,7,8,9].all(b, [0,1,2,3,4,5,6,7,8,9].all(c, [0,1,2,3,4,5,6,7,8,9].all(d, [0,1,2,3,4,5,6,7,8,9].all(e, a + b + c + d + e >= 0)))))');
-    const activation = base();
-    assert.throws(() => run(activation), (err: Error) => evaluationErrorText(err) === COST_LIMIT_EXCEEDED);
-    assert.ok(RUNTIME_CEL_COST_BUDGET - budgetOf(activation).remaining > PER_CALL_LIMIT, 'the cancelled run is charged what it spent');
+    const run = program(`${TEN}.all(a, ${TEN}.all(b, ${TEN}.all(c, ${TEN}.all(d, ${TEN}.all(e, a + b + c + d + e >= 0)))))`);
+    const meter = new CostMeter();
+    assert.throws(() => run(base(), meter), (err: Error) => evaluationErrorText(err) === COST_LIMIT_EXCEEDED);
+    assert.ok(meter.cost > PER_CALL_LIMIT, 'the meter holds what the cancelled run spent');
   });
 
-  test('runs sharing an activation draw from one budget and stop once it is spent', () => {
-    const heavy = program('[0,1,2,3,4,5,6,7,8,9].all(a, [0,1,2,3,4,5,6,7,8,9].all(b, [0,1,2,3,4,5,6,7,8,9].all(c, a + b + c >= 0)))');
-    const activation = base();
-    const perRun = costOf('[0,1,2,3,4,5,6,7,8,9].all(a, [0,1,2,3,4,5,6,7,8,9].all(b, [0,1,2,3,4,5,6,7,8,9].all(c, a + b + c >= 0)))');
-    // the default budget is RUNTIME_CEL_COST_BUDGET; a smaller one keeps the test fast
-    setBudget(activation, new CostBudget(perRun * 10.5));
+  test('runs charged to one budget stop once it is spent', () => {
+    const expr = `${TEN}.all(a, ${TEN}.all(b, ${TEN}.all(c, a + b + c >= 0)))`;
+    const heavy = program(expr);
+    const perRun = costOf(expr);
+    // upstream's budgets are millions; a small one keeps the test fast
+    const budget = new CostBudget(perRun * 10.5);
     let runs = 0;
     let failure: unknown;
     for (let i = 0; i < 200 && failure === undefined; i++) {
+      const meter = new CostMeter();
+      assert.equal(heavy(base(), meter), true);
       try {
-        assert.equal(heavy(activation), true);
+        budget.spend(meter.cost);
         runs++;
       } catch (err) {
         failure = err;
@@ -61,18 +66,7 @@ describe('CEL runtime cost', () => {
     assert.ok(failure instanceof OutOfBudgetError, String(failure));
     assert.equal((failure as Error).message, OUT_OF_BUDGET);
     assert.equal(runs, 10);
-    // a fresh activation (the next policy evaluation) has a fresh budget
-    assert.equal(heavy(base()), true);
-  });
-
-  test('a run given its own meter charges no budget: the caller accounts for meter.cost', () => {
-    const run = program('[0,1,2,3,4,5,6,7,8,9].all(a, [0,1,2,3,4,5,6,7,8,9].all(b, a + b >= 0))');
-    const activation = base();
-    const meter = new CostMeter();
-    assert.equal(run(activation, meter), true);
-    assert.equal(budgetOf(activation).remaining, RUNTIME_CEL_COST_BUDGET);
-    assert.equal(meter.cost, costOf('[0,1,2,3,4,5,6,7,8,9].all(a, [0,1,2,3,4,5,6,7,8,9].all(b, a + b >= 0))'));
-    assert.ok(meter.cost > 100);
+    assert.equal(budget.remaining, 0);
   });
 
   test('a budget spends what fits and refuses, emptied, what does not', () => {
@@ -122,7 +116,7 @@ describe('bounded regular expressions', () => {
   test('matches() in an expression uses the bounded engine', () => {
     const run = program("object.s.matches('^(a+)+$')");
     const started = process.hrtime.bigint();
-    assert.equal(run({ ...base(), object: toCel({ s: `${'a'.repeat(3000)}b` }) }), false);
+    assert.equal(run({ ...base(), object: toCel({ s: `${'a'.repeat(3000)}b` }) }, new CostMeter()), false);
     assert.ok(Number(process.hrtime.bigint() - started) / 1e6 < 2000);
   });
 });

@@ -3,7 +3,7 @@
 // the admission variables and the Kubernetes libraries; compile errors read as upstream's.
 import { Environment } from '@marcbachmann/cel-js';
 import { registerAuthorizerLibrary, AUTHORIZER_TYPE } from './authorizer.ts';
-import { instrument, metered, meteredBy, type CostMeter } from './cost.ts';
+import { instrument, meteredBy, type CostMeter } from './cost.ts';
 import { registerKubernetesLibraries } from './library.ts';
 import { allowNullableTernaries, ternaryIssue } from './ternary.ts';
 
@@ -27,11 +27,11 @@ export interface CelError {
 }
 
 /**
- * A compiled expression; call it with the activation (object, oldObject, request …). Without a
- * meter a run charges the activation's budget (cost.ts budgetOf); with one it charges nothing
- * and the caller accounts meter.cost against a budget of its own.
+ * A compiled expression; call it with the activation (object, oldObject, request …) and a meter
+ * that counts the run's cost and cancels it past its limit. The caller charges meter.cost to the
+ * budget of its pass (the admission filters do).
  */
-export type Program = (activation: Readonly<Record<string, unknown>>, meter?: CostMeter) => unknown;
+export type Program = (activation: Readonly<Record<string, unknown>>, meter: CostMeter) => unknown;
 
 /** The result of compiling one expression. */
 export interface CompilationResult {
@@ -154,10 +154,10 @@ function compileUncached(expression: string, returns: ReturnTypes, opts: Express
     return { expression, error: { type: 'Invalid', detail: `compilation failed: ${formatIssue(expression, checked.error, false)}` } };
   }
   if (!returnTypeOk(checked.type, returns)) return { expression, error: { type: 'Invalid', detail: returnTypeReason(returns) } };
-  // Every run is metered: PER_CALL_LIMIT per run, RUNTIME_CEL_COST_BUDGET per activation (cost.ts).
+  // Every run is metered (cost.ts): its meter cancels it past PER_CALL_LIMIT.
   instrument(parsed.ast as unknown as Parameters<typeof instrument>[0]);
   const run = (a: Record<string, unknown>): unknown => parsed(a);
-  return { expression, program: (activation, meter) => (meter ? meteredBy(meter, activation, run) : metered(activation, run)) };
+  return { expression, program: (activation, meter) => meteredBy(meter, activation, run) };
 }
 
 /** The text of an evaluation error as cel-go words it ("no such key: x"). */

@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileExpression, evaluationErrorText, type ExpressionOptions } from './environment.ts';
 import { CelAuthorizer, type AuthzCheck } from './authorizer.ts';
+import { CostMeter } from './cost.ts';
 import { fromCel, toCel } from './values.ts';
 
 const OPTS: ExpressionOptions = { hasParams: true, hasAuthorizer: true };
@@ -12,7 +13,7 @@ async function run(expr: string, activation: Record<string, unknown> = {}, opts:
   const c = compileExpression(expr, 'any', opts);
   assert.equal(c.error, undefined, c.error?.detail);
   const base = { object: null, oldObject: null, request: null, namespaceObject: null, params: null };
-  return fromCel(await c.program!({ ...base, ...activation }));
+  return fromCel(await c.program!({ ...base, ...activation }, new CostMeter()));
 }
 
 describe('admission CEL environment', () => {
@@ -73,7 +74,7 @@ describe('admission CEL environment', () => {
 
   test('evaluation errors are worded as cel-go words them', async () => {
     const c = compileExpression('object.spec.nope == 1', 'bool', OPTS);
-    await assert.rejects(async () => c.program!({ object: toCel({ spec: {} }) }), (e: unknown) => {
+    await assert.rejects(async () => c.program!({ object: toCel({ spec: {} }) }, new CostMeter()), (e: unknown) => {
       assert.equal(evaluationErrorText(e), 'no such key: nope');
       return true;
     });
@@ -92,8 +93,8 @@ describe('admission CEL environment', () => {
     const c = compileExpression(documented, 'string|null', OPTS);
     assert.equal(c.error, undefined, c.error?.detail);
     const base = { object: null, oldObject: null, request: null, namespaceObject: null, params: null };
-    assert.equal(c.program!({ ...base, object }), 'Deployment spec.replicas set to 60');
-    assert.equal(c.program!({ ...base, object: toCel({ spec: { replicas: 3 } }) }), null);
+    assert.equal(c.program!({ ...base, object }, new CostMeter()), 'Deployment spec.replicas set to 60');
+    assert.equal(c.program!({ ...base, object: toCel({ spec: { replicas: 3 } }) }, new CostMeter()), null);
   });
 
   test('ternaries cel-go refuses stay refused, in its words: a string, list or map branch is not nullable', () => {

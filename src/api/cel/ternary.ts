@@ -1,6 +1,7 @@
 // The conditional operator as cel-go's checker types it, on top of cel-js: null may join a
 // nullable branch type (messages, opaque types, timestamp, duration), and refused ternaries are
 // reported in cel-go's words ("found no matching overload for '_?_:_' applied to '(...)'").
+import { forEachNode } from './ast.ts';
 
 /** The cel-js type-checker's view of a type (not part of cel-js's typings). */
 interface CheckedType {
@@ -60,25 +61,11 @@ function isCheckNode(x: unknown): x is CheckNode {
  * checked, so the error can be worded as cel-go's "found no matching overload for '_?_:_'".
  */
 export function allowNullableTernaries(root: unknown): void {
-  const seen = new Set<unknown>();
-  const visit = (x: unknown): void => {
-    if (x === null || typeof x !== 'object' || seen.has(x)) return;
-    seen.add(x);
-    if (Array.isArray(x)) {
-      for (const y of x) visit(y);
-      return;
-    }
-    if (!isCheckNode(x)) {
-      for (const y of Object.values(x)) visit(y);
-      return;
-    }
+  forEachNode(root, (node) => {
+    const x = node as CheckNode;
     const original = x.meta.check;
     if (x.op === '?:' && original) x.setMeta('check', nullableTernaryCheck(original));
-    visit(x.args);
-    visit(x.meta.alternate);
-    visit(x.meta.macro);
-  };
-  visit(root);
+  });
 }
 
 /** The ternary whose condition an invalid_condition_type error is about (the error names the condition). */

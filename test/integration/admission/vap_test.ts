@@ -3,27 +3,16 @@
 // kubectl warning, and the policy objects' own validation.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { applyAdmissionConfiguration, kubectlFails, kubectlOk } from '../../../src/testing/integration_helpers.ts';
 import { startTestServer, type TestServer } from '../../../src/testing/test_server.ts';
 
 let s: TestServer;
 let counter = 0;
 
-async function ok(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
-  const r = await s.kubectl(args, { input });
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}`);
-  return r;
-}
-
-async function fails(args: string[], input?: string): Promise<string> {
-  const r = await s.kubectl(args, { input });
-  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} unexpectedly succeeded: ${r.stdout}`);
-  return r.stderr.trim();
-}
-
 async function namespace(labels: Record<string, string> = {}): Promise<string> {
   const ns = `vap${++counter}-${process.pid}`;
   const l = Object.entries(labels).map(([k, v]) => `    ${k}: "${v}"`).join('\n');
-  await ok(['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n${l ? `  labels:\n${l}\n` : ''}`);
+  await kubectlOk(s, ['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n${l ? `  labels:\n${l}\n` : ''}`);
   return ns;
 }
 
@@ -46,7 +35,7 @@ spec:
 `;
 }
 
-/** Retries a kubectl call until `done` holds: a new policy takes effect when the watch cache has it. */
+/** Retries a kubectl call until `done` holds: params (ConfigMaps) count once their watch cache has them. */
 async function eventually(args: string[], input: string, done: (r: { code: number; stdout: string; stderr: string }) => boolean): Promise<{ code: number; stdout: string; stderr: string }> {
   const deadline = Date.now() + 5000;
   for (;;) {
@@ -68,7 +57,7 @@ after(async () => {
 describe('ValidatingAdmissionPolicy through kubectl', () => {
   test("the documented replicas policy denies with upstream's message", async () => {
     const ns = await namespace({ environment: 'test' });
-    await ok(['apply', '-f', '-'], `apiVersion: admissionregistration.k8s.io/v1
+    await applyAdmissionConfiguration(s, `apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicy
 metadata:
   name: demo-policy.example.com
@@ -98,19 +87,19 @@ spec:
     const r = await eventually(['create', '-n', ns, '-f', '-'], deployment('nginx', 6), (x) => x.code !== 0);
     assert.equal(r.stderr.trim(), 'The deployments "nginx" is invalid: : ValidatingAdmissionPolicy \'demo-policy.example.com\' with binding '
       + "'demo-binding-test.example.com' denied request: failed expression: object.spec.replicas <= 5");
-    await ok(['create', '-n', ns, '-f', '-'], deployment('small', 5));
+    await kubectlOk(s, ['create', '-n', ns, '-f', '-'], deployment('small', 5));
     // Scaling up through an update is refused too.
-    const up = await fails(['patch', 'deployment', 'small', '-n', ns, '--type=merge', '-p', '{"spec":{"replicas":7}}']);
+    const up = await kubectlFails(s, ['patch', 'deployment', 'small', '-n', ns, '--type=merge', '-p', '{"spec":{"replicas":7}}']);
     assert.match(up, /denied request: failed expression: object\.spec\.replicas <= 5/);
     // Namespaces the binding does not select are not affected.
     const other = await namespace();
-    await ok(['create', '-n', other, '-f', '-'], deployment('big', 6));
+    await kubectlOk(s, ['create', '-n', other, '-f', '-'], deployment('big', 6));
   });
 
   test('params from a ConfigMap, messageExpression and reason', async () => {
     const ns = await namespace();
-    await ok(['create', 'configmap', 'limits', '-n', ns, '--from-literal=maxReplicas=3']);
-    await ok(['apply', '-f', '-'], `apiVersion: admissionregistration.k8s.io/v1
+    await kubectlOk(s, ['create', 'configmap', 'limits', '-n', ns, '--from-literal=maxReplicas=3']);
+    await applyAdmissionConfiguration(s, `apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicy
 metadata:
   name: replica-limit.example.com
@@ -152,16 +141,16 @@ spec:
     const r = await eventually(['create', '-n', ns, '-f', '-'], deployment('four', 4), (x) => x.code !== 0);
     assert.equal(r.stderr.trim(), 'Error from server (Forbidden): error when creating "STDIN": deployments.apps "four" is forbidden: '
       + `ValidatingAdmissionPolicy 'replica-limit.example.com' with binding 'replica-limit-${ns}' denied request: replicas must be no greater than 3`);
-    await ok(['create', '-n', ns, '-f', '-'], deployment('three', 3));
+    await kubectlOk(s, ['create', '-n', ns, '-f', '-'], deployment('three', 3));
     // Without its param the binding denies everything it selects (parameterNotFoundAction: Deny).
-    await ok(['delete', 'configmap', 'limits', '-n', ns]);
+    await kubectlOk(s, ['delete', 'configmap', 'limits', '-n', ns]);
     const missing = await eventually(['create', '-n', ns, '-f', '-'], deployment('one', 1), (x) => x.code !== 0);
     assert.match(missing.stderr, /with binding 'replica-limit-.*' denied request: failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction/);
   });
 
   test('Warn turns a failed validation into a kubectl warning', async () => {
     const ns = await namespace();
-    await ok(['apply', '-f', '-'], `apiVersion: admissionregistration.k8s.io/v1
+    await applyAdmissionConfiguration(s, `apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicy
 metadata:
   name: require-team.example.com
@@ -196,12 +185,12 @@ spec:
     const r = await eventually(['create', '-n', ns, '-f', '-'], cm('c0'), (x) => x.stderr.includes('Warning'));
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr.trim(), "Warning: Validation failed for ValidatingAdmissionPolicy 'require-team.example.com' with binding 'require-team-warn': every ConfigMap needs a team label");
-    const labelled = await ok(['create', '-n', ns, '-f', '-'], cm('c1', '  labels:\n    team: a\n'));
+    const labelled = await kubectlOk(s, ['create', '-n', ns, '-f', '-'], cm('c1', '  labels:\n    team: a\n'));
     assert.equal(labelled.stderr, '');
   });
 
   test('the policy objects themselves are validated', async () => {
-    const err = await fails(['apply', '-f', '-'], `apiVersion: admissionregistration.k8s.io/v1
+    const err = await kubectlFails(s, ['apply', '-f', '-'], `apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicy
 metadata:
   name: broken.example.com
@@ -219,7 +208,7 @@ spec:
 `);
     assert.match(err, /^The ValidatingAdmissionPolicy "broken.example.com" is invalid: \n\* spec.validations\[0\].expression: Invalid value: "object.spec.replicas <=": compilation failed: ERROR: <input>:1:/);
     assert.match(err, /spec.validations\[1\].expression: Invalid value: "params.x == 1": compilation failed: ERROR: <input>:1:1: undeclared reference to 'params'/);
-    const binding = await fails(['apply', '-f', '-'], `apiVersion: admissionregistration.k8s.io/v1
+    const binding = await kubectlFails(s, ['apply', '-f', '-'], `apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicyBinding
 metadata:
   name: b

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { createCertificateAuthority, issueCertificate } from '../../../src/base/pki.ts';
-import { resourceFor } from '../../../src/api/resource_table.ts';
+import { applyAdmissionConfiguration, kubectlFails, kubectlOk } from '../../../src/testing/integration_helpers.ts';
 import { startTestServer, type TestServer } from '../../../src/testing/test_server.ts';
 
 type Obj = Record<string, any>;
@@ -94,22 +94,10 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-async function ok(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
-  const r = await s.kubectl(args, { input });
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}`);
-  return r;
-}
-
-async function fails(args: string[], input?: string): Promise<string> {
-  const r = await s.kubectl(args, { input });
-  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} unexpectedly succeeded: ${r.stdout}`);
-  return r.stderr.trim();
-}
-
 async function namespace(labels: Record<string, string> = {}): Promise<string> {
   const ns = `wh${++counter}-${process.pid}`;
   const l = Object.entries(labels).map(([k, v]) => `    ${k}: "${v}"`).join('\n');
-  await ok(['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n${l ? `  labels:\n${l}\n` : ''}`);
+  await kubectlOk(s, ['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n${l ? `  labels:\n${l}\n` : ''}`);
   return ns;
 }
 
@@ -149,15 +137,12 @@ ${h.namespaceSelector ?? ''}${h.objectSelector ?? ''}${h.matchConditions ?? ''}`
 }
 
 async function configure(kind: 'Mutating' | 'Validating', name: string, ...webhooks: HookSpec[]): Promise<void> {
-  await ok(['apply', '-f', '-'], `apiVersion: admissionregistration.k8s.io/v1
+  await applyAdmissionConfiguration(s, `apiVersion: admissionregistration.k8s.io/v1
 kind: ${kind}WebhookConfiguration
 metadata:
   name: ${name}
 webhooks:
 ${webhooks.map(webhookYaml).join('')}`);
-  // The plugins read configurations from the watch cache: wait until it has this write.
-  const resource = kind === 'Mutating' ? 'mutatingwebhookconfigurations' : 'validatingwebhookconfigurations';
-  await s.api.storeFor(resourceFor('admissionregistration.k8s.io', 'v1', resource)!).cache.sync();
 }
 
 function onlyNamespace(ns: string): string {
@@ -169,7 +154,7 @@ function requestsTo(path: string, ns: string): Obj[] {
 }
 
 async function labelsOf(ns: string, name: string): Promise<Record<string, string>> {
-  const r = await ok(['get', 'pod', name, '-n', ns, '-o', 'json']);
+  const r = await kubectlOk(s, ['get', 'pod', name, '-n', ns, '-o', 'json']);
   return (JSON.parse(r.stdout) as Obj)['metadata']['labels'] ?? {};
 }
 
@@ -189,7 +174,7 @@ describe('admission webhooks through kubectl', () => {
   test('a mutating webhook adds a label with a JSONPatch and sees a full AdmissionReview', async () => {
     const ns = await namespace();
     await configure('Mutating', `label-${ns}`, { name: 'label.example.com', path: '/add-label', namespaceSelector: onlyNamespace(ns) });
-    await ok(['create', '-n', ns, '-f', '-'], pod('web'));
+    await kubectlOk(s, ['create', '-n', ns, '-f', '-'], pod('web'));
     assert.equal((await labelsOf(ns, 'web'))['mutated'], 'yes');
     const [req] = requestsTo('/add-label', ns);
     assert.ok(req);
@@ -208,7 +193,7 @@ describe('admission webhooks through kubectl', () => {
     assert.deepEqual(req['options'], { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1' });
     // Other namespaces are left alone.
     const other = await namespace();
-    await ok(['create', '-n', other, '-f', '-'], pod('web'));
+    await kubectlOk(s, ['create', '-n', other, '-f', '-'], pod('web'));
     assert.equal((await labelsOf(other, 'web'))['mutated'], undefined);
   });
 
@@ -218,7 +203,7 @@ describe('admission webhooks through kubectl', () => {
       name: 'observer.example.com', path: '/observe', reinvocationPolicy: 'IfNeeded', namespaceSelector: onlyNamespace(ns),
     });
     await configure('Mutating', `b-reinvoke-${ns}`, { name: 'annotate.example.com', path: '/add-annotation', namespaceSelector: onlyNamespace(ns) });
-    await ok(['create', '-n', ns, '-f', '-'], pod('p'));
+    await kubectlOk(s, ['create', '-n', ns, '-f', '-'], pod('p'));
     const seen = requestsTo('/observe', ns);
     assert.equal(seen.length, 2);
     assert.equal(seen[0]!['object']['metadata']['annotations'], undefined);
@@ -231,7 +216,7 @@ describe('admission webhooks through kubectl', () => {
       { name: 'deny.example.com', path: '/deny', namespaceSelector: onlyNamespace(ns), objectSelector: '  objectSelector:\n    matchLabels:\n      check: "yes"\n' },
       { name: 'warn.example.com', path: '/warn', namespaceSelector: onlyNamespace(ns) });
     // The webhook's status has a code but no reason, so kubectl names none (as against upstream).
-    const err = await fails(['create', '-n', ns, '-f', '-'], pod('bad', '  labels:\n    check: "yes"\n'));
+    const err = await kubectlFails(s, ['create', '-n', ns, '-f', '-'], pod('bad', '  labels:\n    check: "yes"\n'));
     assert.equal(err, 'Warning: this pod is looked at closely\nError from server: error when creating "STDIN": '
       + 'admission webhook "deny.example.com" denied the request: pods named bad are not welcome here');
     const raw = await s.request('POST', `/api/v1/namespaces/${ns}/pods`, {
@@ -243,7 +228,7 @@ describe('admission webhooks through kubectl', () => {
       message: 'admission webhook "deny.example.com" denied the request: pods named bad2 are not welcome here', code: 403,
     });
     // The object selector leaves unlabelled pods to the other webhook, whose warning kubectl prints.
-    const r = await ok(['create', '-n', ns, '-f', '-'], pod('good'));
+    const r = await kubectlOk(s, ['create', '-n', ns, '-f', '-'], pod('good'));
     assert.equal(r.stderr.trim(), 'Warning: this pod is looked at closely');
   });
 
@@ -254,10 +239,10 @@ describe('admission webhooks through kubectl', () => {
     await configure('Validating', `down-${failNs}`,
       { name: 'down-fail.example.com', url: `https://127.0.0.1:${port}/check`, namespaceSelector: onlyNamespace(failNs) },
       { name: 'down-ignore.example.com', url: `https://127.0.0.1:${port}/check`, failurePolicy: 'Ignore', namespaceSelector: onlyNamespace(ignoreNs) });
-    const err = await fails(['create', '-n', failNs, '-f', '-'], pod('p'));
+    const err = await kubectlFails(s, ['create', '-n', failNs, '-f', '-'], pod('p'));
     assert.equal(err, 'Error from server (InternalError): error when creating "STDIN": Internal error occurred: failed calling webhook '
       + `"down-fail.example.com": failed to call webhook: Post "https://127.0.0.1:${port}/check?timeout=10s": dial tcp 127.0.0.1:${port}: connect: connection refused`);
-    await ok(['create', '-n', ignoreNs, '-f', '-'], pod('p'));
+    await kubectlOk(s, ['create', '-n', ignoreNs, '-f', '-'], pod('p'));
   });
 
   test('a webhook slower than timeoutSeconds fails the request (or is ignored)', async () => {
@@ -267,7 +252,7 @@ describe('admission webhooks through kubectl', () => {
       { name: 'slow.example.com', path: '/slow', timeoutSeconds: 1, namespaceSelector: onlyNamespace(ns) },
       { name: 'slow-ignored.example.com', path: '/slow', timeoutSeconds: 1, failurePolicy: 'Ignore', namespaceSelector: onlyNamespace(ignoreNs) });
     const started = Date.now();
-    const [err, ignored] = await Promise.all([fails(['create', '-n', ns, '-f', '-'], pod('p')), ok(['create', '-n', ignoreNs, '-f', '-'], pod('p'))]);
+    const [err, ignored] = await Promise.all([kubectlFails(s, ['create', '-n', ns, '-f', '-'], pod('p')), kubectlOk(s, ['create', '-n', ignoreNs, '-f', '-'], pod('p'))]);
     assert.ok(Date.now() - started < 2500, 'the calls were not cut at one second');
     assert.equal(err, 'Error from server (InternalError): error when creating "STDIN": Internal error occurred: failed calling webhook '
       + `"slow.example.com": failed to call webhook: Post "https://127.0.0.1:${hookPort}/slow?timeout=1s": context deadline exceeded`);
@@ -282,18 +267,39 @@ describe('admission webhooks through kubectl', () => {
       namespaceSelector: '  namespaceSelector:\n    matchExpressions:\n    - {key: webhooks, operator: In, values: ["on"]}\n',
       matchConditions: "  matchConditions:\n  - name: not-skipped\n    expression: \"!object.metadata.name.startsWith('skip')\"\n",
     });
-    await ok(['create', '-n', on, '-f', '-'], pod('a'));
-    await ok(['create', '-n', on, '-f', '-'], pod('skip-me'));
-    await ok(['create', '-n', off, '-f', '-'], pod('a'));
+    await kubectlOk(s, ['create', '-n', on, '-f', '-'], pod('a'));
+    await kubectlOk(s, ['create', '-n', on, '-f', '-'], pod('skip-me'));
+    await kubectlOk(s, ['create', '-n', off, '-f', '-'], pod('a'));
     assert.equal((await labelsOf(on, 'a'))['mutated'], 'yes');
     assert.equal((await labelsOf(on, 'skip-me'))['mutated'], undefined);
     assert.equal((await labelsOf(off, 'a'))['mutated'], undefined);
   });
 
+  test('matchConditions past their own cost budget fail the request (Fail) or skip the webhook (Ignore)', async () => {
+    const failNs = await namespace();
+    const ignoreNs = await namespace();
+    // Each condition costs about 904,000 (cel-go's contains cost on 9,500 characters), under the
+    // per-expression limit; three pass the 2,500,000 a webhook's matchConditions may spend together.
+    const costly = 'object.metadata.annotations.big.contains(object.metadata.annotations.big)';
+    const conditions = `  matchConditions:\n${[0, 1, 2].map((i) => `  - name: costly-${i}\n    expression: "${costly}"\n`).join('')}`;
+    await configure('Validating', `budget-${failNs}`, {
+      name: 'budget-fail.example.com', path: '/deny', namespaceSelector: onlyNamespace(failNs), matchConditions: conditions,
+    });
+    await configure('Validating', `budget-${ignoreNs}`, {
+      name: 'budget-ignore.example.com', path: '/deny', failurePolicy: 'Ignore', namespaceSelector: onlyNamespace(ignoreNs), matchConditions: conditions,
+    });
+    const big = `  annotations:\n    big: "${'x'.repeat(9500)}"\n`;
+    assert.equal(await kubectlFails(s, ['create', '-n', failNs, '-f', '-'], pod('p', big)), 'Error from server (Forbidden): error when creating "STDIN": '
+      + 'pods "p" is forbidden: validation failed due to running out of cost budget, no further validation rules will be run');
+    assert.equal((await kubectlOk(s, ['create', '-n', ignoreNs, '-f', '-'], pod('p', big))).stdout.trim(), 'pod/p created');
+    assert.deepEqual(requestsTo('/deny', failNs), []);
+    assert.deepEqual(requestsTo('/deny', ignoreNs), [], 'the webhook was skipped, not called');
+  });
+
   test('dry-run requests reach webhooks without side effects, flagged dryRun', async () => {
     const ns = await namespace();
     await configure('Mutating', `dry-${ns}`, { name: 'dry.example.com', path: '/add-label', sideEffects: 'NoneOnDryRun', namespaceSelector: onlyNamespace(ns) });
-    const r = await ok(['create', '-n', ns, '-f', '-', '--dry-run=server', '-o', 'json'], pod('p'));
+    const r = await kubectlOk(s, ['create', '-n', ns, '-f', '-', '--dry-run=server', '-o', 'json'], pod('p'));
     assert.equal((JSON.parse(r.stdout) as Obj)['metadata']['labels']['mutated'], 'yes');
     const [req] = requestsTo('/add-label', ns);
     assert.equal(req?.['dryRun'], true);
@@ -303,8 +309,8 @@ describe('admission webhooks through kubectl', () => {
 
   test('a webhook behind a Service is reached through its endpoints', async () => {
     const ns = await namespace();
-    await ok(['create', 'namespace', 'webhook-svc']).catch(() => undefined);
-    await ok(['apply', '-n', 'webhook-svc', '-f', '-'], `apiVersion: v1
+    await kubectlOk(s, ['create', 'namespace', 'webhook-svc']).catch(() => undefined);
+    await kubectlOk(s, ['apply', '-n', 'webhook-svc', '-f', '-'], `apiVersion: v1
 kind: Service
 metadata:
   name: hooks
@@ -329,12 +335,12 @@ subsets:
       name: 'svc.example.com', namespaceSelector: onlyNamespace(ns),
       service: `    service:\n      namespace: webhook-svc\n      name: hooks\n      path: /add-label\n    caBundle: ${caBundle}\n`,
     });
-    await ok(['create', '-n', ns, '-f', '-'], pod('p'));
+    await kubectlOk(s, ['create', '-n', ns, '-f', '-'], pod('p'));
     assert.equal((await labelsOf(ns, 'p'))['mutated'], 'yes');
   });
 
   test('webhook configurations are validated with upstream field paths', async () => {
-    const err = await fails(['apply', '-f', '-'], `apiVersion: admissionregistration.k8s.io/v1
+    const err = await kubectlFails(s, ['apply', '-f', '-'], `apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
 metadata:
   name: invalid-config

@@ -3,6 +3,7 @@
 // that of the variables it read) the first time the pass reads it, as upstream's lazy map does.
 import { CostMeter } from '../../../api/cel/cost.ts';
 import { evaluationErrorText } from '../../../api/cel/environment.ts';
+import type { VariableScope } from '../cel/filter.ts';
 import type { CompiledPolicy } from './source.ts';
 
 /** One variable's outcome: its value or error, its own run's cost, and the variables it read. */
@@ -11,12 +12,6 @@ interface VariableOutcome {
   readonly error?: string;
   readonly cost: number;
   readonly reads: readonly string[];
-}
-
-/** The `variables` of one pass, and the cost of the variables first read since the last takeCost. */
-export interface VariableScope {
-  readonly variables: Readonly<Record<string, unknown>>;
-  takeCost(): number;
 }
 
 /** A variable reads as its value, or fails the expression reading it with its error. */

@@ -5,7 +5,7 @@ import { compileExpression, type CompilationResult, type ExpressionOptions } fro
 import type { ResourceInfo } from '../../../api/resource_types.ts';
 import { resourceForKind } from '../../../api/resource_table.ts';
 import type { KObject } from '../../registry/strategy.ts';
-import type { NamedCondition } from '../cel/evaluate.ts';
+import type { NamedCondition } from '../cel/matcher.ts';
 import { getArr, getObj, getStr, metaOf, type Obj } from '../plugin_util.ts';
 import type { AdmissionLister } from '../types.ts';
 import { matchCriteria, type MatchCriteria } from './matching.ts';

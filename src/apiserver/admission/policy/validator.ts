@@ -3,10 +3,9 @@
 // list one pass with a runtime cost budget split as upstream splits it; failurePolicy decides on errors.
 import { OutOfBudgetError, RUNTIME_CEL_COST_BUDGET, RUNTIME_CEL_COST_BUDGET_MATCH_CONDITIONS } from '../../../api/cel/cost.ts';
 import { CelQuantity, CelURL } from '../../../api/cel/library.ts';
-import type { Evaluation } from '../cel/evaluate.ts';
+import { ExpressionFilter, type Evaluation } from '../cel/filter.ts';
+import { matchConditions } from '../cel/matcher.ts';
 import { ComposedVariables } from './composition.ts';
-import { ExpressionFilter } from './filter.ts';
-import { matchConditions } from './matcher.ts';
 import type { CompiledPolicy } from './source.ts';
 
 /** What one validation decided. */

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { CostMeter, OUT_OF_BUDGET } from '../../../api/cel/cost.ts';
 import { compileExpression, type ExpressionOptions, type ReturnTypes } from '../../../api/cel/environment.ts';
 import { toCel } from '../../../api/cel/values.ts';
+import { ExpressionFilter } from '../cel/filter.ts';
 import { ComposedVariables } from './composition.ts';
-import { ExpressionFilter } from './filter.ts';
 import type { CompiledPolicy } from './source.ts';
 import { validate } from './validator.ts';
 

@@ -3,8 +3,8 @@
 // (dry-run guard, AdmissionReview, HTTPS, answer checks, audit annotations, warnings, denial).
 import { newForbidden } from '../../errors.ts';
 import type { Authorizer } from '../../authz/authorizer.ts';
-import { matchConditions } from '../cel/evaluate.ts';
 import { newActivation } from '../cel/activation.ts';
+import { matchConditions } from '../cel/matcher.ts';
 import type { AdmissionAttributes, AdmissionLister } from '../types.ts';
 import {
   createAdmissionReview, reviewVersion, verifyAdmissionResponse, versionedObjects, type AdmissionResult, type VersionedObjects,

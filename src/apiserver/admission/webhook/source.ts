@@ -1,17 +1,12 @@
 // The webhooks of all Mutating- or ValidatingWebhookConfigurations, read from the API server's
 // watch cache (an informer: no storage reads per request) and prepared once per configuration
 // version: parsed selectors and compiled matchConditions, sorted by configuration name as upstream.
-import { compileExpression, type CompilationResult } from '../../../api/cel/environment.ts';
+import { compileExpression } from '../../../api/cel/environment.ts';
 import type { KObject } from '../../registry/strategy.ts';
+import type { NamedCondition } from '../cel/matcher.ts';
 import { getArr, getStr, metaOf, type Obj } from '../plugin_util.ts';
 import type { AdmissionLister } from '../types.ts';
 import { parseSelector, type ParsedSelector } from './predicates.ts';
-
-/** A compiled matchCondition. */
-export interface CompiledCondition {
-  readonly name: string;
-  readonly compiled: CompilationResult;
-}
 
 /** One webhook of a configuration, ready to dispatch (upstream's WebhookAccessor). */
 export interface WebhookAccessor {
@@ -30,7 +25,7 @@ export interface WebhookAccessor {
   readonly admissionReviewVersions: readonly string[];
   readonly namespaceSelector: ParsedSelector;
   readonly objectSelector: ParsedSelector;
-  readonly matchConditions: readonly CompiledCondition[];
+  readonly matchConditions: readonly NamedCondition[];
 }
 
 /** Which configurations a source reads. */

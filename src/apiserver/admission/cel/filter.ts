@@ -1,18 +1,25 @@
-// Evaluates a policy's compiled expressions in order against one activation and one runtime cost
-// budget (upstream's ConditionEvaluator.ForInput): runtime errors read as upstream's, and once
-// the budget is spent the evaluation stops with cost.ts's OutOfBudgetError.
+// Evaluates compiled admission expressions in order against one activation and one runtime cost
+// budget (upstream's plugin/cel filter, ForInput): runtime errors read as upstream's, and once
+// the budget is spent the pass stops with cost.ts's OutOfBudgetError.
 import { CostBudget, CostMeter } from '../../../api/cel/cost.ts';
 import { evaluationErrorText, type CompilationResult } from '../../../api/cel/environment.ts';
-import type { Evaluation } from '../cel/evaluate.ts';
-import type { VariableScope } from './composition.ts';
 
-/** One pass over a list of expressions (validations, messageExpressions, auditAnnotations …). */
+/** The outcome of one expression: a value or an error message. */
+export type Evaluation = { readonly value: unknown; readonly error?: undefined } | { readonly value?: undefined; readonly error: string };
+
+/** A pass's view of a policy's `variables`, and the cost of the ones first read since the last takeCost. */
+export interface VariableScope {
+  readonly variables: Readonly<Record<string, unknown>>;
+  takeCost(): number;
+}
+
+/** One pass over a list of expressions (matchConditions, validations, messageExpressions …). */
 export class ExpressionFilter {
   readonly #activation: Readonly<Record<string, unknown>>;
   readonly #budget: CostBudget;
   readonly #scope: VariableScope | undefined;
 
-  /** `scope`, when the policy has variables, is this pass's own view of them (see composition.ts). */
+  /** `scope`, when the policy has variables, is this pass's own view of them (policy/composition.ts). */
   constructor(activation: Readonly<Record<string, unknown>>, budget: number, scope?: VariableScope) {
     this.#scope = scope;
     this.#activation = scope ? { ...activation, variables: scope.variables } : activation;

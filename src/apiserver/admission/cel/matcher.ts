@@ -1,11 +1,24 @@
-// A policy's matchConditions (upstream's matchconditions.Matcher): all evaluated in one pass with
-// their own cost budget, separate from the validations'; any false skips the policy, errors with
-// the rest true follow failurePolicy, and a spent budget fails (Fail) or skips (Ignore) it.
+// matchConditions of a webhook or of a policy (upstream's matchconditions.Matcher, which both
+// reuse): evaluated in one pass with their own cost budget; any false skips, errors with the rest
+// true follow failurePolicy, and a spent budget fails (Fail) or skips (Ignore) with its error alone.
 import { OutOfBudgetError, RUNTIME_CEL_COST_BUDGET_MATCH_CONDITIONS } from '../../../api/cel/cost.ts';
-import type { Evaluation, MatchResult, NamedCondition } from '../cel/evaluate.ts';
-import { ExpressionFilter } from './filter.ts';
+import type { CompilationResult } from '../../../api/cel/environment.ts';
+import { ExpressionFilter, type Evaluation } from './filter.ts';
 
-/** Match: whether the conditions select the request; `error` means fail it (failurePolicy Fail). */
+/** A named compiled condition. */
+export interface NamedCondition {
+  readonly name: string;
+  readonly compiled: CompilationResult;
+}
+
+/** Whether the conditions select the request; `error` means fail the request (failurePolicy Fail). */
+export interface MatchResult {
+  readonly matches: boolean;
+  readonly error?: string;
+  readonly failedConditionName?: string;
+}
+
+/** Match: one evaluation of the conditions; `budget` is upstream's RuntimeCELCostBudgetMatchConditions. */
 export async function matchConditions(conditions: readonly NamedCondition[], activation: Readonly<Record<string, unknown>>,
   failurePolicy: string, budget = RUNTIME_CEL_COST_BUDGET_MATCH_CONDITIONS): Promise<MatchResult> {
   const filter = new ExpressionFilter(activation, budget);
