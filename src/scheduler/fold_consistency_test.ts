@@ -13,20 +13,10 @@ import { MemoryListers } from './framework/listers.ts';
 import { NodeFold } from './framework/node_fold.ts';
 import type { NodeInfo } from './framework/node_info.ts';
 import { PodInfo } from './framework/pod_info.ts';
+import { rng } from './framework/testing/random_cluster.ts';
 import { filterEach, makeNode, makePod, multiPoint } from './framework/testing/wrappers.ts';
 import { Name as InterPodAffinityName, newInterPodAffinity } from './plugins/inter_pod_affinity/inter_pod_affinity.ts';
 import { Name as PodTopologySpreadName, newPodTopologySpread } from './plugins/pod_topology_spread/pod_topology_spread.ts';
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const registry = new Map([[InterPodAffinityName, newInterPodAffinity], [PodTopologySpreadName, newPodTopologySpread]]);
 const plugins = multiPoint(InterPodAffinityName, PodTopologySpreadName);

@@ -5,19 +5,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PodInfo } from '../../framework/pod_info.ts';
+import { rng } from '../../framework/testing/random_cluster.ts';
 import { makePod } from '../../framework/testing/wrappers.ts';
 import { filterPodsWithPDBViolation, moreImportantPod, podStartTime, sortByImportance } from './victims.ts';
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('sortByImportance', () => {
   test('orders as a stable sort by MoreImportantPod, for few and many pods', () => {

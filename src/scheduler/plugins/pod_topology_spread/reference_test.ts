@@ -6,15 +6,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { matches, type Selector } from '../../../api/labels.ts';
 import type { Node, Pod, Taint, TopologySpreadConstraint } from '../../../api/types/core_v1.ts';
-import { CycleState } from '../../framework/cycle_state.ts';
-import type { Framework } from '../../framework/framework.ts';
 import { MemoryListers } from '../../framework/listers.ts';
 import { RequiredNodeAffinity } from '../../framework/node_affinity.ts';
 import type { NodeInfo } from '../../framework/node_info.ts';
 import { PodInfo } from '../../framework/pod_info.ts';
 import { findMatchingUntoleratedTaint, isDoNotScheduleTaint } from '../../framework/taints.ts';
-import { LiveCluster } from '../../framework/testing/live_cluster.ts';
-import { makeNode, makePod, multiPoint } from '../../framework/testing/wrappers.ts';
+import { RandomCluster, checkCycles } from '../../framework/testing/random_cluster.ts';
+import { makeNode, makePod, multiPoint, type PodWrapper } from '../../framework/testing/wrappers.ts';
 import {
   LabelHostname,
   LabelTopologyZone,
@@ -24,17 +22,6 @@ import {
   type SpreadConstraint,
 } from './common.ts';
 import { ErrReasonConstraintsNotMatch, ErrReasonNodeLabelNotMatch, Name, newPodTopologySpread, type PodTopologySpreadArgs } from './pod_topology_spread.ts';
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---- the reference: upstream's algorithm with every count taken from scratch ----
 
@@ -158,29 +145,14 @@ const listDefaults: TopologySpreadConstraint[] = [
   { maxSkew: 1, topologyKey: 'rack', whenUnsatisfiable: 'ScheduleAnyway' },
 ];
 
-class World {
-  readonly random: () => number;
-  readonly cluster: LiveCluster;
-  readonly nodes = new Map<string, Node>();
-  readonly pods = new Map<string, Pod>();
-  private serial = 0;
-
+class World extends RandomCluster {
   constructor(seed: number) {
-    this.random = rng(seed);
     const listers = new MemoryListers().add({ kind: 'Namespace', metadata: { name: 'ns1' } }, { kind: 'Namespace', metadata: { name: 'ns2' } });
     for (const ns of ['ns1', 'ns2']) {
       listers.add({ kind: 'ReplicaSet', metadata: { name: 'rs-a', namespace: ns }, spec: { selector: { matchLabels: { app: 'a' } } } } as never);
     }
     listers.add({ kind: 'Service', metadata: { name: 'svc', namespace: 'ns1' }, spec: { selector: { app: 'a', color: 'red' } } } as never);
-    this.cluster = new LiveCluster(listers);
-  }
-
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.random() * xs.length)] as T;
-  }
-
-  chance(p: number): boolean {
-    return this.random() < p;
+    super(seed, listers, ['ns1', 'ns2'], { addPod: 0.45, removePod: 0.65, relabelPod: 0.8, replaceNode: 0.88, removeNode: 0.94 });
   }
 
   nodeObject(name: string): Node {
@@ -194,12 +166,6 @@ class World {
     return w.obj();
   }
 
-  addNode(): void {
-    const n = this.nodeObject(`n${this.serial++}`);
-    this.nodes.set(n.metadata!.name!, n);
-    this.cluster.cache.addNode(n);
-  }
-
   podLabels(): Record<string, string> {
     const l: Record<string, string> = { color: this.pick(colors) };
     if (this.chance(0.6)) l['app'] = this.pick(['a', 'b']);
@@ -207,53 +173,15 @@ class World {
     return l;
   }
 
-  addPod(): void {
-    const name = `p${this.serial++}`;
-    const w = makePod().name(name).uid(`${name}-uid`).namespace(this.pick(['ns1', 'ns2'])).labels(this.podLabels()).node(this.pick([...this.nodes.keys()]));
+  protected decoratePod(w: PodWrapper): void {
     if (this.chance(0.1)) w.terminating();
-    const p = w.obj();
-    this.pods.set(p.metadata!.uid!, p);
-    if (this.chance(0.3)) this.cluster.cache.assumePod(new PodInfo(p));
-    else this.cluster.cache.addPod(p);
   }
 
-  /** One random change to the cluster. */
-  change(): void {
-    const r = this.random();
-    const cache = this.cluster.cache;
-    if (r < 0.45 || this.pods.size === 0) return this.addPod();
-    if (r < 0.65) {
-      const p = this.pick([...this.pods.values()]);
-      this.pods.delete(p.metadata!.uid!);
-      if (cache.isAssumedPod(p)) cache.forgetPod(p);
-      else cache.removePod(p);
-      return;
-    }
-    if (r < 0.8) {
-      const p = this.pick([...this.pods.values()]);
-      if (cache.isAssumedPod(p)) return;
-      const q: Pod = { ...p, metadata: { ...p.metadata, labels: this.podLabels() } };
-      if (this.chance(0.2)) q.metadata!.deletionTimestamp = '2024-01-01T00:00:00Z';
-      cache.updatePod(p, q);
-      this.pods.set(p.metadata!.uid!, q);
-      return;
-    }
-    if (r < 0.88) {
-      const name = this.pick([...this.nodes.keys()]);
-      const old = this.nodes.get(name)!;
-      const n = this.nodeObject(name);
-      this.nodes.set(name, n);
-      cache.updateNode(old, n);
-      return;
-    }
-    if (r < 0.94 && this.nodes.size > 4) {
-      const name = this.pick([...this.nodes.keys()]);
-      if ([...this.pods.values()].some((p) => p.spec?.nodeName === name)) return;
-      cache.removeNode(this.nodes.get(name)!);
-      this.nodes.delete(name);
-      return;
-    }
-    if (this.nodes.size < 14) this.addNode();
+  /** Besides new labels, an update now and then starts the pod's termination. */
+  protected override relabeled(p: Pod): Pod {
+    const q = super.relabeled(p);
+    if (this.chance(0.2)) q.metadata!.deletionTimestamp = '2024-01-01T00:00:00Z';
+    return q;
   }
 
   constraint(): TopologySpreadConstraint {
@@ -326,19 +254,6 @@ class World {
   }
 }
 
-function run(fwk: Framework, pod: Pod, all: readonly NodeInfo[], filtered: readonly NodeInfo[]): { filter: string[]; scores: number[] } {
-  const state = new CycleState();
-  const pre = fwk.runPreFilterPlugins(state, pod).status;
-  assert.ok(pre === null || pre.isSuccess(), `PreFilter: ${pre?.message()}`);
-  const filter = all.map((ni) => {
-    const s = fwk.runFilterPlugins(state, pod, ni);
-    return s === null ? 'fit' : `${s.code}:${s.reasons.join(',')}`;
-  });
-  const ps = fwk.runPreScorePlugins(state, pod, filtered);
-  assert.ok(ps === null || ps.isSuccess(), `PreScore: ${ps?.message()}`);
-  return { filter, scores: fwk.runScorePlugins(state, pod, filtered) };
-}
-
 describe('PodTopologySpread fast paths match a plain recount', () => {
   for (const seed of [1, 2, 3, 4, 5]) {
     test(`random cluster changing between cycles, seed ${seed}`, () => {
@@ -349,27 +264,16 @@ describe('PodTopologySpread fast paths match a plain recount', () => {
         { args: { defaultingType: 'List', defaultConstraints: listDefaults }, defaults: listDefaults, system: false },
       ];
       const variants = configs.map((v) => ({ ...v, fwk: w.cluster.framework(registry, multiPoint(Name), new Map([[Name, v.args]])) }));
-      for (let i = 0; i < 6; i++) w.addNode();
       let checked = 0;
-      for (let round = 0; round < 120; round++) {
-        for (let k = 0; k < 3; k++) w.change();
-        w.cluster.refresh();
-        const all = w.cluster.snapshot.nodeInfoList;
-        for (const v of variants) {
-          const pod = w.incoming();
-          // Score sees the nodes that passed Filter, a subset in any order.
-          const filtered = all.filter(() => w.chance(0.7)).sort(() => w.random() - 0.5);
-          if (filtered.length === 0) filtered.push(all[0] as NodeInfo);
-          const got = run(v.fwk, pod, all, filtered);
-          const hard = refConstraints(pod, 'DoNotSchedule', v.defaults, w.cluster.listers);
-          const soft = refConstraints(pod, 'ScheduleAnyway', v.defaults, w.cluster.listers);
-          const requireAll = (pod.spec?.topologySpreadConstraints ?? []).length > 0 || !v.system;
-          const ctx = `seed ${seed} round ${round} pod ${JSON.stringify(pod)}`;
-          assert.deepEqual(got.filter, refFilter(pod, all, hard), `filter, ${ctx}`);
-          assert.deepEqual(got.scores, refScore(pod, filtered, all, soft, requireAll), `scores, ${ctx}`);
-          if (hard.length > 0 || soft.length > 0) checked++;
-        }
-      }
+      checkCycles(w, 120, variants, ({ round, variant: v, pod, all, filtered, got }) => {
+        const hard = refConstraints(pod, 'DoNotSchedule', v.defaults, w.cluster.listers);
+        const soft = refConstraints(pod, 'ScheduleAnyway', v.defaults, w.cluster.listers);
+        const requireAll = (pod.spec?.topologySpreadConstraints ?? []).length > 0 || !v.system;
+        const ctx = `seed ${seed} round ${round} pod ${JSON.stringify(pod)}`;
+        assert.deepEqual(got.filter, refFilter(pod, all, hard), `filter, ${ctx}`);
+        assert.deepEqual(got.scores, refScore(pod, filtered, all, soft, requireAll), `scores, ${ctx}`);
+        if (hard.length > 0 || soft.length > 0) checked++;
+      });
       // The cases must mostly exercise the plugin, not its Skip paths.
       assert.ok(checked > 150, `only ${checked} cycles had constraints`);
     });
