@@ -9,6 +9,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 /** How to reach the server. */
 export interface ClientSetup {
   readonly url: string;
+  /** The floor server: the same HTTP/2 stack with a no-op handler. */
+  readonly floorUrl: string;
   readonly ca: string;
   readonly cert: string;
   readonly key: string;
@@ -16,7 +18,8 @@ export interface ClientSetup {
 
 /** One phase of load. */
 export type ClientJob =
-  | { readonly kind: 'create' | 'get' | 'update'; readonly ms: number; readonly concurrency: number; readonly count?: number; readonly first?: number }
+  | { readonly kind: 'create' | 'get' | 'update' | 'status' | 'floor'; readonly ms: number; readonly concurrency: number; readonly count?: number; readonly first?: number }
+  | { readonly kind: 'bind'; readonly ms: number; readonly concurrency: number; readonly count: number }
   | { readonly kind: 'fill'; readonly from: number; readonly to: number }
   | { readonly kind: 'list'; readonly rounds: number; readonly expect: number }
   | { readonly kind: 'watch'; readonly watchers: number; readonly writes: number }
@@ -64,14 +67,33 @@ export function podBody(name: string): string {
   });
 }
 
-/** Runs `op(i)` from `concurrency` loops for `ms`. */
-export async function phase(ms: number, concurrency: number, op: (i: number) => Promise<void>): Promise<ClientResult> {
+/** The status a simulated kubelet reports for running pod number `pod` (pod-running stage), varied by `i`. */
+export function podStatusPatch(pod: number, i: number): string {
+  const t = new Date(Date.UTC(2025, 0, 1, 0, 0, i % 60, 0)).toISOString().replace('.000Z', 'Z');
+  const ip = `10.64.${(pod >> 8) & 255}.${pod & 255}`;
+  const cond = (type: string): Record<string, unknown> => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: t });
+  return JSON.stringify({
+    status: {
+      phase: 'Running',
+      conditions: [cond('PodReadyToStartContainers'), cond('Initialized'), cond('Ready'), cond('ContainersReady'), cond('PodScheduled')],
+      hostIP: '10.0.0.1', hostIPs: [{ ip: '10.0.0.1' }], podIP: ip, podIPs: [{ ip }],
+      startTime: t,
+      containerStatuses: [{
+        name: 'c', image: 'nginx:1.27', imageID: 'sim://nginx:1.27', containerID: `sim://${pod}`, ready: true, started: true, restartCount: i,
+        state: { running: { startedAt: t } }, lastState: {},
+      }],
+    },
+  });
+}
+
+/** Runs `op(i)` from `concurrency` loops for `ms` (or until `limit` operations have started). */
+export async function phase(ms: number, concurrency: number, op: (i: number) => Promise<void>, limit = Infinity): Promise<ClientResult> {
   const lat: number[] = [];
   let next = 0;
   const start = performance.now();
   const deadline = start + ms;
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < deadline) {
+    while (performance.now() < deadline && next < limit) {
       const i = next++;
       const t = performance.now();
       await op(i);
@@ -83,9 +105,32 @@ export async function phase(ms: number, concurrency: number, op: (i: number) => 
 
 const PODS = '/api/v1/namespaces/bench/pods';
 
+/** The client's sessions: to the API server and to the floor server. */
+export interface Sessions {
+  readonly api: ClientHttp2Session;
+  readonly floor: ClientHttp2Session;
+}
+
+/** Opens both sessions. */
+export function openSessions(s: ClientSetup): Sessions {
+  return { api: openSession(s), floor: openSession({ ...s, url: s.floorUrl }) };
+}
+
 /** Runs one job against the server. */
-export async function runJob(session: ClientHttp2Session, job: ClientJob): Promise<ClientResult> {
+export async function runJob(sessions: Sessions, job: ClientJob): Promise<ClientResult> {
+  const session = sessions.api;
   switch (job.kind) {
+    case 'floor':
+      // The same request as a create, answered by the floor server's no-op handler.
+      return phase(job.ms, job.concurrency, (i) => request(sessions.floor, 'POST', PODS, podBody(`c${i}`)).then((r) => { if (r.status !== 201) throw new Error(r.text); }));
+    case 'bind':
+      // Each created pod once, as the scheduler binds it.
+      return phase(job.ms, job.concurrency, (i) => request(session, 'POST', `${PODS}/c${i}/binding`, JSON.stringify({
+        apiVersion: 'v1', kind: 'Binding', metadata: { name: `c${i}` }, target: { apiVersion: 'v1', kind: 'Node', name: `node-${i % 100}` },
+      })).then((r) => { if (r.status !== 201) throw new Error(r.text); }), job.count);
+    case 'status':
+      return phase(job.ms, job.concurrency, (i) => request(session, 'PATCH', `${PODS}/c${i % job.count!}/status`, podStatusPatch(i % job.count!, i))
+        .then((r) => { if (r.status !== 200) throw new Error(r.text); }));
     case 'create':
       return phase(job.ms, job.concurrency, (i) => request(session, 'POST', PODS, podBody(`c${(job.first ?? 0) + i}`)).then((r) => { if (r.status !== 201) throw new Error(r.text); }));
     case 'get':
@@ -117,7 +162,7 @@ export async function runJob(session: ClientHttp2Session, job: ClientJob): Promi
     case 'watch':
       return watchFanOut(session, job.watchers, job.writes);
     case 'close':
-      await new Promise<void>((resolve) => session.close(() => resolve()));
+      await Promise.all([sessions.api, sessions.floor].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       return { ops: 0, seconds: 0, lat: [] };
   }
 }
@@ -157,13 +202,13 @@ async function watchFanOut(session: ClientHttp2Session, watchers: number, writes
 
 if (parentPort !== null && workerData !== null) {
   const port = parentPort;
-  const session = openSession(workerData as ClientSetup);
+  const sessions = openSessions(workerData as ClientSetup);
   port.on('message', (job: ClientJob) => {
     if (job.kind === 'close') {
-      session.close(() => port.close());
+      void runJob(sessions, job).then(() => port.close());
       return;
     }
-    runJob(session, job).then((r) => port.postMessage({ ok: r }), (err: unknown) => port.postMessage({ error: err instanceof Error ? err.stack ?? err.message : String(err) }));
+    runJob(sessions, job).then((r) => port.postMessage({ ok: r }), (err: unknown) => port.postMessage({ error: err instanceof Error ? err.stack ?? err.message : String(err) }));
   });
   port.postMessage('ready');
 }

@@ -42,14 +42,15 @@ function walk(schema: Schema | undefined, value: unknown, path: string, out: str
   const s = resolve(schema);
   if (!s || s['x-kubernetes-preserve-unknown-fields']) return;
   if (Array.isArray(value)) {
-    if (s.items) value.forEach((v, i) => walk(s.items, v, `${path}[${i}]`, out));
+    if (s.items) for (let i = 0; i < value.length; i++) walk(s.items, value[i], `${path}[${i}]`, out);
     return;
   }
   if (!isObject(value)) return;
   if (s.properties) {
     for (const [k, v] of Object.entries(value)) {
       const child = path === '' ? k : `${path}.${k}`;
-      const ps = s.properties[k];
+      // Own properties only: "toString" is not a field of any kind.
+      const ps = Object.hasOwn(s.properties, k) ? s.properties[k] : undefined;
       if (ps) walk(ps, v, child, out);
       else if (!s.additionalProperties) out.push(child);
     }
@@ -60,8 +61,26 @@ function walk(schema: Schema | undefined, value: unknown, path: string, out: str
   }
 }
 
-/** Paths of undeclared fields ("spec.foo", "spec.containers[0].bar"), in document order. */
+/**
+ * Objects that decodeTyped just walked and found free of undeclared fields, with the definition
+ * walked: the request path asks unknownFields right after decodeTyped, and need not walk twice.
+ */
+const knownClean = new WeakMap<object, string>();
+
+/** Notes that `obj`, as it is now, has no undeclared fields of `definition` (decodeTyped's walk found none). */
+export function rememberNoUnknownFields(obj: object, definition: string): void {
+  knownClean.set(obj, definition);
+}
+
+/**
+ * Paths of undeclared fields ("spec.foo", "spec.containers[0].bar"), in document order. An object
+ * that decodeTyped found clean answers at once: call this before changing the object further.
+ */
 export function unknownFields(definition: string, obj: Record<string, unknown>): string[] {
+  if (knownClean.get(obj) === definition) {
+    knownClean.delete(obj);
+    return [];
+  }
   const def = openAPIDefinitions()[definition];
   if (!def) return [];
   const out: string[] = [];

@@ -10,19 +10,10 @@ const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+jso
 
 /** Returns the patched object (a new object; `current` is not modified). */
 export async function applyPatchBody(contentType: string, current: KObject, body: Buffer, info: ResourceInfo): Promise<KObject> {
-  const text = body.toString('utf8');
   let patch: unknown;
-  // Upstream decodes JSON and merge patches with a "error decoding patch: " prefix, strategic ones without.
-  const parse = (prefix = 'error decoding patch: '): unknown => {
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw newBadRequest(`${prefix}${goJsonSyntaxError(body) ?? 'unexpected end of JSON input'}`);
-    }
-  };
   switch (contentType) {
     case 'application/json-patch+json': {
-      patch = parse();
+      patch = parse(body, PATCH_ERROR_PREFIX);
       if (!Array.isArray(patch)) throw newBadRequest(`error decoding patch: json: cannot unmarshal ${goJsonValueKind(patch)} into Go value of type []handlers.jsonPatchOp`);
       try {
         return jsonPatch(current, patch) as KObject;
@@ -31,7 +22,7 @@ export async function applyPatchBody(contentType: string, current: KObject, body
       }
     }
     case 'application/merge-patch+json': {
-      patch = parse();
+      patch = parse(body, PATCH_ERROR_PREFIX);
       if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw newBadRequest('merge patch must be a JSON object');
       const out = mergePatch(current, patch);
       if (typeof out !== 'object' || out === null || Array.isArray(out)) throw newBadRequest('merge patch result is not an object');
@@ -41,7 +32,7 @@ export async function applyPatchBody(contentType: string, current: KObject, body
       if (!info.definition.startsWith('io.k8s.')) {
         throw newUnsupportedMediaType(contentType, PATCH_TYPES.filter((t) => !t.includes('strategic')));
       }
-      patch = parse('');
+      patch = parse(body, '');
       if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw newBadRequest('strategic merge patch must be a JSON object');
       try {
         // Loaded on first use: it indexes the OpenAPI schema for patch metadata.
@@ -53,6 +44,17 @@ export async function applyPatchBody(contentType: string, current: KObject, body
     }
     default:
       throw newUnsupportedMediaType(contentType, PATCH_TYPES);
+  }
+}
+
+// Upstream decodes JSON and merge patches with a "error decoding patch: " prefix, strategic ones without.
+const PATCH_ERROR_PREFIX = 'error decoding patch: ';
+
+function parse(body: Buffer, prefix: string): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw newBadRequest(`${prefix}${goJsonSyntaxError(body) ?? 'unexpected end of JSON input'}`);
   }
 }
 

@@ -122,30 +122,55 @@ export function encodeObject(obj: Record<string, unknown>): EncodedObject {
   }
   const end = at + SENTINEL_MEMBER.length;
   // The stored text drops the member with one adjacent comma; the served bytes put it back there.
-  let storedText: string, pos: number, lead = '', trail = '';
-  if (text.charCodeAt(at - 1) === COMMA) {
-    storedText = text.slice(0, at - 1) + text.slice(end);
-    pos = at - 1;
-    lead = ',';
-  } else if (text.charCodeAt(end) === COMMA) {
-    storedText = text.slice(0, at) + text.slice(end + 1);
-    pos = at;
-    trail = ',';
-  } else {
-    storedText = text.slice(0, at) + text.slice(end);
-    pos = at;
+  if (text.charCodeAt(at - 1) === COMMA) return new Encoded(text, at, end, text.slice(0, at - 1) + text.slice(end), at - 1, ',', '');
+  if (text.charCodeAt(end) === COMMA) return new Encoded(text, at, end, text.slice(0, at) + text.slice(end + 1), at, '', ',');
+  return new Encoded(text, at, end, text.slice(0, at) + text.slice(end), at, '', '');
+}
+
+/**
+ * encodeObject's result for an object with metadata. A class, not a closure: tsx names every
+ * closure it creates, and this is made on every write.
+ */
+class Encoded implements EncodedObject {
+  readonly stored: Buffer;
+  /** The encoding with the sentinel member, and where that member is. */
+  readonly #text: string;
+  readonly #at: number;
+  readonly #end: number;
+  /** Where the member goes back into the stored bytes, and the comma it takes along. */
+  readonly #pos: number;
+  readonly #lead: string;
+  readonly #trail: string;
+  /** ASCII text (the usual case) has byte offsets equal to character offsets: bytes are spliced. */
+  readonly #ascii: boolean;
+  // The response and the watch cache both ask for the written revision: it is spliced once.
+  #lastRevision = -1;
+  #last: Buffer | undefined;
+
+  constructor(text: string, at: number, end: number, storedText: string, pos: number, lead: string, trail: string) {
+    this.#text = text;
+    this.#at = at;
+    this.#end = end;
+    this.#pos = pos;
+    this.#lead = lead;
+    this.#trail = trail;
+    this.stored = Buffer.from(storedText);
+    this.#ascii = this.stored.length === storedText.length;
   }
-  const stored = Buffer.from(storedText);
-  // ASCII text (the usual case) has byte offsets equal to character offsets: splice bytes.
-  const ascii = stored.length === storedText.length;
-  return {
-    stored,
-    served: (revision) => {
-      if (!ascii) return Buffer.from(`${text.slice(0, at)}"resourceVersion":"${revision}"${text.slice(end)}`);
-      const member = Buffer.from(`${lead}"resourceVersion":"${revision}"${trail}`);
-      return Buffer.concat([stored.subarray(0, pos), member, stored.subarray(pos)], stored.length + member.length);
-    },
-  };
+
+  served(revision: number): Buffer | undefined {
+    if (revision === this.#lastRevision) return this.#last;
+    let out: Buffer;
+    if (!this.#ascii) out = Buffer.from(`${this.#text.slice(0, this.#at)}"resourceVersion":"${revision}"${this.#text.slice(this.#end)}`);
+    else {
+      const stored = this.stored;
+      const member = Buffer.from(`${this.#lead}"resourceVersion":"${revision}"${this.#trail}`);
+      out = Buffer.concat([stored.subarray(0, this.#pos), member, stored.subarray(this.#pos)], stored.length + member.length);
+    }
+    this.#lastRevision = revision;
+    this.#last = out;
+    return out;
+  }
 }
 
 /** Served JSON of objects the registry just wrote, for answering without serializing them again. */

@@ -1,5 +1,6 @@
 // Tests of the watch cache's serving forms: lists by prefix in key order, the served bytes equal to
-// encoding the decoded object, shared watch frames, and DELETED events at the delete's revision.
+// encoding the decoded object, shared watch frames, DELETED events at the delete's revision, and
+// written objects adopted instead of decoded, with the same answers.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryStore } from '../storage/drivers/memory.ts';
@@ -63,5 +64,40 @@ describe('WatchCache', () => {
     assert.equal((deleted.obj['metadata'] as Record<string, unknown>)['resourceVersion'], String(del.revision));
     assert.equal(deleted.bytes().toString(), JSON.stringify(deleted.obj));
     assert.equal((events[2]!.prev!.obj['metadata'] as Record<string, unknown>)['name'], 'x');
+  });
+
+  test('keeps an adopted written object, served and copied exactly as the decoded one would be', async () => {
+    const key = `${PREFIX}a/z`;
+    const obj: Record<string, unknown> = { apiVersion: 'v1', kind: 'Thing', metadata: { name: 'z', namespace: 'a', labels: { a: 'é"\\' } }, spec: { n: 2 } };
+    const encoded = encodeObject(obj);
+    cache.adopt(key, obj, encoded);
+    const cur = await store.get(key);
+    const res = await store.update(key, encoded.stored, cur.kv!.modRevision);
+    await cache.waitForRevision(res.revision);
+    const c = cache.get(key)!;
+    assert.equal(c.obj, obj, 'the written object itself');
+    const decoded = decodeStored((await store.get(key)).kv!);
+    assert.equal(JSON.stringify(c.obj), JSON.stringify(decoded));
+    assert.equal(c.bytes().toString(), JSON.stringify(decoded));
+    const copy = c.copy();
+    assert.deepEqual(copy, decoded);
+    assert.notEqual(copy['spec'], obj['spec']);
+  });
+
+  test('decodes an event whose bytes are not the adopted ones, and forgets abandoned writes', async () => {
+    const key = `${PREFIX}a/z`;
+    const mine: Record<string, unknown> = { apiVersion: 'v1', kind: 'Thing', metadata: { name: 'z', namespace: 'a' }, spec: { n: 3 } };
+    cache.adopt(key, mine, encodeObject(mine));
+    const cur = await store.get(key);
+    const res = await store.update(key, thing('a', 'z', { spec: { n: 4 } }), cur.kv!.modRevision);
+    await cache.waitForRevision(res.revision);
+    assert.notEqual(cache.get(key)!.obj, mine);
+    assert.deepEqual(cache.get(key)!.obj['spec'], { n: 4 });
+    // The write that lost is abandoned; a later write of the same bytes is decoded, not adopted.
+    cache.abandon(key, mine);
+    const again = await store.update(key, encodeObject(mine).stored, res.revision);
+    await cache.waitForRevision(again.revision);
+    assert.notEqual(cache.get(key)!.obj, mine);
+    assert.deepEqual(cache.get(key)!.obj['spec'], { n: 3 });
   });
 });

@@ -8,7 +8,7 @@ import { capUpdateManagers, decodeManagedFields, emptyManaged, encodeManagedFiel
 import { DEDUCED, definitionAtom, type Atom } from './schema.ts';
 import { toFieldSet, validate, valuesEqual, walkErrorsString } from './typed.ts';
 import { applyManaged, ConflictSets, updateManaged, UpdaterError, type UpdaterContext } from './updater.ts';
-import { withoutNulls, zeroObject } from './zero_values.ts';
+import { sharedZeroObject, withoutNulls, zeroObject } from './zero_values.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -100,17 +100,28 @@ function atomOf(definition: string): Atom {
   return definitionAtom(definition) ?? DEDUCED;
 }
 
+/** Contexts by definition and reset fields: a server writes a few dozen combinations, over and over. */
+const contexts = new Map<string, UpdaterContext>();
+
 function contextOf(target: WriteTarget): UpdaterContext {
-  const atom = atomOf(target.definition);
-  if (!target.resetFields || target.resetFields.length === 0) return { atom };
-  const ignored = FieldSet.of(...target.resetFields.map((p) => fieldPath(...p)));
-  return { atom, ignored };
+  const reset = target.resetFields ?? [];
+  const key = reset.length === 0 ? target.definition : `${target.definition}\u0000${JSON.stringify(reset)}`;
+  let ctx = contexts.get(key);
+  if (ctx === undefined) {
+    const atom = atomOf(target.definition);
+    ctx = reset.length === 0 ? { atom } : { atom, ignored: FieldSet.of(...reset.map((p) => fieldPath(...p))) };
+    if (contexts.size >= 1000) contexts.clear();
+    contexts.set(key, ctx);
+  }
+  return ctx;
 }
 
 function formatTime(t: string | Date): string {
   const d = typeof t === 'string' ? new Date(t) : t;
   if (Number.isNaN(d.getTime())) return String(t);
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const iso = d.toISOString();
+  // "2025-01-02T03:04:05.678Z" -> "2025-01-02T03:04:05Z" (years past 9999 keep the general form)
+  return iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, 'Z');
 }
 
 function metadataOf(obj: JsonObject | undefined): JsonObject | undefined {
@@ -121,13 +132,23 @@ function metadataOf(obj: JsonObject | undefined): JsonObject | undefined {
 function withoutManagedFields(obj: JsonObject): JsonObject {
   const meta = metadataOf(obj);
   if (!meta || !('managedFields' in meta)) return obj;
-  const { managedFields: _, ...rest } = meta;
-  return { ...obj, metadata: rest };
+  // Copies by hand: object rest and spread take V8's slow path, on every write.
+  const rest: JsonObject = {};
+  for (const k in meta) if (k !== 'managedFields') setOwn(rest, k, meta[k]);
+  const out: JsonObject = {};
+  for (const k in obj) setOwn(out, k, k === 'metadata' ? rest : obj[k]);
+  return out;
 }
 
-function tryDecode(entries: unknown): Managed {
+/** o[k] = v as an own member, also for "__proto__" (a JSON member, not the prototype). */
+function setOwn(o: JsonObject, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
+
+function tryDecode(entries: unknown, canonical = false): Managed {
   try {
-    return decodeManagedFields(entries);
+    return decodeManagedFields(entries, canonical);
   } catch (err) {
     if (err instanceof ManagedFieldsError) return emptyManaged();
     throw err;
@@ -150,13 +171,17 @@ function stripFields(managed: Managed, id: string): void {
 // stripMeta, structured merge. Mutates `managed`.
 function runUpdate(ctx: UpdaterContext, target: WriteTarget, liveObj: unknown, newObj: unknown, managed: Managed, manager: string, max: number): void {
   const id = managerIdentifier({ manager: manager || 'unknown', operation: 'Update', apiVersion: target.apiVersion, subresource: target.subresource });
+  const before = managed.fields.get(id)?.set;
   updateManaged(ctx, liveObj, newObj, target.apiVersion, managed.fields, CURRENT_OPERATION);
   stripFields(managed, CURRENT_OPERATION);
   const vs = managed.fields.get(CURRENT_OPERATION);
   if (vs) {
     managed.fields.delete(CURRENT_OPERATION);
     const previous = managed.fields.get(id);
-    managed.fields.set(id, previous ? { ...vs, set: vs.set.union(previous.set) } : vs);
+    let set = previous ? vs.set.union(previous.set) : vs.set;
+    // A writer that changes what it owned already keeps the very set it had (encoded as before).
+    if (!ctx.exhaustive && before !== undefined && set !== before && set.equals(before)) set = before;
+    managed.fields.set(id, { ...vs, set });
     managed.times.set(id, formatTime(target.time));
   }
   capUpdateManagers(managed, max);
@@ -168,21 +193,32 @@ function runUpdate(ctx: UpdaterContext, target: WriteTarget, liveObj: unknown, n
  * the object carries no managedFields (as upstream, when the live object had none, or on failure).
  */
 export function updateManagedFields(opts: UpdateManagedFieldsOptions): ManagedFieldsEntry[] {
-  const ctx = contextOf(opts);
+  return updateManagedFieldsWith(contextOf(opts), opts);
+}
+
+/** updateManagedFields without its shortcuts: every member compared, every set decoded and encoded (for tests). */
+export function updateManagedFieldsExhaustive(opts: UpdateManagedFieldsOptions): ManagedFieldsEntry[] {
+  return updateManagedFieldsWith({ ...contextOf(opts), exhaustive: true }, opts);
+}
+
+function updateManagedFieldsWith(ctx: UpdaterContext, opts: UpdateManagedFieldsOptions): ManagedFieldsEntry[] {
   const liveMeta = metadataOf(opts.live);
+  // The live object's entries are this server's own encoding (as stored); a request's are not.
+  const canonical = !ctx.exhaustive;
   let managed: Managed;
-  if (opts.subresource) managed = tryDecode(liveMeta?.['managedFields']);
+  if (opts.subresource) managed = tryDecode(liveMeta?.['managedFields'], canonical);
   else {
     const requested = metadataOf(opts.next)?.['managedFields'];
     if (isResetManagedFields(requested)) managed = emptyManaged();
     else {
       managed = tryDecode(requested);
-      if (managed.fields.size === 0) managed = tryDecode(liveMeta?.['managedFields']);
+      if (managed.fields.size === 0) managed = tryDecode(liveMeta?.['managedFields'], canonical);
     }
   }
   const creating = opts.live === undefined || !liveMeta?.['uid'];
   if (managed.fields.size === 0 && !creating) return [];
-  const liveObj = opts.live ? withoutManagedFields(opts.live) : zeroObject(opts.definition);
+  // runUpdate only reads the live object: a create compares with the shared empty object.
+  const liveObj = opts.live ? withoutManagedFields(opts.live) : sharedZeroObject(opts.definition);
   try {
     runUpdate(ctx, opts, liveObj, withoutManagedFields(opts.next), managed, opts.manager, opts.maxUpdateManagers ?? MAX_UPDATE_MANAGERS);
   } catch (err) {
@@ -190,7 +226,7 @@ export function updateManagedFields(opts: UpdateManagedFieldsOptions): ManagedFi
     if (err instanceof UpdaterError) return [];
     throw err;
   }
-  return encodeManagedFields(managed);
+  return encodeManagedFields(managed, !ctx.exhaustive);
 }
 
 function parseGroupVersion(apiVersion: unknown): { group: string; version: string } | undefined {

@@ -276,7 +276,15 @@ export class FieldSet {
     return true;
   }
 
+  /** True when the set holds nothing at all (not even empty child nodes): the algebra's shortcut. */
+  bare(): boolean {
+    return (this.members === undefined || this.members.size === 0) && (this.children === undefined || this.children.size === 0);
+  }
+
   union(other: FieldSet): FieldSet {
+    // Results may share inputs (see the class comment): a union with nothing is the other set.
+    if (other.bare()) return this;
+    if (this.bare()) return other;
     const out = new FieldSet();
     if (this.members || other.members) {
       out.members = new Map(this.members);
@@ -296,6 +304,7 @@ export class FieldSet {
 
   intersection(other: FieldSet): FieldSet {
     const out = new FieldSet();
+    if (this.bare() || other.bare()) return out;
     if (this.members && other.members) {
       for (const [id, pe] of this.members) if (other.members.has(id)) out.addMember(pe);
     }
@@ -312,6 +321,7 @@ export class FieldSet {
 
   /** Removes `other`'s paths; a member of `other` does not remove the subtree under it. */
   difference(other: FieldSet): FieldSet {
+    if (other.bare() || this.bare()) return this;
     const out = new FieldSet();
     if (this.members) {
       for (const [id, pe] of this.members) if (!other.members?.has(id)) out.addMember(pe);
@@ -332,6 +342,7 @@ export class FieldSet {
 
   /** Removes `other`'s paths and everything under `other`'s members. */
   recursiveDifference(other: FieldSet): FieldSet {
+    if (other.bare() || this.bare()) return this;
     const out = new FieldSet();
     if (this.members) {
       for (const [id, pe] of this.members) if (!other.members?.has(id)) out.addMember(pe);

@@ -32,8 +32,12 @@ export const MAX_UPDATE_MANAGERS = 10;
 
 const ANCIENT_CHANGES = 'ancient-changes';
 
+const HTML_UNSAFE = /[<>&\u2028\u2029]/;
+
 function goJSONString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const json = JSON.stringify(s);
+  if (!HTML_UNSAFE.test(json)) return json;
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
@@ -49,8 +53,23 @@ export function managerIdentifier(entry: { manager?: string; operation?: string;
   return `{${parts.join(',')}}`;
 }
 
-/** The entry fields an identifier stands for. */
-export function parseManagerIdentifier(id: string): { manager?: string; operation?: string; apiVersion?: string; subresource?: string } {
+type ManagerIdentity = { manager?: string; operation?: string; apiVersion?: string; subresource?: string };
+
+/** Parsed identifiers: a server sees a handful of managers, on every write. */
+const parsedIds = new Map<string, Readonly<ManagerIdentity>>();
+
+/** The entry fields an identifier stands for (a shared object: do not change it). */
+export function parseManagerIdentifier(id: string): Readonly<ManagerIdentity> {
+  let parsed = parsedIds.get(id);
+  if (parsed === undefined) {
+    parsed = parseIdentifier(id);
+    if (parsedIds.size >= 1000) parsedIds.clear();
+    parsedIds.set(id, parsed);
+  }
+  return parsed;
+}
+
+function parseIdentifier(id: string): ManagerIdentity {
   try {
     const v = JSON.parse(id) as unknown;
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, string>;
@@ -65,8 +84,20 @@ export function emptyManaged(): Managed {
   return { fields: new Map(), times: new Map() };
 }
 
-/** Decodes metadata.managedFields (upstream's DecodeManagedFields); throws ManagedFieldsError. */
-export function decodeManagedFields(entries: unknown): Managed {
+/**
+ * The FieldsV1 each decoded set came from, when that FieldsV1 is the set's own encoding: a set
+ * that comes out of a write unchanged (the same object) is encoded as it came in, not again.
+ */
+const encodedAs = new WeakMap<FieldSet, FieldsV1>();
+/** The other way: the set a FieldsV1 object of this server's encoding stands for (never changed once made). */
+const decodedAs = new WeakMap<object, FieldSet>();
+
+/**
+ * Decodes metadata.managedFields (upstream's DecodeManagedFields); throws ManagedFieldsError.
+ * `canonical`: the entries are this server's own encoding (read from storage), so an unchanged
+ * set may be written back as the same FieldsV1 (upstream re-encodes it to the same JSON).
+ */
+export function decodeManagedFields(entries: unknown, canonical = false): Managed {
   const managed = emptyManaged();
   if (entries === undefined || entries === null) return managed;
   if (!Array.isArray(entries)) throw new ManagedFieldsError('managedFields must be a list');
@@ -78,12 +109,20 @@ export function decodeManagedFields(entries: unknown): Managed {
       throw new ManagedFieldsError(e.fieldsType ? `invalid fieldsType ${JSON.stringify(e.fieldsType)} in managed fields entry ${i}` : `missing fieldsType in managed fields entry ${i}`);
     }
     const id = managerIdentifier(e);
+    const known = canonical && typeof e.fieldsV1 === 'object' && e.fieldsV1 !== null ? decodedAs.get(e.fieldsV1) : undefined;
     let set: FieldSet;
-    try {
-      set = fromFieldsV1(e.fieldsV1 ?? {});
-    } catch (err) {
-      if (err instanceof FieldsV1Error) throw new ManagedFieldsError(`error decoding versioned set from entry ${i}: error decoding set: ${err.message}`);
-      throw err;
+    if (known !== undefined) set = known;
+    else {
+      try {
+        set = fromFieldsV1(e.fieldsV1 ?? {});
+      } catch (err) {
+        if (err instanceof FieldsV1Error) throw new ManagedFieldsError(`error decoding versioned set from entry ${i}: error decoding set: ${err.message}`);
+        throw err;
+      }
+      if (canonical && typeof e.fieldsV1 === 'object' && e.fieldsV1 !== null) {
+        encodedAs.set(set, e.fieldsV1);
+        decodedAs.set(e.fieldsV1, set);
+      }
     }
     managed.fields.set(id, { set, apiVersion: e.apiVersion, applied: e.operation === 'Apply' });
     managed.times.set(id, e.time);
@@ -112,9 +151,14 @@ function compareStr(a: string | undefined, b: string | undefined): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** Encodes owner sets as managedFields entries in upstream's order: Apply before Update, then by time, manager, apiVersion, subresource. */
-export function encodeManagedFields(managed: Managed): ManagedFieldsEntry[] {
+/**
+ * Encodes owner sets as managedFields entries in upstream's order: Apply before Update, then by
+ * time, manager, apiVersion, subresource. `reuse`: a set met before (decoded from this server's
+ * encoding, or encoded here) keeps that FieldsV1 object rather than a new one.
+ */
+export function encodeManagedFields(managed: Managed, reuse = true): ManagedFieldsEntry[] {
   const out: ManagedFieldsEntry[] = [];
+  const seconds = new Map<ManagedFieldsEntry, number>();
   for (const [id, vs] of managed.fields) {
     const ident = parseManagerIdentifier(id);
     const entry: ManagedFieldsEntry = {};
@@ -124,13 +168,25 @@ export function encodeManagedFields(managed: Managed): ManagedFieldsEntry[] {
     const time = managed.times.get(id);
     if (time) entry.time = time;
     entry.fieldsType = 'FieldsV1';
-    entry.fieldsV1 = toFieldsV1(vs.set);
+    let fieldsV1 = reuse ? encodedAs.get(vs.set) : undefined;
+    if (fieldsV1 === undefined) {
+      fieldsV1 = toFieldsV1(vs.set);
+      // A stored object's entries are these objects, unchanged (stored objects are not changed):
+      // the next write of the object finds its sets here instead of decoding them again.
+      if (reuse) {
+        encodedAs.set(vs.set, fieldsV1);
+        decodedAs.set(fieldsV1, vs.set);
+      }
+    }
+    entry.fieldsV1 = fieldsV1;
     if (ident.subresource) entry.subresource = ident.subresource;
     out.push(entry);
+    seconds.set(entry, unixSeconds(time));
   }
+  if (out.length < 2) return out;
   out.sort((p, q) =>
     compareStr(p.operation, q.operation) ||
-    unixSeconds(p.time) - unixSeconds(q.time) ||
+    seconds.get(p)! - seconds.get(q)! ||
     compareStr(p.manager, q.manager) ||
     compareStr(p.apiVersion, q.apiVersion) ||
     compareStr(p.subresource, q.subresource));

@@ -271,122 +271,164 @@ export interface Comparison {
 
 /** Compares `lhs` (old) with `rhs` (new) (upstream's TypedValue.Compare). */
 export function compare(atom: Atom, lhs: unknown, rhs: unknown): { comparison: Comparison; errors: WalkError[] } {
-  const c: Comparison = { removed: new FieldSet(), modified: new FieldSet(), added: new FieldSet() };
-  const errs: WalkError[] = [];
-  const path: PathElement[] = [];
-  const err = (message: string): void => void errs.push({ path: pathString(path), message });
+  const w = new Comparer(true);
+  w.node(atom, lhs, rhs);
+  return { comparison: w.c, errors: w.errs };
+}
 
-  const node = (a: Atom, l: unknown, r: unknown): void => {
+/** compare() walking unchanged members too (tests check that skipping them changes nothing). */
+export function compareExhaustive(atom: Atom, lhs: unknown, rhs: unknown): { comparison: Comparison; errors: WalkError[] } {
+  const w = new Comparer(false);
+  w.node(atom, lhs, rhs);
+  return { comparison: w.c, errors: w.errs };
+}
+
+/**
+ * The walk of compare(). Methods rather than closures: this runs on every write, and tsx names
+ * each closure it creates (one defineProperty per closure per call).
+ */
+class Comparer {
+  readonly c: Comparison = { removed: new FieldSet(), modified: new FieldSet(), added: new FieldSet() };
+  readonly errs: WalkError[] = [];
+  readonly path: PathElement[] = [];
+  /** Skip members and items equal on both sides. */
+  readonly skipEqual: boolean;
+
+  constructor(skipEqual: boolean) {
+    this.skipEqual = skipEqual;
+  }
+
+  err(message: string): void {
+    this.errs.push({ path: pathString(this.path), message });
+  }
+
+  node(a: Atom, l: unknown, r: unknown): void {
     const ml = deduce(a, l);
     const mr = deduce(a, r);
-    const state = { inLeaf: false };
-    if (r === undefined) handle(a, handled(ml), l, r, state);
-    else if (l === undefined || ml === mr) handle(a, handled(mr), l, r, state);
+    let inLeaf: boolean;
+    if (r === undefined) inLeaf = this.handle(a, handled(ml), l, r, false);
+    else if (l === undefined || ml === mr) inLeaf = this.handle(a, handled(mr), l, r, false);
     else {
-      handle(a, handled(ml), l, r, { inLeaf: false });
-      handle(a, handled(mr), l, r, state);
+      this.handle(a, handled(ml), l, r, false);
+      inLeaf = this.handle(a, handled(mr), l, r, false);
     }
-    if (!state.inLeaf) {
-      if (l === undefined) c.added.insert(path);
-      else if (r === undefined) c.removed.insert(path);
+    if (!inLeaf) {
+      if (l === undefined) this.c.added.insert(this.path);
+      else if (r === undefined) this.c.removed.insert(this.path);
     }
-  };
+  }
 
-  const leaf = (l: unknown, r: unknown, state: { inLeaf: boolean }): void => {
-    if (state.inLeaf) return;
-    state.inLeaf = true;
-    if (l === undefined) c.added.insert(path);
-    else if (r === undefined) c.removed.insert(path);
-    else if (!valuesEqual(l, r)) c.modified.insert(path);
-  };
+  /** Records a leaf difference once per node; returns the node's new "in leaf" state. */
+  leaf(l: unknown, r: unknown, inLeaf: boolean): boolean {
+    if (inLeaf) return true;
+    if (l === undefined) this.c.added.insert(this.path);
+    else if (r === undefined) this.c.removed.insert(this.path);
+    else if (!valuesEqual(l, r)) this.c.modified.insert(this.path);
+    return true;
+  }
 
-  const handle = (a: Atom, kind: number, l: unknown, r: unknown, state: { inLeaf: boolean }): void => {
+  handle(a: Atom, kind: number, l: unknown, r: unknown, inLeaf: boolean): boolean {
     if (kind === SCALAR) {
       const le = scalarError(a.scalar, l);
       const re = scalarError(a.scalar, r);
       if (le && re) {
-        err(`lhs: ${le}`);
-        err(`rhs: ${re}`);
-        return;
+        this.err(`lhs: ${le}`);
+        this.err(`rhs: ${re}`);
+        return inLeaf;
       }
-      leaf(l, r, state);
-    } else if (kind === LIST) {
+      return this.leaf(l, r, inLeaf);
+    }
+    if (kind === LIST) {
       const ll = Array.isArray(l) ? l : undefined;
       const rl = Array.isArray(r) ? r : undefined;
-      if (a.list!.atomic || ((!ll || ll.length === 0) && (!rl || rl.length === 0))) return leaf(l, r, state);
-      listItems(a.list!, ll, rl);
-    } else if (kind === MAP) {
+      if (a.list!.atomic || ((!ll || ll.length === 0) && (!rl || rl.length === 0))) return this.leaf(l, r, inLeaf);
+      this.listItems(a.list!, ll, rl);
+      return inLeaf;
+    }
+    if (kind === MAP) {
       const lm = isMap(l) ? l : undefined;
       const rm = isMap(r) ? r : undefined;
       const lEmpty = !lm || isEmptyMap(lm);
       const rEmpty = !rm || isEmptyMap(rm);
-      if (a.map!.atomic || (lEmpty && rEmpty)) return leaf(l, r, state);
+      if (a.map!.atomic || (lEmpty && rEmpty)) return this.leaf(l, r, inLeaf);
       const t = a.map!;
+      const path = this.path;
       if (lm) {
-        for (const key of Object.keys(lm)) {
+        for (const key in lm) {
+          const lv = lm[key];
+          const rv = rm?.[key];
+          // An unchanged member adds nothing to the comparison (its walk could only find schema
+          // errors, which objects past typed decoding do not have): one plain equality walk is
+          // much cheaper than the typed one, and most of an updated object is unchanged.
+          if (this.skipEqual && lv !== undefined && rv !== undefined && valuesEqual(lv, rv)) continue;
           path.push(fieldElement(key));
-          node(fieldAtom(t, key) ?? DEDUCED, lm[key], rm?.[key]);
+          this.node(fieldAtom(t, key) ?? DEDUCED, lv, rv);
           path.pop();
         }
       }
       if (rm) {
-        for (const key of Object.keys(rm)) {
+        for (const key in rm) {
           if (lm && key in lm) continue;
           path.push(fieldElement(key));
-          node(fieldAtom(t, key) ?? DEDUCED, undefined, rm[key]);
+          this.node(fieldAtom(t, key) ?? DEDUCED, undefined, rm[key]);
           path.pop();
         }
       }
-    } else {
-      err(`schema error: invalid atom: ${a.name ? 'named type: ' + a.name : 'inlined'}`);
+      return inLeaf;
     }
-  };
+    this.err(`schema error: invalid atom: ${a.name ? 'named type: ' + a.name : 'inlined'}`);
+    return inLeaf;
+  }
 
-  const listItems = (t: ListType, l: unknown[] | undefined, r: unknown[] | undefined): void => {
+  /** Indexes a list's items by path element into `into`; new elements (not in `other`) go to `all`. */
+  index(t: ListType, list: unknown[] | undefined, into: Map<string, unknown[]>, all: PathElement[], other: Map<string, unknown[]> | undefined): void {
+    if (!list) return;
+    for (let i = 0; i < list.length; i++) {
+      const pe = listItemElement(t, list[i]);
+      if (typeof pe === 'string') {
+        this.err(`element ${i}: ${pe}`);
+        continue;
+      }
+      const have = into.get(pe.id);
+      if (have) have.push(list[i]);
+      else {
+        into.set(pe.id, [list[i]]);
+        if (!other || !other.has(pe.id)) all.push(pe);
+      }
+    }
+  }
+
+  listItems(t: ListType, l: unknown[] | undefined, r: unknown[] | undefined): void {
     const elem = t.elem();
     const all: PathElement[] = [];
     const lValues = new Map<string, unknown[]>();
     const rValues = new Map<string, unknown[]>();
-    const index = (list: unknown[] | undefined, into: Map<string, unknown[]>, other?: Map<string, unknown[]>): void => {
-      if (!list) return;
-      for (let i = 0; i < list.length; i++) {
-        const pe = listItemElement(t, list[i]);
-        if (typeof pe === 'string') {
-          err(`element ${i}: ${pe}`);
-          continue;
-        }
-        const have = into.get(pe.id);
-        if (have) have.push(list[i]);
-        else {
-          into.set(pe.id, [list[i]]);
-          if (!other || !other.has(pe.id)) all.push(pe);
-        }
-      }
-    };
-    index(l, lValues);
-    index(r, rValues, lValues);
+    this.index(t, l, lValues, all, undefined);
+    this.index(t, r, rValues, all, lValues);
+    const path = this.path;
+    const c = this.c;
     for (const pe of all) {
-      const ll = lValues.get(pe.id) ?? [];
-      const rl = rValues.get(pe.id) ?? [];
+      const ll = lValues.get(pe.id) ?? NONE;
+      const rl = rValues.get(pe.id) ?? NONE;
       path.push(pe);
       if (ll.length <= 1 && rl.length <= 1) {
-        node(elem, ll[0], rl[0]);
+        // An unchanged item adds nothing (see the map case).
+        if (!this.skipEqual || ll.length === 0 || rl.length === 0 || !valuesEqual(ll[0], rl[0])) this.node(elem, ll[0], rl[0]);
       } else if (ll.length >= 2 && rl.length >= 2) {
-        if (ll.length !== rl.length || ll.some((v, i) => !valuesEqual(v, rl[i]))) c.modified.insert(path);
+        if (!valuesEqual(ll, rl)) c.modified.insert(path);
       } else if (ll.length >= 2) {
-        if (rl.length !== 0) node(elem, undefined, rl[0]);
+        if (rl.length !== 0) this.node(elem, undefined, rl[0]);
         c.removed.insert(path);
       } else {
-        if (ll.length !== 0) node(elem, ll[0], undefined);
+        if (ll.length !== 0) this.node(elem, ll[0], undefined);
         c.added.insert(path);
       }
       path.pop();
     }
-  };
-
-  node(atom, lhs, rhs);
-  return { comparison: c, errors: errs };
+  }
 }
+
+const NONE: readonly unknown[] = [];
 
 export function isEmptyMap(m: JsonMap): boolean {
   for (const _ in m) return false;

@@ -4,7 +4,7 @@
 import { FieldSet } from './fieldpath.ts';
 import type { Atom } from './schema.ts';
 import { merge, removeItems } from './merge.ts';
-import { compare, ensureNamedFieldsAreMembers, toFieldSet, valuesEqual, walkErrorsString, type Comparison } from './typed.ts';
+import { compare, compareExhaustive, ensureNamedFieldsAreMembers, toFieldSet, valuesEqual, walkErrorsString, type Comparison } from './typed.ts';
 
 /** The fields one manager owns, at the API version it wrote them in. */
 export interface VersionedSet {
@@ -36,6 +36,8 @@ export interface UpdaterContext {
   readonly atom: Atom;
   /** Fields the registry strategy resets on this endpoint (e.g. status on the main resource). */
   readonly ignored?: FieldSet;
+  /** Compare every member, unchanged ones too (the reference the shortcuts are tested against). */
+  readonly exhaustive?: boolean;
 }
 
 function filterComparison(c: Comparison, ignored: FieldSet | undefined): Comparison {
@@ -50,7 +52,7 @@ function filterComparison(c: Comparison, ignored: FieldSet | undefined): Compari
 // Every manager's set is compared at the object's own version: objects are not converted between
 // versions here (built-in kinds serve one version each in v1.32 apart from a few betas).
 function updateOwners(ctx: UpdaterContext, oldObj: unknown, newObj: unknown, managers: ManagedSets, workflow: string, force: boolean): Comparison {
-  const { comparison, errors } = compare(ctx.atom, oldObj, newObj);
+  const { comparison, errors } = (ctx.exhaustive ? compareExhaustive : compare)(ctx.atom, oldObj, newObj);
   if (errors.length > 0) throw new UpdaterError(`failed to compare objects: ${walkErrorsString(errors)}`);
   const c = filterComparison(comparison, ctx.ignored);
   const changed = c.modified.union(c.added);

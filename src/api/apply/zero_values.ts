@@ -22,6 +22,26 @@ export function zeroObject(definition: string): JsonObject {
   return structuredClone(z);
 }
 
+/** zeroObject's value itself, deeply frozen: for callers that only read it (a create's "before"). */
+export function sharedZeroObject(definition: string): JsonObject {
+  let z = frozenCache.get(definition);
+  if (!z) {
+    z = deepFreeze(zeroObject(definition));
+    frozenCache.set(definition, z);
+  }
+  return z;
+}
+
+const frozenCache = new Map<string, JsonObject>();
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object') {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
 function build(definition: string, depth: number): JsonObject | undefined {
   const fields = ZERO_FIELDS[definition];
   if (!fields || depth > 12) return undefined;

@@ -1,5 +1,6 @@
 // Small helpers the defaulters use to walk plain JSON objects the way Go's decoder sees them:
 // null and absent are both a nil pointer, and a value field holds its zero value ("" / 0 / false).
+import { copyJson } from '../json_copy.ts';
 
 /** A decoded JSON object. */
 export type JsonObject = Record<string, unknown>;
@@ -81,7 +82,7 @@ export function eachIn(obj: JsonObject | undefined, key: string, fn: (item: Json
 
 /** A deep copy, so that a default value is never shared between objects. */
 export function clone<T>(v: T): T {
-  return v === undefined ? v : (structuredClone(v) as T);
+  return v === undefined ? v : copyJson(v);
 }
 
 /** Sets obj[key] = value when the field is a nil pointer. */

@@ -1,7 +1,7 @@
 // The pod QoS class (status.qosClass) computed from container requests and limits, as the pod
 // strategy sets it on create and the kubelet and scheduler read it. Pure: it only reads the pod.
 
-import { child, eachIn, type JsonObject } from './json.ts';
+import { child, type JsonObject } from './json.ts';
 import { addQuantity, cmpQuantity, sign, tryParseQuantity, type Quantity } from '../quantity.ts';
 
 /** The three QoS classes. */
@@ -10,6 +10,7 @@ export type PodQOSClass = (typeof PodQOSClass)[keyof typeof PodQOSClass];
 
 // Only these resources count towards QoS.
 const qosResources = new Set(['cpu', 'memory']);
+const CONTAINER_LISTS = ['containers', 'initContainers'] as const;
 
 /**
  * The QoS class of a pod: BestEffort without any cpu/memory request or limit, Guaranteed when every
@@ -21,14 +22,18 @@ export function computeQOSClass(pod: JsonObject): PodQOSClass {
   const limits = new Map<string, Quantity>();
   let guaranteed = true;
   const spec = child(pod, 'spec');
-  const visit = (container: JsonObject): void => {
-    const resources = child(container, 'resources');
-    addPositive(requests, child(resources, 'requests'));
-    const found = addPositive(limits, child(resources, 'limits'));
-    if (!found.has('cpu') || !found.has('memory')) guaranteed = false;
-  };
-  eachIn(spec, 'containers', visit);
-  eachIn(spec, 'initContainers', visit);
+  // Loops rather than a closure: tsx names every closure it creates, and this runs on every pod create.
+  for (const key of CONTAINER_LISTS) {
+    const list = spec?.[key];
+    if (!Array.isArray(list)) continue;
+    for (const container of list) {
+      if (container === null || typeof container !== 'object' || Array.isArray(container)) continue;
+      const resources = child(container as JsonObject, 'resources');
+      addPositive(requests, child(resources, 'requests'));
+      const found = addPositive(limits, child(resources, 'limits'));
+      if (!found.has('cpu') || !found.has('memory')) guaranteed = false;
+    }
+  }
   if (requests.size === 0 && limits.size === 0) return PodQOSClass.BestEffort;
   if (guaranteed) {
     for (const [name, req] of requests) {

@@ -1,6 +1,7 @@
 // RFC 6902 JSON Patch (through fast-json-patch) and RFC 7386 JSON Merge Patch over plain JSON
 // values. Pure: inputs are never modified; failures are PatchErrors with the library's message.
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
+import { copyJson } from '../json_copy.ts';
 
 const { applyPatch } = fastJsonPatch;
 
@@ -35,13 +36,26 @@ export function jsonPatch(doc: unknown, ops: unknown[]): unknown {
   }
 }
 
-/** Applies an RFC 7386 merge patch to a copy of `target`. */
+/**
+ * Applies an RFC 7386 merge patch to a copy of `target`: members the patch does not touch are
+ * shared with `target`, values taken from the patch are copies.
+ */
 export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObject(patch)) return patch === undefined ? patch : structuredClone(patch);
+  if (!isObject(patch)) return copyJson(patch);
   const out: Record<string, unknown> = isObject(target) ? { ...target } : {};
-  for (const [k, v] of Object.entries(patch)) {
+  const keys = Object.keys(patch);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = patch[k];
     if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+    else setMember(out, k, mergePatch(Object.hasOwn(out, k) ? out[k] : undefined, v));
   }
   return out;
 }
+
+/** out[k] = value, as an own member even for "__proto__" (JSON.parse makes it one; "=" would set the prototype). */
+function setMember(out: Record<string, unknown>, k: string, value: unknown): void {
+  if (k === '__proto__') Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+  else out[k] = value;
+}
+

@@ -32,4 +32,14 @@ describe('mergePatch', () => {
     assert.deepEqual(mergePatch(target, { a: null, b: { c: 9 }, e: [3] }), { b: { c: 9, d: 3 }, e: [3] });
     assert.deepEqual(target, { a: 1, b: { c: 2, d: 3 }, e: [1, 2] });
   });
+
+  test('values taken from the patch are copies, "__proto__" members stay members', () => {
+    const patch = JSON.parse('{"e":[{"x":1}],"f":{"g":[2]},"h":{"__proto__":{"polluted":true}}}') as Record<string, unknown>;
+    const out = mergePatch({}, patch) as Record<string, Record<string, unknown>>;
+    assert.deepEqual(out, patch);
+    assert.notEqual(out['e'], patch['e']);
+    assert.notEqual((out['f']!['g']), (patch['f'] as Record<string, unknown>)['g']);
+    assert.equal(Object.getPrototypeOf(out['h']), Object.prototype);
+    assert.ok(Object.hasOwn(out['h']!, '__proto__'));
+  });
 });

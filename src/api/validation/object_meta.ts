@@ -307,10 +307,6 @@ export function validateObjectMeta(meta: ObjectMetaLike, opts: ObjectMetaOptions
   return errs;
 }
 
-function immutable(newVal: unknown, oldVal: unknown, shown: unknown, fldPath: Path): ErrorList {
-  return newVal === oldVal ? [] : [invalid(fldPath, shown, FieldImmutableErrorMsg)];
-}
-
 function timeValue(t: string | null | undefined): number | null {
   if (t === null || t === undefined || t === '') return null;
   const ms = new Date(t).getTime();
@@ -333,30 +329,21 @@ export function validateObjectMetaUpdate(newMeta: ObjectMetaLike, oldMeta: Objec
   const newGen = newMeta.generation ?? 0;
   if (newGen < (oldMeta.generation ?? 0)) errs.push(invalid(fldPath.child('generation'), newGen, 'must not be decremented'));
 
-  errs.push(...immutable(newMeta.name ?? '', oldMeta.name ?? '', newMeta.name ?? '', fldPath.child('name')));
-  errs.push(...immutable(newMeta.namespace ?? '', oldMeta.namespace ?? '', newMeta.namespace ?? '', fldPath.child('namespace')));
-  errs.push(...immutable(newMeta.uid ?? '', oldMeta.uid ?? '', newMeta.uid ?? '', fldPath.child('uid')));
-  errs.push(
-    ...immutable(
-      timeValue(newMeta.creationTimestamp),
-      timeValue(oldMeta.creationTimestamp),
-      goValue(goTimeString(newMeta.creationTimestamp)),
-      fldPath.child('creationTimestamp'),
-    ),
-  );
-  const newDel = timeValue(newMeta.deletionTimestamp);
-  errs.push(
-    ...immutable(
-      newDel,
-      timeValue(oldMeta.deletionTimestamp),
-      newDel === null ? null : goValue(goTimeString(newMeta.deletionTimestamp)),
-      fldPath.child('deletionTimestamp'),
-    ),
-  );
+  // Paths and Go renderings are made only for a field that changed: this runs on every update.
+  if ((newMeta.name ?? '') !== (oldMeta.name ?? '')) errs.push(invalid(fldPath.child('name'), newMeta.name ?? '', FieldImmutableErrorMsg));
+  if ((newMeta.namespace ?? '') !== (oldMeta.namespace ?? '')) errs.push(invalid(fldPath.child('namespace'), newMeta.namespace ?? '', FieldImmutableErrorMsg));
+  if ((newMeta.uid ?? '') !== (oldMeta.uid ?? '')) errs.push(invalid(fldPath.child('uid'), newMeta.uid ?? '', FieldImmutableErrorMsg));
+  if (newMeta.creationTimestamp !== oldMeta.creationTimestamp && timeValue(newMeta.creationTimestamp) !== timeValue(oldMeta.creationTimestamp)) {
+    errs.push(invalid(fldPath.child('creationTimestamp'), goValue(goTimeString(newMeta.creationTimestamp)), FieldImmutableErrorMsg));
+  }
+  if (newMeta.deletionTimestamp !== oldMeta.deletionTimestamp) {
+    const newDel = timeValue(newMeta.deletionTimestamp);
+    if (newDel !== timeValue(oldMeta.deletionTimestamp)) {
+      errs.push(invalid(fldPath.child('deletionTimestamp'), newDel === null ? null : goValue(goTimeString(newMeta.deletionTimestamp)), FieldImmutableErrorMsg));
+    }
+  }
   const newGrace = newMeta.deletionGracePeriodSeconds ?? null;
-  errs.push(
-    ...immutable(newGrace, oldMeta.deletionGracePeriodSeconds ?? null, newGrace, fldPath.child('deletionGracePeriodSeconds')),
-  );
+  if (newGrace !== (oldMeta.deletionGracePeriodSeconds ?? null)) errs.push(invalid(fldPath.child('deletionGracePeriodSeconds'), newGrace, FieldImmutableErrorMsg));
 
   errs.push(...validateLabels(newMeta.labels, fldPath.child('labels')));
   errs.push(...validateAnnotations(newMeta.annotations, fldPath.child('annotations')));

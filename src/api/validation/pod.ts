@@ -11,7 +11,7 @@ import { objectDiff } from './diff.ts';
 import { validateAnnotations, validateLabels } from './object_meta.ts';
 import { validatePodSpec, validateTolerations } from './pod_spec.ts';
 import { validateSeccompPodAnnotations } from './security.ts';
-import { cloneJson, isSet, objAt, objList, objOr, optNum, semanticEqual, str, strMap, type Obj } from './values.ts';
+import { cloneJson, isSet, jsonEqual, objAt, objList, objOr, optNum, semanticEqual, str, strMap, type Obj } from './values.ts';
 
 const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 const POD_DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
@@ -82,11 +82,33 @@ function validatePodMetadataAndSpec(pod: Obj): ErrorList {
   return errs;
 }
 
+/**
+ * Pods whose validatePodMetadataAndSpec found nothing, as the objects that were checked: the API
+ * server stores (and keeps in its watch cache) exactly those objects, and never changes them, so
+ * an update leaving name, annotations and spec as they were need not check them again.
+ */
+const validContent = new WeakSet<object>();
+
+/** validatePodMetadataAndSpec, skipped when `old` passed it and `pod` has the same name, annotations and spec. */
+function checkPodMetadataAndSpec(pod: Obj, old: Obj | undefined): ErrorList {
+  if (old !== undefined && validContent.has(old)) {
+    const m = objOr(pod['metadata']);
+    const om = objOr(old['metadata']);
+    if (m['name'] === om['name'] && jsonEqual(m['annotations'], om['annotations']) && jsonEqual(pod['spec'], old['spec'])) {
+      validContent.add(pod);
+      return [];
+    }
+  }
+  const errs = validatePodMetadataAndSpec(pod);
+  if (errs.length === 0) validContent.add(pod);
+  return errs;
+}
+
 /** ValidatePodCreate (spec part). */
 export function validatePod(pod: Obj): ErrorList {
   const spec = objOr(pod['spec']);
   const specPath = newPath('spec');
-  const errs = validatePodMetadataAndSpec(pod);
+  const errs = checkPodMetadataAndSpec(pod, undefined);
   if (objList(spec['ephemeralContainers']).length > 0) errs.push(forbidden(specPath.child('ephemeralContainers'), 'cannot be set on create'));
   if (str(spec['nodeName']) !== '' && objList(spec['schedulingGates']).length > 0) {
     errs.push(forbidden(specPath.child('nodeName'), 'cannot be set until all schedulingGates have been cleared'));
@@ -153,7 +175,7 @@ function schedulingGatesOnlyRemoved(newList: unknown, oldList: unknown, fldPath:
 /** ValidatePodUpdate without ValidateObjectMetaUpdate / ValidateObjectMeta. */
 export function validatePodUpdate(newPod: Obj, oldPod: Obj): ErrorList {
   const specPath = newPath('spec');
-  const errs = validatePodMetadataAndSpec(newPod);
+  const errs = checkPodMetadataAndSpec(newPod, oldPod);
   errs.push(...validateAnnotationUpdates(newPod, oldPod, newPath('metadata', 'annotations')));
   const newSpec = objOr(newPod['spec']);
   const oldSpec = objOr(oldPod['spec']);

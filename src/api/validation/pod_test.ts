@@ -153,3 +153,40 @@ describe('Pod update', () => {
     ]);
   });
 });
+
+describe('Pod update of an object already validated', () => {
+  // The shortcut: an update that keeps name, annotations and spec of an old pod that passed
+  // validation skips validating them again. Its answers must be those of the full check.
+  const invalidSpec = { containers: [{ name: 'Bad_Name', image: 'nginx' }] };
+
+  test('an old pod that passed validation and an update of its labels: nothing to report, as in full', () => {
+    const old = defaulted(pod({ containers: [nginx] }));
+    assert.deepEqual(validateObject('', 'Pod', old), []);
+    const next = structuredClone(old);
+    (next['metadata'] as J)['labels'] = { a: 'b' };
+    assert.deepEqual(validateObjectUpdate('', 'Pod', next, old), []);
+    // and the full check of the same pair (old not known to be valid) agrees
+    assert.deepEqual(validateObjectUpdate('', 'Pod', structuredClone(next), structuredClone(old)), []);
+  });
+
+  test('an old pod never validated is checked in full even when unchanged', () => {
+    const old = defaulted(pod(invalidSpec));
+    const next = structuredClone(old);
+    (next['metadata'] as J)['labels'] = { a: 'b' };
+    const errs = validateObjectUpdate('', 'Pod', next, old).map(errorString);
+    assert.ok(errs.some((e) => e.startsWith('spec.containers[0].name: Invalid value: "Bad_Name"')), errs.join('\n'));
+  });
+
+  test('a validated old pod whose spec or annotations the update changes is checked in full', () => {
+    const old = defaulted(pod({ containers: [nginx] }));
+    assert.deepEqual(validateObject('', 'Pod', old), []);
+    const badImage = structuredClone(old);
+    ((badImage['spec'] as J)['containers'] as J[])[0]!['image'] = ' nginx';
+    assert.ok(validateObjectUpdate('', 'Pod', badImage, old).map(errorString).some((e) => e.includes('must not have leading or trailing whitespace')));
+    const badAnnotation = structuredClone(old);
+    (badAnnotation['metadata'] as J)['annotations'] = { 'controller.kubernetes.io/pod-deletion-cost': 'x' };
+    const got = validateObjectUpdate('', 'Pod', badAnnotation, old).map(errorString);
+    assert.ok(got.some((e) => e.endsWith('must be a 32bit integer')), got.join('\n'));
+    assert.deepEqual(got, validateObjectUpdate('', 'Pod', structuredClone(badAnnotation), structuredClone(old)).map(errorString));
+  });
+});

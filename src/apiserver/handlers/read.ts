@@ -22,7 +22,7 @@ export async function handleGet(ctx: HandlerContext): Promise<void> {
       respondEncoded(ctx, 200, cached.bytes());
       return;
     }
-    obj = cached ? ctx.store.present(structuredClone(cached.obj)) : await ctx.store.get(ctx.ri.namespace, ctx.ri.name);
+    obj = cached ? ctx.store.present(cached.copy()) : await ctx.store.get(ctx.ri.namespace, ctx.ri.name);
   } else {
     const encoded = encodedOK ? await ctx.store.getServedJSON(ctx.ri.namespace, ctx.ri.name) : undefined;
     if (encoded) {

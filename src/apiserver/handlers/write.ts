@@ -132,7 +132,7 @@ async function handleApply(ctx: HandlerContext, body: Buffer, dryRun: boolean, m
   ctx.services.checkTyped(ctx.info, structuredClone(appliedObj));
   ctx.warnings.push(...ctx.services.checkFields(ctx.info, appliedObj, mode));
   const { obj: out, created } = await ctx.store.update(ctx.ri.namespace, ctx.ri.name, async (current) => {
-    const live = current ? structuredClone(current) : undefined;
+    const live = current ? copyJson(current) : undefined;
     if (live) delete (live['metadata'] as Record<string, unknown>)['resourceVersion'];
     const result = applyFields({
       definition: ctx.info.definition, apiVersion: gv, kind: ctx.info.kind, live: live as never, applied: structuredClone(appliedObj) as never,

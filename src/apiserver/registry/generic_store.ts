@@ -4,6 +4,7 @@
 import type { ResourceInfo } from '../../api/resource_types.ts';
 import { groupVersionString } from '../../api/resource_types.ts';
 import { convertObject } from '../../api/conversion.ts';
+import { copyJson } from '../../api/json_copy.ts';
 import { resourceFor } from '../../api/resource_table.ts';
 import type { FieldError } from '../../api/field_errors.ts';
 import type { KeyValue, Store } from '../../storage/types.ts';
@@ -83,11 +84,11 @@ const GENERATE_NAME_ATTEMPTS = 8;
 
 /** An object's state an update starts from. */
 interface CurrentState {
+  /** The state itself: only read, never changed (it may be the watch cache's own object). */
   readonly obj: KObject;
   readonly revision: number;
   /** Read from the watch cache (which may lag behind storage). */
   readonly cached: boolean;
-  copy(): KObject;
 }
 
 function isNotFound(err: unknown): boolean {
@@ -203,6 +204,19 @@ export class GenericStore {
     return withResourceVersion(Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength), res.kv.modRevision);
   }
 
+  /**
+   * Serializes an object about to be written and hands it to the watch cache, whose event of the
+   * write then keeps this object rather than decoding the bytes again (the caller gets the same
+   * object back, and may not change it). resourceVersion goes last in metadata, where decoding
+   * stored bytes puts it, so a cached object reads the same whichever way it came.
+   */
+  #encodeForWrite(key: string, obj: KObject): ReturnType<typeof encodeObject> {
+    delete meta(obj)['resourceVersion'];
+    const encoded = encodeObject(obj);
+    if (!this.converts) this.cache.adopt(key, obj, encoded);
+    return encoded;
+  }
+
   /** A written object as returned to the caller, with its served JSON when it is the stored form. */
   #written(obj: KObject, served: Buffer | undefined): KObject {
     if (this.converts) return this.present(obj);
@@ -212,15 +226,15 @@ export class GenericStore {
 
   /**
    * The current state of an object for an update: from the watch cache when allowed and present,
-   * else from storage; `obj` is the caller's to read, `copy()` gives fresh copies to change.
+   * else from storage; `obj` is only to be read (copyJson gives copies to change).
    */
   async #current(key: string, name: string, allowCache: boolean): Promise<CurrentState | undefined> {
     const cached = allowCache ? this.cache.get(key) : undefined;
-    if (cached) return { obj: cached.copy(), revision: cached.revision, cached: true, copy: () => cached.copy() };
+    if (cached) return { obj: cached.obj, revision: cached.revision, cached: true };
     const res = await this.#store.get(key).catch((e: unknown) => { throw toApiError(e, this.gr, name); });
     const kv = res.kv;
     if (!kv) return undefined;
-    return { obj: decodeStored(kv), revision: kv.modRevision, cached: false, copy: () => decodeStored(kv) };
+    return { obj: decodeStored(kv), revision: kv.modRevision, cached: false };
   }
 
   /** Whether storage still holds `revision` of a key. */
@@ -279,12 +293,14 @@ export class GenericStore {
     // unused in the cache, so only a race gets here; the retry keeps what admission checked.
     for (let attempt = 1; ; attempt++) {
       const written = metaString(obj, 'name');
+      const key = this.key(namespace, written);
       try {
-        const encoded = encodeObject(obj);
-        const res = await this.#store.create(this.key(namespace, written), encoded.stored);
+        const encoded = this.#encodeForWrite(key, obj);
+        const res = await this.#store.create(key, encoded.stored);
         setResourceVersion(obj, res.revision);
         return this.#written(obj, encoded.served(res.revision));
       } catch (err) {
+        this.cache.abandon(key, obj);
         if (generated && err instanceof StorageError && err.code === StorageErrorCode.KeyExists && attempt < GENERATE_NAME_ATTEMPTS) {
           meta(obj)['name'] = this.#freshName(namespace, m['generateName'] as string);
           continue;
@@ -325,7 +341,7 @@ export class GenericStore {
       }
       const old = current.obj;
       // `build` changes its input, so it gets its own copy, unless it takes none (a PUT replaces).
-      const input = build.length === 0 ? undefined : this.converts ? this.present(old) : current.copy();
+      const input = build.length === 0 ? undefined : this.converts ? this.present(copyJson(old)) : copyJson(old);
       const obj = this.#toStorage(await build(input));
       const m = meta(obj);
       const wantRV = m['resourceVersion'];
@@ -341,7 +357,7 @@ export class GenericStore {
         throw newConflict(this.gr, name, `Precondition failed: UID in precondition: ${wantUid}, UID in object meta: ${String(haveUid ?? '')}`);
       }
       m['resourceVersion'] = String(current.revision);
-      this.#carryOverSystemFields(obj, old, sub, () => current.copy());
+      this.#carryOverSystemFields(obj, old, sub);
       if (sub === '') this.#hooks.defaults?.(this.storageInfo, obj);
       this.#trackFields(old, obj, opts, sub);
       this.strategy.prepareForUpdate?.(obj, old, ctx);
@@ -382,11 +398,12 @@ export class GenericStore {
         }
       }
       try {
-        const encoded = encodeObject(obj);
+        const encoded = this.#encodeForWrite(key, obj);
         const res = await this.#store.update(key, encoded.stored, current.revision);
         setResourceVersion(obj, res.revision);
         return { obj: this.#written(obj, encoded.served(res.revision)), created: false };
       } catch (err) {
+        this.cache.abandon(key, obj);
         // A cached state may have been stale: check everything again against storage's.
         if (current.cached && (err instanceof ConflictError || isNotFound(err))) continue;
         if (err instanceof ConflictError && !conditional && attempt < MAX_UPDATE_RETRIES) continue;
@@ -417,7 +434,7 @@ export class GenericStore {
   }
 
   /** Fields an update may not change, as upstream's BeforeUpdate and status strategies. */
-  #carryOverSystemFields(obj: KObject, old: KObject, sub: string, copyOfOld: () => KObject): void {
+  #carryOverSystemFields(obj: KObject, old: KObject, sub: string): void {
     const m = meta(obj), om = meta(old);
     for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'namespace', 'selfLink']) {
       if (om[f] === undefined) delete m[f];
@@ -433,16 +450,22 @@ export class GenericStore {
       const status = obj['status'];
       const annotations = m['annotations'];
       for (const k of Object.keys(obj)) delete obj[k];
-      Object.assign(obj, copyOfOld());
-      if (status === undefined) delete obj['status'];
-      else obj['status'] = status;
+      // The stored object's members in its order, copied (it is the watch cache's), but for the
+      // status, which is the one written: copying the old status only to drop it is half the work.
+      for (const [k, v] of Object.entries(old)) {
+        const value = k === 'status' ? status : copyJson(v);
+        if (value === undefined) continue;
+        if (k === '__proto__') Object.defineProperty(obj, k, { value, enumerable: true, writable: true, configurable: true });
+        else obj[k] = value;
+      }
+      if (status !== undefined && !Object.hasOwn(obj, 'status')) obj['status'] = status;
       const nm = meta(obj);
       if (annotations === undefined) delete nm['annotations'];
       else nm['annotations'] = annotations;
       nm['resourceVersion'] = m['resourceVersion'];
     } else if (hasStatus && sub === '') {
       if (old['status'] === undefined) delete obj['status'];
-      else obj['status'] = structuredClone(old['status']);
+      else obj['status'] = copyJson(old['status']);
     }
   }
 

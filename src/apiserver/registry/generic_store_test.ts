@@ -82,6 +82,22 @@ describe('GenericStore with its watch cache', () => {
     assert.equal(collisions, -1, 'the first attempt collided');
   });
 
+  test('written objects are the cache\'s own, read the same as decoding the stored bytes, and copy apart', async () => {
+    const created = await registry.create('ns', cm('a', { k: '1' }, { labels: { x: 'y' } }), { fieldManager: 'm' });
+    const { obj: updated } = await registry.update('ns', 'a', (cur) => ({ ...cur!, data: { k: '2' } }), { fieldManager: 'm' });
+    await cache.waitForRevision(await store.currentRevision());
+    const c = cache.get(registry.key('ns', 'a'))!;
+    assert.notEqual(c.obj, created);
+    assert.equal(c.obj, updated, 'the cache keeps the written object');
+    const decoded = decodeStored((await store.get(registry.key('ns', 'a'))).kv!);
+    assert.equal(JSON.stringify(updated), JSON.stringify(decoded), 'same members in the same order');
+    assert.equal(c.bytes().toString(), JSON.stringify(decoded));
+    // An update starts from copies: the cached object does not change.
+    const before = JSON.stringify(c.obj);
+    await registry.update('ns', 'a', (cur) => { (cur!['data'] as Record<string, string>)['k'] = '3'; return cur!; });
+    assert.equal(JSON.stringify(c.obj), before);
+  });
+
   test('a name given by the client that is taken is AlreadyExists', async () => {
     await registry.create('ns', cm('a', { k: '1' }));
     await assert.rejects(registry.create('ns', cm('a', { k: '2' })), (err: unknown) => err instanceof ApiError && err.code === 409 && err.status.reason === 'AlreadyExists');
