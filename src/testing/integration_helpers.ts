@@ -2,23 +2,15 @@
 // fail, admission configuration that is in effect once applied, and a server audited with a
 // given policy (--audit-policy-file, --audit-log-path) whose log the test reads back.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureClusterPki, type ClusterPki } from '../base/pki.ts';
-import { writeKubeconfig } from '../base/kubeconfig.ts';
 import { resourceFor } from '../api/resource_table.ts';
-import { ApiServer } from '../apiserver/server.ts';
-import { bootstrapCluster } from '../apiserver/bootstrap.ts';
-import { ORDERED_PLUGINS } from '../apiserver/admission/chain.ts';
+import type { ApiServer } from '../apiserver/server.ts';
 import { Auditor } from '../apiserver/audit/auditor.ts';
 import { AuditLogBackend } from '../apiserver/audit/log_backend.ts';
 import { loadAuditPolicy } from '../apiserver/audit/policy.ts';
-import { openStore } from '../storage/registry.ts';
-import type { Store } from '../storage/types.ts';
-import type { KubectlResult } from './test_server.ts';
-import '../storage/drivers/all.ts';
+import { startTestServer, type KubectlResult, type TestServer } from './test_server.ts';
 
 /** A server kubectl can be run against (a TestServer or an AuditedServer). */
 export interface KubectlTarget {
@@ -62,53 +54,28 @@ export interface LoggedEvent {
 }
 
 /** A running server whose requests are audited into a log file. */
-export interface AuditedServer extends KubectlTarget {
-  readonly port: number;
-  readonly dir: string;
-  readonly pki: ClusterPki;
-  readonly api: ApiServer;
+export interface AuditedServer extends TestServer {
   /** The lines of the audit log so far (flushed first). */
   logLines(): Promise<string[]>;
   /** Waits until the log holds an event matching `pred`; returns every event. */
   untilLogged(what: string, pred: (e: LoggedEvent) => boolean): Promise<LoggedEvent[]>;
-  stop(): Promise<void>;
 }
 
 /** Starts a server audited with `policy` (an audit.k8s.io/v1 Policy in YAML); pair with stop(). */
 export async function startAuditedServer(policy: string): Promise<AuditedServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'tkube-audit-'));
-  const pki = await ensureClusterPki({ dir: join(dir, 'tls'), hostname: 'localhost', serviceIp: '10.43.0.1' });
-  const policyPath = join(dir, 'audit-policy.yaml');
+  const auditDir = await mkdtemp(join(tmpdir(), 'tkube-audit-'));
+  const policyPath = join(auditDir, 'audit-policy.yaml');
   await writeFile(policyPath, policy);
-  const logPath = join(dir, 'log', 'audit.log');
+  const logPath = join(auditDir, 'log', 'audit.log');
   const backend = new AuditLogBackend({ path: logPath, maxAgeDays: 1, maxBackups: 1, maxSizeMB: 10 });
-  const store: Store = await openStore({ endpoint: 'memory://' });
-  // ServiceAccount admission needs the default ServiceAccount, which only controllers create.
-  const api = new ApiServer({
-    store, port: 0, bindAddress: '127.0.0.1', admissionPlugins: ORDERED_PLUGINS.filter((p) => p !== 'ServiceAccount'),
-    tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, caPem: pki.ca.certPem },
-    auditor: new Auditor({ policy: await loadAuditPolicy(policyPath), backend }),
-  });
-  await api.start();
-  await bootstrapCluster({ storeFor: (i) => api.storeFor(i), serviceCidr: '10.43.0.0/16', advertiseIP: '127.0.0.1', advertisePort: api.port });
-  const kubeconfig = join(dir, 'kubeconfig.yaml');
-  await writeKubeconfig(kubeconfig, { server: `https://127.0.0.1:${api.port}`, caPem: pki.ca.certPem, clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem });
-  const cacheDir = join(dir, 'kubectl-cache');
+  const s = await startTestServer({ auditor: new Auditor({ policy: await loadAuditPolicy(policyPath), backend }) });
   const logLines = async (): Promise<string[]> => {
     await backend.flush();
     return (await readFile(logPath, 'utf8')).split('\n').filter((l) => l !== '');
   };
   return {
-    port: api.port, dir, pki, api, logLines,
-    kubectl: (args, o = {}) => new Promise((resolve) => {
-      const child = execFile('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args], {
-        env: { ...process.env, HOME: dir, KUBECACHEDIR: cacheDir }, timeout: 30_000,
-      }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      });
-      child.stdin?.end(o.input);
-    }),
+    ...s,
+    logLines,
     async untilLogged(what, pred) {
       const deadline = Date.now() + 10_000;
       for (;;) {
@@ -119,10 +86,9 @@ export async function startAuditedServer(policy: string): Promise<AuditedServer>
       }
     },
     async stop() {
-      await api.dispose();
+      await s.stop();
       await backend.dispose();
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
+      await rm(auditDir, { recursive: true, force: true });
     },
   };
 }

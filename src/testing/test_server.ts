@@ -5,7 +5,8 @@ import { request as httpsRequest } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureClusterPki } from '../base/pki.ts';
+import { ensureClusterPki, type ClusterPki } from '../base/pki.ts';
+import type { Auditor } from '../apiserver/audit/auditor.ts';
 import { writeKubeconfig } from '../base/kubeconfig.ts';
 import { ApiServer } from '../apiserver/server.ts';
 import { bootstrapCluster } from '../apiserver/bootstrap.ts';
@@ -37,6 +38,7 @@ export interface TestServer {
   readonly kubeconfig: string;
   readonly api: ApiServer;
   readonly store: Store;
+  readonly pki: ClusterPki;
   /** Runs kubectl with this server's kubeconfig and a private cache dir. */
   kubectl(args: readonly string[], opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<KubectlResult>;
   /** A raw HTTPS request as the admin user (or anonymous with `anonymous: true`). */
@@ -56,6 +58,8 @@ export interface TestServerOptions {
   readonly admissionPlugins?: readonly string[];
   /** Events each watch cache keeps (small values make 410 Expired easy to provoke). */
   readonly watchCacheHistory?: number;
+  /** Audits requests (--audit-policy-file and its backend). */
+  readonly auditor?: Auditor;
 }
 
 /** Starts a server; always pair with stop() (e.g. in an `after` hook). */
@@ -67,6 +71,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     store, port: 0, bindAddress: '127.0.0.1', watchCacheHistory: opts.watchCacheHistory,
     admissionPlugins: opts.admissionPlugins ?? ORDERED_PLUGINS.filter((p) => p !== 'ServiceAccount'),
     clusterSigningCA: pki.ca,
+    ...(opts.auditor ? { auditor: opts.auditor } : {}),
     tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, caPem: pki.ca.certPem },
   });
   await api.start();
@@ -76,7 +81,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   await writeKubeconfig(kubeconfig, { server: url, caPem: pki.ca.certPem, clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem });
   const cacheDir = join(dir, 'kubectl-cache');
   return {
-    url, port: api.port, dir, kubeconfig, api, store,
+    url, port: api.port, dir, kubeconfig, api, store, pki,
     kubectl(args, o = {}) {
       return new Promise((resolve) => {
         const child = execFile('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args], {
