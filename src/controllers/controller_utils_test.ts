@@ -7,8 +7,8 @@ import type { Pod } from '../api/types/core_v1.ts';
 import { ApiStatusError } from '../client/api_errors.ts';
 import { formatTime } from '../client/clock.ts';
 import {
-  claimObjects, deleteOwnerRefPatch, filterActivePods, getPodFromTemplate, isPodAvailable, newControllerRef,
-  ranksByRelatedPodsOnSameNode, slowStartBatch, sortPodsForDeletion,
+  claimObjects, deleteOwnerRefPatch, filterActivePods, getPodFromTemplate, isPodAvailable, lessForDeletion, MAX_CONCURRENT_POD_WRITES, newControllerRef,
+  ranksByRelatedPodsOnSameNode, settleLimited, slowStartBatch, sortPodsForDeletion,
 } from './controller_utils.ts';
 
 const NOW = Date.UTC(2024, 0, 1, 12);
@@ -54,6 +54,31 @@ describe('deletion ranking (ActivePodsWithRanks)', () => {
     // Same log2 bucket of age: ties broken by UID.
     assert.deepEqual(order([pod('b', { node: 'n', created: NOW - 100_000, uid: 'b' }), pod('a', { node: 'n', created: NOW - 101_000, uid: 'a' })]), ['a', 'b']);
   });
+
+  test('the sort on precomputed keys gives the order of lessForDeletion itself, ties and odd values included', () => {
+    let seed = 11;
+    const r = (): number => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+    for (let round = 0; round < 20; round++) {
+      const pods = Array.from({ length: 200 }, (_, i) => {
+        const p = pod(`p${i}`, {
+          node: pick(['', 'n1', 'n2']), phase: pick(['Pending', 'Running', 'Unknown', 'Weird']), uid: pick(['a', 'b', `u${i}`]),
+          created: pick([NOW - 1000, NOW - 100_000, NOW - 101_000, NOW - 10_000_000]), restarts: pick([0, 0, 3]),
+          ...(r() < 0.8 ? { ready: r() < 0.7, readySince: pick([NOW - 5000, NOW - 6000, NOW - 9_000_000]) } : {}),
+          ...(r() < 0.3 ? { cost: pick(['5', '-5', 'x', '99999999999']) } : {}),
+        });
+        if (r() < 0.05) delete p.metadata!.creationTimestamp;
+        return p;
+      });
+      const ranks = pods.map(() => pick([0, 1, 2]));
+      const idx = pods.map((_, i) => i).sort((i, j) => {
+        if (lessForDeletion(pods[i]!, ranks[i]!, pods[j]!, ranks[j]!, NOW)) return -1;
+        if (lessForDeletion(pods[j]!, ranks[j]!, pods[i]!, ranks[i]!, NOW)) return 1;
+        return 0;
+      });
+      assert.deepEqual(order(pods, ranks), idx.map((i) => pods[i]!.metadata!.name!), `round ${round}`);
+    }
+  });
 });
 
 describe('pod helpers', () => {
@@ -97,6 +122,42 @@ describe('slowStartBatch', () => {
     let all = 0;
     assert.deepEqual(await slowStartBatch(10, 1, async () => { all++; }), { successes: 10 });
     assert.equal(all, 10);
+  });
+
+  test('a batch of 500 has at most MAX_CONCURRENT_POD_WRITES calls in flight, and every one is made', async () => {
+    let inFlight = 0, peak = 0, calls = 0;
+    const r = await slowStartBatch(500, 500, async () => {
+      calls++;
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+    });
+    assert.deepEqual(r, { successes: 500 });
+    assert.equal(calls, 500);
+    assert.equal(peak, MAX_CONCURRENT_POD_WRITES);
+  });
+});
+
+describe('settleLimited', () => {
+  test('settles like Promise.allSettled, in index order, with at most `limit` in flight', async () => {
+    let inFlight = 0, peak = 0;
+    const fn = async (i: number): Promise<number> => {
+      peak = Math.max(peak, ++inFlight);
+      // Later indexes finish first: the order of results must not follow completion.
+      await new Promise((resolve) => setTimeout(resolve, (10 - i) * 2));
+      inFlight--;
+      if (i % 3 === 0) throw new Error(`no ${i}`);
+      return i * i;
+    };
+    const got = await settleLimited(10, 4, fn);
+    const want = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => fn(i)));
+    assert.deepEqual(got.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)),
+      want.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)));
+    assert.equal(peak, 10, 'the unlimited reference run had all ten in flight');
+    peak = 0;
+    await settleLimited(10, 4, fn);
+    assert.equal(peak, 4);
+    assert.deepEqual(await settleLimited(0, 4, fn), []);
   });
 });
 

@@ -9,6 +9,7 @@ import { EventBroadcaster, type EventRecorder } from '../client/events.ts';
 import { SharedInformerFactory } from '../client/informer_factory.ts';
 import { LeaderElector } from '../client/leader_election.ts';
 import { LeaseLock } from '../client/lease_lock.ts';
+import type { KubeObject } from '../client/resource_client.ts';
 import { RestClient } from '../client/rest_client.ts';
 import { readKubeconfig } from '../base/kubeconfig.ts';
 import { errMessage } from './controller_utils.ts';
@@ -76,6 +77,13 @@ export function selectControllers(all: readonly ControllerEntry[], selection: re
   });
 }
 
+/** The object without metadata.managedFields (the same object when it has none). */
+export function trimManagedFields(obj: KubeObject): KubeObject {
+  if (obj.metadata?.managedFields === undefined) return obj;
+  const { managedFields: _, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
 /** One period of leadership: informers, controllers, and their disposal. */
 class Session {
   readonly factory: SharedInformerFactory;
@@ -83,7 +91,9 @@ class Session {
   #stopped = false;
 
   constructor(client: RestClient, clock: Clock) {
-    this.factory = new SharedInformerFactory(client, { clock });
+    // As upstream's informers.WithTransform(trim): no controller reads managedFields, and pods keep
+    // most of their bytes there. Updates from a trimmed copy keep the stored managedFields.
+    this.factory = new SharedInformerFactory(client, { clock, transform: trimManagedFields });
   }
 
   async start(ctxFor: (e: ControllerEntry) => Promise<ControllerContext>, entries: readonly ControllerEntry[], syncTimeoutMs: number, signal: AbortSignal): Promise<void> {

@@ -102,3 +102,8 @@ export function leaseObject(nodeName: string, nodeUid: string | undefined, renew
     spec: { holderIdentity: nodeName, leaseDurationSeconds: NODE_LEASE_DURATION_SECONDS, renewTime },
   };
 }
+
+/** The status of the node's Ready condition ("True", "False", "Unknown"), if the node is known. */
+export function nodeReadyStatus(node: Node | undefined): string | undefined {
+  return node?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+}

@@ -8,7 +8,7 @@ import { formatTime, type Clock } from '../client/clock.ts';
 import { resourceDescriptor } from '../client/resource_descriptor.ts';
 import type { ResourceClient } from '../client/resource_client.ts';
 import type { RestClient } from '../client/rest_client.ts';
-import { nodeObject, type SimNode } from './node_object.ts';
+import { nodeObject, nodeReadyStatus, type SimNode } from './node_object.ts';
 import { SpreadTicker } from './spread_ticker.ts';
 import { pickStage, renderStage, StageKind, type Stage } from './stage.ts';
 
@@ -54,6 +54,23 @@ export class NodeStatusReporter implements Disposable {
     }
   }
 
+  /**
+   * A Node as the watch shows it: kept as the current copy unless ours is newer. When someone else
+   * turned its Ready condition away from True (the node lifecycle controller marks a node Unknown
+   * when its Lease lapsed), the node reports again at once, as the kubelet posts a status that
+   * differs from the server's without waiting for its next report. True when Ready turned True.
+   */
+  observe(obj: Node): boolean {
+    const node = this.#nodes.get(obj.metadata?.name ?? '');
+    if (!node) return false;
+    const before = nodeReadyStatus(node.current);
+    if (node.current !== undefined && olderThan(obj, node.current)) return false;
+    node.current = obj;
+    const now = nodeReadyStatus(obj);
+    if (before === 'True' && now !== 'True') this.ticker.trigger(obj.metadata!.name!);
+    return before !== 'True' && now === 'True';
+  }
+
   /** Starts the periodic reports of every node. */
   start(): void {
     for (const name of this.#nodes.keys()) this.ticker.add(name);
@@ -69,7 +86,9 @@ export class NodeStatusReporter implements Disposable {
     const action = this.#render(node, node.current);
     if (!action?.status) return;
     try {
-      node.current = await this.#client.patchStatus(name, 'strategic', { status: action.status });
+      const written = await this.#client.patchStatus(name, 'strategic', { status: action.status });
+      // The watch may have shown a newer copy while the patch was answered.
+      if (node.current === undefined || !olderThan(written, node.current)) node.current = written;
       this.reports++;
     } catch (err) {
       // Someone deleted the node: register it again, as the kubelet does.
@@ -96,4 +115,12 @@ export class NodeStatusReporter implements Disposable {
     if (!node) throw new Error(`sim: unknown node ${JSON.stringify(name)}`);
     return node;
   }
+}
+
+/** True when `a` is an older version of the same object than `b` (resourceVersions compared as numbers when they are). */
+function olderThan(a: Node, b: Node): boolean {
+  if (a.metadata?.uid !== b.metadata?.uid) return false;
+  const ra = a.metadata?.resourceVersion ?? '', rb = b.metadata?.resourceVersion ?? '';
+  if (!/^\d+$/.test(ra) || !/^\d+$/.test(rb)) return false;
+  return ra.length !== rb.length ? ra.length < rb.length : ra < rb;
 }

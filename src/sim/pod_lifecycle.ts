@@ -16,7 +16,7 @@ import type { SharedIndexInformer } from '../client/shared_informer.ts';
 import { DeletedFinalStateUnknown } from '../client/store.ts';
 import { TokenBucket } from '../client/token_bucket.ts';
 import { mergePatchDiff } from './merge_diff.ts';
-import type { SimNode } from './node_object.ts';
+import { nodeReadyStatus, type SimNode } from './node_object.ts';
 import { pickStage, renderStage, StageKind, type Stage } from './stage.ts';
 
 const log = logger('sim-pods');
@@ -74,7 +74,7 @@ export class PodLifecycle implements Disposable {
     this.#queue = new RateLimitingQueue<string>({ name: 'sim-pods', clock: opts.clock });
     if (opts.qps !== undefined) this.#limiter = new TokenBucket(opts.qps, Math.max(1, Math.ceil(opts.qps / 10)), opts.clock);
     // Every assigned pod, filtered here: one watch serves any number of simulated nodes.
-    this.informer = opts.factory.informerFor<Pod>(resourceDescriptor('v1', 'pods'), { fieldSelector: 'spec.nodeName!=' });
+    this.informer = opts.factory.informerFor<Pod>(resourceDescriptor('v1', 'pods'), { fieldSelector: 'spec.nodeName!=', indexers: { [POD_NODE_INDEX]: podNodeIndexFunc } });
     this.informer.addEventHandler({
       onAdd: (pod) => this.#onAdd(pod),
       onUpdate: (old, pod) => {
@@ -87,6 +87,16 @@ export class PodLifecycle implements Disposable {
   /** Starts the workers (the informer is started by its factory). */
   start(): void {
     for (let i = 0; i < this.#workers; i++) this.#running.push(this.#work());
+  }
+
+  /**
+   * The node's Ready condition turned True again: look again at its pods that are not Ready (the
+   * node lifecycle controller marks them so while the node is Unknown), since no pod event will come.
+   */
+  nodeReadyAgain(nodeName: string): void {
+    this.informer.indexer.forEachByIndex(POD_NODE_INDEX, nodeName, (pod, key) => {
+      if (!isReady(pod)) this.#queue.add(key);
+    });
   }
 
   /** Pods waiting to be synced, now or later. */
@@ -119,6 +129,9 @@ export class PodLifecycle implements Disposable {
       // Allocated only when a stage reads it (hostNetwork pods never do).
       get podIP(): string | undefined {
         return (podIP ??= node.pods.allocate(uid));
+      },
+      get nodeReady(): string | undefined {
+        return nodeReadyStatus(node.current);
       },
     };
     const env = { root: pod, vars };
@@ -217,6 +230,17 @@ export class PodLifecycle implements Disposable {
       }
     }
   }
+}
+
+const POD_NODE_INDEX = 'spec.nodeName';
+
+function podNodeIndexFunc(pod: Pod): string[] {
+  const n = pod.spec?.nodeName;
+  return n ? [n] : [];
+}
+
+function isReady(pod: Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
 function keyOf(pod: Pod): string {

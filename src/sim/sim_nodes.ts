@@ -1,7 +1,7 @@
 // Simulated nodes (`tkube server --sim-nodes N`): N Nodes that register, keep Leases and a Ready
 // condition, and move their pods through the stages of stages/*.yaml — all over the API, so they
 // can live beside real nodes or in another process. startSimNodes() is the entry point.
-import type { Taint } from '../api/types/core_v1.ts';
+import type { Node, Taint } from '../api/types/core_v1.ts';
 import { parseDuration } from '../api/duration.ts';
 import { tryParseQuantity } from '../api/quantity.ts';
 import { DisposableStore, type Disposable } from '../base/disposable.ts';
@@ -9,6 +9,7 @@ import { logger } from '../base/log.ts';
 import { realClock, type Clock } from '../client/clock.ts';
 import { SharedInformerFactory } from '../client/informer_factory.ts';
 import type { KubeObject } from '../client/resource_client.ts';
+import { resourceDescriptor } from '../client/resource_descriptor.ts';
 import { RestClient } from '../client/rest_client.ts';
 import { nodeAddress, PodAddressPool } from './ip_pool.ts';
 import { NodeLeaseRenewer } from './node_lease.ts';
@@ -40,7 +41,10 @@ export interface SimNodesOptions {
   readonly zones?: number;
   /** Lease renewal period, ms (default 10 s, as the kubelet). */
   readonly heartbeatIntervalMs?: number;
-  /** Node status report period, ms (default 60 s). */
+  /**
+   * Node status report period, ms (default 5 min, the kubelet's nodeStatusReportFrequency: with
+   * Leases, an unchanged status is only re-posted that often).
+   */
   readonly statusIntervalMs?: number;
   /** Node InternalIPs (default 10.244.0.0/16); never contacted. */
   readonly nodeCidr?: string;
@@ -58,7 +62,7 @@ export interface SimNodesOptions {
   readonly podWorkers?: number;
   /** Pod writes per second at most (default unlimited). */
   readonly podQps?: number;
-  /** Lease and node status requests in flight at most, each (default 16). */
+  /** Lease and node status requests in flight at most, each (default a tenth of the nodes, 16 to 128). */
   readonly heartbeatConcurrency?: number;
   /** Node registrations in flight at most (default 32). */
   readonly registerConcurrency?: number;
@@ -87,6 +91,7 @@ export interface SimNodes extends Disposable {
 }
 
 const DEFAULT_CAPACITY = { cpu: '32', memory: '256Gi', pods: '110' } as const;
+const DEFAULT_STATUS_INTERVAL_MS = 5 * 60_000;
 
 function zoneName(i: number): string {
   let s = '';
@@ -191,8 +196,11 @@ export async function startSimNodes(options: SimNodesOptions): Promise<SimNodes>
       nodes.set(spec.name, { spec, vars: nodeVars(spec), pods: new PodAddressPool(options.podCidr ?? '100.64.0.0/10', i) });
     }
     const stages = options.stages ?? defaultStages();
-    const concurrency = options.heartbeatConcurrency ?? 16;
-    const status = new NodeStatusReporter(nodes, { client, stages, clock, intervalMs: options.statusIntervalMs ?? 60_000, concurrency });
+    // A tenth of the nodes (16 to 128): renewals keep their 10 s pace even when a busy API server
+    // answers in a second; with too few in flight, a slow server would let Leases lapse and the node
+    // lifecycle controller mark healthy nodes Unknown (the renewal rate is the same either way).
+    const concurrency = options.heartbeatConcurrency ?? Math.min(128, Math.max(16, Math.ceil(options.count / 10)));
+    const status = new NodeStatusReporter(nodes, { client, stages, clock, intervalMs: options.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS, concurrency });
     const leases = new NodeLeaseRenewer(nodes, { client, clock, intervalMs: options.heartbeatIntervalMs ?? 10_000, concurrency });
     const factory = new SharedInformerFactory(watchClient!, {
       clock,
@@ -211,6 +219,16 @@ export async function startSimNodes(options: SimNodesOptions): Promise<SimNodes>
       client, factory, stages, clock, stageOptions,
       workers: options.podWorkers ?? 32,
       ...(options.podQps !== undefined ? { qps: options.podQps } : {}),
+    });
+    // Our nodes as the API server has them: what the node lifecycle controller changes (Ready
+    // marked Unknown) is answered at once, and pods it marked NotReady recover when Ready returns.
+    factory.informerFor<Node>(resourceDescriptor('v1', 'nodes')).addEventHandler({
+      onAdd: (n) => {
+        if (status.observe(n)) pods.nodeReadyAgain(n.metadata?.name ?? '');
+      },
+      onUpdate: (_old, n) => {
+        if (status.observe(n)) pods.nodeReadyAgain(n.metadata?.name ?? '');
+      },
     });
     owner.add(factory);
     owner.add(pods);

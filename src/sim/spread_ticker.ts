@@ -73,6 +73,18 @@ export class SpreadTicker<K> implements Disposable {
     this.#arm();
   }
 
+  /**
+   * Runs `key` as soon as a slot is free, besides its periodic rounds (as a kubelet posts a status
+   * that someone else changed without waiting for its next report); nothing if it is queued or running.
+   */
+  trigger(key: K): void {
+    const e = this.#entries.get(key);
+    if (!e || e.pending || this.#disposed) return;
+    e.pending = true;
+    this.#ready.push(e);
+    this.#pump();
+  }
+
   /** Stops ticking `key` (a run in flight finishes). */
   remove(key: K): void {
     const e = this.#entries.get(key);

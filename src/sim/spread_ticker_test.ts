@@ -78,6 +78,32 @@ describe('SpreadTicker', () => {
     await ticker.dispose();
   });
 
+  test('trigger runs a key at once, besides its rounds, and never twice at a time', async () => {
+    const clock = new FakeClock();
+    const seen: string[] = [];
+    let release: (() => void) | undefined;
+    const ticker = new SpreadTicker<string>(async (k) => {
+      seen.push(k);
+      if (k === 'slow' && release === undefined) await new Promise<void>((resolve) => { release = resolve; });
+    }, { intervalMs: 60_000, clock });
+    ticker.add('a');
+    ticker.add('slow');
+    ticker.trigger('a');
+    ticker.trigger('unknown');
+    await flush();
+    assert.deepEqual(seen, ['a']);
+    ticker.trigger('slow');
+    ticker.trigger('slow');
+    await flush();
+    assert.deepEqual(seen, ['a', 'slow'], 'a running key is not triggered again');
+    release!();
+    await flush();
+    clock.step(60_000);
+    await flush();
+    assert.deepEqual(seen.sort(), ['a', 'a', 'slow', 'slow'], 'periodic rounds go on');
+    await ticker.dispose();
+  });
+
   test('options are checked up front', () => {
     assert.throws(() => new SpreadTicker(async () => {}, { intervalMs: 0 }), { message: 'SpreadTicker: intervalMs must be > 0, got 0' });
     assert.throws(() => new SpreadTicker(async () => {}, { intervalMs: 1, concurrency: 0 }), /concurrency must be an integer >= 1, got 0/);

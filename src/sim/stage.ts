@@ -177,6 +177,13 @@ function asStrings(v: unknown): string[] {
   return list.filter((x) => x !== undefined && x !== null).map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x)));
 }
 
+/** True when some value of `v` (one, or a list) is among `values`, compared as strings. */
+function anyIn(v: unknown, values: readonly string[]): boolean {
+  // A plain string, the usual case (a phase, a condition status), needs no list.
+  if (typeof v === 'string') return values.includes(v);
+  return asStrings(v).some((x) => values.includes(x));
+}
+
 /** True when every requirement of the stage's selector holds (label-selector semantics; NotIn holds for absent keys). */
 export function matchesSelector(stage: Stage, env: Env): boolean {
   for (const r of stage.selector) {
@@ -184,8 +191,8 @@ export function matchesSelector(stage: Stage, env: Env): boolean {
     switch (r.operator) {
       case 'Exists': if (!present(v)) return false; break;
       case 'DoesNotExist': if (present(v)) return false; break;
-      case 'In': if (!asStrings(v).some((x) => r.values.includes(x))) return false; break;
-      case 'NotIn': if (asStrings(v).some((x) => r.values.includes(x))) return false; break;
+      case 'In': if (!anyIn(v, r.values)) return false; break;
+      case 'NotIn': if (anyIn(v, r.values)) return false; break;
     }
   }
   return true;

@@ -15,14 +15,17 @@ const NOW = '2024-01-01T00:00:00Z';
 const NOW_MS = Date.parse(NOW);
 const update = process.env['TKUBE_UPDATE_GOLDEN'] === '1';
 
-/** The stage variables of the golden cases; an input's optional second document sets `options` and `applied` (ms before NOW). */
+/**
+ * The stage variables of the golden cases; an input's optional second document sets `options`,
+ * `applied` (ms before NOW) and `nodeReady` (default "True").
+ */
 function varsFor(kind: string, extra: Record<string, unknown>): Record<string, unknown> {
   if (kind === 'Node') {
     return { now: NOW, node: nodeVars({ name: 'sim-0', ip: '10.244.0.1', capacity: { cpu: '32', memory: '256Gi', pods: '110' } }) };
   }
   const ago = (extra['appliedMsAgo'] ?? {}) as Record<string, number>;
   const applied = Object.fromEntries(Object.entries(ago).map(([k, v]) => [k, NOW_MS - v]));
-  return { now: NOW, node: { name: 'sim-0', ip: '10.244.0.1' }, podIP: '100.64.0.2', options: extra['options'] ?? {}, applied };
+  return { now: NOW, node: { name: 'sim-0', ip: '10.244.0.1' }, nodeReady: extra['nodeReady'] ?? 'True', podIP: '100.64.0.2', options: extra['options'] ?? {}, applied };
 }
 
 /** The golden view of one object: the stage due first, how long until it is due, and what it does. */

@@ -336,12 +336,25 @@ export function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSp
  * modified in place once read.
  */
 const spewCache = new WeakMap<PodTemplateSpec, string>();
+/**
+ * The same by the template's JSON text: each status write of a ReplicaSet and each sync's copy of
+ * the Deployment bring a new template object with the same content, and printing is far dearer
+ * than JSON.stringify. Equal JSON means equal templates, so equal prints.
+ */
+const spewByJson = new Map<string, string>();
+const SPEW_BY_JSON_MAX = 256;
 
 function spewWithoutHash(t: PodTemplateSpec | undefined): string {
   if (t === undefined) return spewPodTemplateSpec(withoutHash(t));
   let s = spewCache.get(t);
   if (s === undefined) {
-    s = spewPodTemplateSpec(withoutHash(t));
+    const json = JSON.stringify(t);
+    s = spewByJson.get(json);
+    if (s === undefined) {
+      s = spewPodTemplateSpec(withoutHash(t));
+      if (spewByJson.size >= SPEW_BY_JSON_MAX) spewByJson.clear();
+      spewByJson.set(json, s);
+    }
     spewCache.set(t, s);
   }
   return s;

@@ -108,6 +108,20 @@ describe('revisions', () => {
     assert.equal(findNewReplicaSet(d, [match, older, rs('x', 1, { image: 'v2' })])?.metadata?.name, 'o');
     assert.equal(findNewReplicaSet(d, [rs('x', 1, { image: 'v2' })]), undefined);
   });
+
+  test('equalIgnoreHash gives fresh copies (remembered by content) the answers of first sight, whatever the key order', () => {
+    const a = deploy(1).spec!.template;
+    const variants = [a, rs('m', 1).spec!.template, rs('x', 1, { image: 'v2' }).spec!.template, { ...a, metadata: { labels: { ...a.metadata?.labels, extra: 'y' } } }];
+    const first = variants.map((x) => variants.map((y) => equalIgnoreHash(x, y)));
+    // Copies with the keys in reverse order: other JSON text, the same templates.
+    const reversed = (v: unknown): unknown => (Array.isArray(v) ? v.map(reversed) : v !== null && typeof v === 'object'
+      ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversed(x)])) : v);
+    for (const copy of [structuredClone, reversed] as const) {
+      const again = variants.map((x) => variants.map((y) => equalIgnoreHash(copy(x) as typeof x, copy(y) as typeof y)));
+      assert.deepEqual(again, first);
+    }
+    assert.deepEqual(first.map((row) => row.map(Number)), [[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]);
+  });
 });
 
 describe('progress', () => {

@@ -69,6 +69,15 @@ export class ControlledPods implements Disposable {
 
   #set(key: string, pod: Pod | undefined): void {
     const prev = this.#entries.get(key);
+    // Most updates (bound, started, ready) keep the pod in its group: only the ready count moves.
+    if (prev && pod !== undefined && isPodActive(pod) && controllerRefOf(pod)?.uid === prev.owner &&
+      (pod.metadata?.namespace ?? '') === prev.group.namespace && sameLabels(pod.metadata?.labels ?? {}, prev.group.labels)) {
+      const ready = isPodReady(pod);
+      if (ready !== prev.ready) prev.group.ready += ready ? 1 : -1;
+      prev.group.pods.set(key, pod);
+      if (ready !== prev.ready) this.#entries.set(key, { ...prev, ready });
+      return;
+    }
     if (prev) {
       this.#entries.delete(key);
       prev.group.pods.delete(key);
@@ -94,6 +103,16 @@ export class ControlledPods implements Disposable {
     if (ready) group.ready++;
     this.#entries.set(key, { owner: ref.uid, groupKey, group, ready });
   }
+}
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  if (a === b) return true;
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  return n === Object.keys(b).length;
 }
 
 /** Namespace and labels in one string, the same for equal label sets whatever their key order. */

@@ -18,9 +18,9 @@ import type { HandlerRegistration, SharedIndexInformer } from '../../client/shar
 import { DeletedFinalStateUnknown, metaNamespaceKey, splitKey, unwrapTombstone } from '../../client/store.ts';
 import { registerController, type Controller, type ControllerContext } from '../registry.ts';
 import {
-  BURST_REPLICAS, NamespaceTerminatingCause, RealPodControl, SLOW_START_INITIAL_BATCH_SIZE, claimObjects, errMessage,
+  BURST_REPLICAS, MAX_CONCURRENT_POD_WRITES, NamespaceTerminatingCause, RealPodControl, SLOW_START_INITIAL_BATCH_SIZE, claimObjects, errMessage,
   isPodActive, isPodReady, newControllerRef, podKey, ranksByRelatedPodsOnSameNode, recheckDeletionTimestamp,
-  runWorkers, sameOwnerRef, slowStartBatch, sortPodsForDeletion, type ControllerKind, type PodControl,
+  runWorkers, sameOwnerRef, settleLimited, slowStartBatch, sortPodsForDeletion, type ControllerKind, type PodControl,
 } from '../controller_utils.ts';
 import { ControlledPods, type PodGroup } from './controlled_pods.ts';
 import { addCounts, countPodGroups, countPods, statusFromCounts, updateReplicaSetStatus, type StatusClient } from './replica_set_utils.ts';
@@ -367,7 +367,7 @@ export class ReplicaSetController implements Controller {
         ? sortPodsForDeletion(filtered, ranksByRelatedPodsOnSameNode(filtered, related), this.#ctx.clock.now()).slice(0, diff)
         : filtered.slice(0, diff);
       this.expectations.expectDeletionsOf(key, toDelete.map(podKey));
-      const results = await Promise.allSettled(toDelete.map((pod) => this.podControl.deletePod(ns, pod.metadata?.name ?? '', eventObj)));
+      const results = await settleLimited(toDelete.length, MAX_CONCURRENT_POD_WRITES, (i) => this.podControl.deletePod(ns, toDelete[i]!.metadata?.name ?? '', eventObj));
       let firstErr: unknown;
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') return;

@@ -1,6 +1,6 @@
 // Simulated nodes against a real in-process API server, seen through kubectl: nodes register Ready,
 // Leases renew, pods bound to them start (and become ready after their probe delay), Job-like pods
-// complete or fail, and deleting a pod completes.
+// complete or fail, deleting a pod completes, and nodes and pods marked unready by someone else recover.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../../../src/testing/test_server.ts';
@@ -146,6 +146,26 @@ describe('simulated nodes', () => {
     const r = await s.kubectl(['get', 'pod', 'doomed']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /pods "doomed" not found/);
+  });
+
+  test('a node marked Unknown reports Ready at once, and its pods marked NotReady turn Ready again', async () => {
+    // Status reports every 5 minutes, as the kubelet: only the reaction to the change can bring it back in time.
+    const quiet = await startSimNodes({ kubeconfig: s.kubeconfig, count: 1, namePrefix: 'quiet-', statusIntervalMs: 300_000 });
+    try {
+      await apply('apiVersion: v1\nkind: Pod\nmetadata:\n  name: guarded\nspec:\n  nodeName: quiet-0\n  containers:\n  - name: c\n    image: busybox\n');
+      await eventually('guarded 1/1', async () => ((await podRow('guarded'))[1] === '1/1' ? true : undefined));
+      // What the node lifecycle controller does when a node's Lease lapses: the node first, then its pods.
+      await kubectl('patch', 'node', 'quiet-0', '--subresource=status', '--type=strategic', '-p',
+        JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }] } }));
+      await kubectl('patch', 'pod', 'guarded', '--subresource=status', '--type=strategic', '-p',
+        JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'False' }] } }));
+      const ready = async () => (await kubectl('get', 'node', 'quiet-0', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].reason}')).trim();
+      await eventually('quiet-0 Ready again', async () => ((await ready()) === 'True KubeletReady' ? true : undefined), 5000);
+      const podReady = async () => (await kubectl('get', 'pod', 'guarded', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')).trim();
+      await eventually('guarded Ready again', async () => ((await podReady()) === 'True' ? true : undefined), 5000);
+    } finally {
+      await quiet.dispose();
+    }
   });
 
   test('pods on nodes that are not simulated are left alone', async () => {
