@@ -3,9 +3,8 @@
 // Started with workerData, answers { ready, tid }; then "stop", or profile commands, each answered.
 
 import { readlinkSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector/promises';
 import { parentPort, workerData } from 'node:worker_threads';
+import { startCpuProfile, type CpuProfile } from '../src/base/cpu_profile.ts';
 import { startSimNodes, type SimNodesOptions } from '../src/sim/sim_nodes.ts';
 
 /** What the main thread sends at start. */
@@ -29,26 +28,20 @@ if (parentPort !== null) {
   const job = workerData as SimWorkerJob;
   try {
     const sim = await startSimNodes({ ...job.options, kubeconfig: job.kubeconfig });
-    let profiler: { session: Session; path: string } | undefined;
+    let profiler: { profile: CpuProfile; path: string } | undefined;
     const handle = async (m: SimWorkerCommand): Promise<void> => {
       if (m.cmd === 'stop') {
         await sim.dispose();
         return;
       }
       if (m.path !== undefined) {
-        const session = new Session();
-        session.connect();
-        await session.post('Profiler.enable');
-        await session.post('Profiler.start');
-        profiler = { session, path: m.path };
+        profiler = { profile: await startCpuProfile(), path: m.path };
         return;
       }
       if (profiler === undefined) return;
-      const { session, path } = profiler;
+      const { profile, path } = profiler;
       profiler = undefined;
-      const { profile } = await session.post('Profiler.stop');
-      session.disconnect();
-      await writeFile(path, JSON.stringify(profile));
+      await profile.stop(path);
     };
     port.on('message', (m: SimWorkerCommand) => {
       handle(m).then(

@@ -3,9 +3,8 @@
 // requests, so benchmarks can see where the thread's time goes.
 
 import { readlinkSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector/promises';
 import { parentPort } from 'node:worker_threads';
+import { startCpuProfile, type CpuProfile } from '../base/cpu_profile.ts';
 import type { Disposable } from '../base/disposable.ts';
 import type { ControllerManagerOptions } from '../controllers/manager.ts';
 import type { StartSchedulerOptions } from '../scheduler/wiring/start_scheduler.ts';
@@ -51,7 +50,7 @@ function threadId(): number {
 if (parentPort !== null) {
   const port = parentPort;
   const running: Disposable[] = [];
-  let profiler: { session: Session; path: string } | undefined;
+  let profiler: { profile: CpuProfile; path: string } | undefined;
   let stopping = false;
   const reply = (m: FromWorker): void => port.postMessage(m);
   const handle = async (m: ToWorker): Promise<void> => {
@@ -70,19 +69,13 @@ if (parentPort !== null) {
       case 'profile': {
         if (m.action === 'start') {
           if (profiler !== undefined || m.path === undefined) throw new Error('a profile is running, or no path was given');
-          const session = new Session();
-          session.connect();
-          await session.post('Profiler.enable');
-          await session.post('Profiler.start');
-          profiler = { session, path: m.path };
+          profiler = { profile: await startCpuProfile(), path: m.path };
           return;
         }
         if (profiler === undefined) throw new Error('no profile is running');
-        const { session, path } = profiler;
+        const { profile, path } = profiler;
         profiler = undefined;
-        const { profile } = await session.post('Profiler.stop');
-        session.disconnect();
-        await writeFile(path, JSON.stringify(profile));
+        await profile.stop(path);
         return;
       }
     }
