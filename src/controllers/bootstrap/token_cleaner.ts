@@ -11,6 +11,7 @@ import { resourceDescriptor } from '../../client/resource_descriptor.ts';
 import type { HandlerRegistration, SharedIndexInformer } from '../../client/shared_informer.ts';
 import { registerController, type Controller, type ControllerContext } from '../registry.ts';
 import { BOOTSTRAP_TOKEN_NAMESPACE, BOOTSTRAP_TOKEN_SECRET_TYPE, msUntilExpiry } from './token_secret.ts';
+import { runWorkers } from '../controller_utils.ts';
 
 const log = logger('token-cleaner');
 
@@ -34,23 +35,7 @@ export class TokenCleaner implements Controller {
   }
 
   run(workers: number): void {
-    for (let i = 0; i < workers; i++) void this.#worker();
-  }
-
-  async #worker(): Promise<void> {
-    for (;;) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      try {
-        await this.sync(key);
-        this.queue.forget(key);
-      } catch (err) {
-        log.warn('sync failed, will retry', { secret: key, err });
-        this.queue.addRateLimited(key);
-      } finally {
-        this.queue.done(key);
-      }
-    }
+    void runWorkers(this.queue, workers, (key) => this.sync(key), (key, err) => log.warn('sync failed, will retry', { secret: key, err }));
   }
 
   /** Deletes the Secret when expired, or looks again at its expiry. */

@@ -11,6 +11,7 @@ import { RateLimitingQueue } from '../../client/rate_limiting_queue.ts';
 import { resourceDescriptor } from '../../client/resource_descriptor.ts';
 import type { ResourceClient } from '../../client/resource_client.ts';
 import { registerController, type Controller, type ControllerContext } from '../registry.ts';
+import { runWorkers } from '../controller_utils.ts';
 
 const log = logger('clusterrole-aggregation-controller');
 
@@ -68,23 +69,7 @@ export class ClusterRoleAggregationController implements Controller {
   }
 
   run(workers: number): void {
-    for (let i = 0; i < workers; i++) void this.#worker();
-  }
-
-  async #worker(): Promise<void> {
-    for (;;) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      try {
-        await this.sync(key);
-        this.queue.forget(key);
-      } catch (err) {
-        log.warn('sync failed, will retry', { clusterRole: key, err });
-        this.queue.addRateLimited(key);
-      } finally {
-        this.queue.done(key);
-      }
-    }
+    void runWorkers(this.queue, workers, (key) => this.sync(key), (key, err) => log.warn('sync failed, will retry', { clusterRole: key, err }));
   }
 
   /** Writes the aggregated rules of one ClusterRole when they differ from its stored rules. */

@@ -15,6 +15,7 @@ import { metaNamespaceKey, splitKey, unwrapTombstone } from '../../client/store.
 import { registerController, type Controller, type ControllerContext } from '../registry.ts';
 import { findPort, isHeadless, isPodReady, podIpOfFamily, serviceIpFamily, shouldPodBeInEndpoints } from '../endpoint_pod_util.ts';
 import { TriggerTimeTracker } from '../trigger_time_tracker.ts';
+import { runWorkers } from '../controller_utils.ts';
 
 const log = logger('endpoints-controller');
 
@@ -80,23 +81,7 @@ export class EndpointsController implements Controller {
   }
 
   run(workers: number): void {
-    for (let i = 0; i < workers; i++) void this.#worker();
-  }
-
-  async #worker(): Promise<void> {
-    for (;;) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      try {
-        await this.sync(key);
-        this.queue.forget(key);
-      } catch (err) {
-        log.warn('sync failed, will retry', { service: key, err });
-        this.queue.addRateLimited(key);
-      } finally {
-        this.queue.done(key);
-      }
-    }
+    void runWorkers(this.queue, workers, (key) => this.sync(key), (key, err) => log.warn('sync failed, will retry', { service: key, err }));
   }
 
   /** Reconciles the Endpoints of Service `key` ("namespace/name"). */

@@ -10,6 +10,7 @@ import { resourceDescriptor } from '../../client/resource_descriptor.ts';
 import type { ResourceClient } from '../../client/resource_client.ts';
 import { unwrapTombstone, type DeletedFinalStateUnknown } from '../../client/store.ts';
 import { registerController, type Controller, type ControllerContext } from '../registry.ts';
+import { runWorkers } from '../controller_utils.ts';
 
 const log = logger('serviceaccount-controller');
 
@@ -46,23 +47,7 @@ export class ServiceAccountsController implements Controller {
   }
 
   run(workers: number): void {
-    for (let i = 0; i < workers; i++) void this.#worker();
-  }
-
-  async #worker(): Promise<void> {
-    for (;;) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      try {
-        await this.sync(key);
-        this.queue.forget(key);
-      } catch (err) {
-        log.warn('sync failed, will retry', { namespace: key, err });
-        this.queue.addRateLimited(key);
-      } finally {
-        this.queue.done(key);
-      }
-    }
+    void runWorkers(this.queue, workers, (key) => this.sync(key), (key, err) => log.warn('sync failed, will retry', { namespace: key, err }));
   }
 
   /** Creates the missing default ServiceAccounts of one namespace. */
