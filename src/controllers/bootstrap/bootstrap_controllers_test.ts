@@ -3,34 +3,19 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../client/clock.ts';
-import { FakeRecorder } from '../../client/fake_recorder.ts';
-import { SharedInformerFactory } from '../../client/informer_factory.ts';
-import { RestClient, type RequestOptions } from '../../client/rest_client.ts';
 import type { ControllerContext } from '../registry.ts';
 import { BootstrapSigner } from './bootstrap_signer.ts';
 import { TokenCleaner } from './token_cleaner.ts';
 import { detachedSignature, tokenSecret } from './token_secret.ts';
-
-class RecordingClient extends RestClient {
-  readonly calls: { method: string; path: string; body: any; query: any }[] = [];
-  constructor() {
-    super({ server: 'https://127.0.0.1:1' });
-  }
-  override async request<T>(opts: RequestOptions): Promise<T> {
-    this.calls.push({ method: opts.method, path: opts.path, body: opts.body, query: opts.query });
-    return (opts.body ?? {}) as T;
-  }
-}
+import { RecordingClient, fakeControllerContext } from '../testing/fake_context.ts';
 
 const NOW = Date.parse('2025-01-01T00:00:00Z');
 
 function context(): { ctx: ControllerContext; api: RecordingClient; clock: FakeClock } {
   const api = new RecordingClient();
+  api.reply = (opts) => opts.body ?? {};
   const clock = new FakeClock(NOW);
-  const ctx: ControllerContext = {
-    client: api, informers: new SharedInformerFactory(api), recorder: () => new FakeRecorder(), clock,
-    options: { clusterCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16', rootCaPem: 'CA' },
-  };
+  const ctx = fakeControllerContext(api, { clock, rootCaPem: 'CA' });
   return { ctx, api, clock };
 }
 

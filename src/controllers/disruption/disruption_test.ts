@@ -4,21 +4,8 @@ import assert from 'node:assert/strict';
 import type { Pod } from '../../api/types/core_v1.ts';
 import { FakeClock, formatTime } from '../../client/clock.ts';
 import { FakeRecorder } from '../../client/fake_recorder.ts';
-import { SharedInformerFactory } from '../../client/informer_factory.ts';
-import { RestClient, type RequestOptions } from '../../client/rest_client.ts';
-import type { ControllerContext } from '../registry.ts';
 import { DisruptionController, countHealthyPods, scaledValue, setStatusCondition } from './disruption.ts';
-
-class RecordingClient extends RestClient {
-  readonly calls: { method: string; path: string; body: any }[] = [];
-  constructor() {
-    super({ server: 'https://127.0.0.1:1' });
-  }
-  override async request<T>(opts: RequestOptions): Promise<T> {
-    this.calls.push({ method: opts.method, path: opts.path, body: opts.body });
-    return opts.body as T;
-  }
-}
+import { RecordingClient, fakeControllerContext } from '../testing/fake_context.ts';
 
 function pod(name: string, ready: boolean, owner?: { kind: string; name: string; uid: string }): Pod {
   return {
@@ -55,10 +42,7 @@ describe('disruption controller', () => {
   function setup(): { c: DisruptionController; api: RecordingClient; recorder: FakeRecorder } {
     const api = new RecordingClient();
     const recorder = new FakeRecorder();
-    const ctx: ControllerContext = {
-      client: api, informers: new SharedInformerFactory(api), recorder: () => recorder, clock: new FakeClock(),
-      options: { clusterCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16', rootCaPem: '' },
-    };
+    const ctx = fakeControllerContext(api, { recorder });
     return { c: new DisruptionController(ctx), api, recorder };
   }
 
@@ -90,10 +74,7 @@ describe('disruption controller', () => {
   test('a DisruptionTarget condition left on a live pod for two minutes is reset to False', async () => {
     const api = new RecordingClient();
     const clock = new FakeClock();
-    const ctx: ControllerContext = {
-      client: api, informers: new SharedInformerFactory(api), recorder: () => new FakeRecorder(), clock,
-      options: { clusterCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16', rootCaPem: '' },
-    };
+    const ctx = fakeControllerContext(api, { clock });
     const c = new DisruptionController(ctx);
     const p = pod('a', true);
     p.status!.conditions!.push({ type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', lastTransitionTime: formatTime(clock.now()) });

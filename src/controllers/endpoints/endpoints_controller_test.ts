@@ -2,12 +2,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod, Service } from '../../api/types/core_v1.ts';
-import { FakeClock } from '../../client/clock.ts';
-import { FakeRecorder } from '../../client/fake_recorder.ts';
-import { SharedInformerFactory } from '../../client/informer_factory.ts';
-import { RestClient, type RequestOptions } from '../../client/rest_client.ts';
-import type { ControllerContext } from '../registry.ts';
 import { computeSubsets, EndpointsController, LAST_CHANGE_TRIGGER_TIME } from './endpoints_controller.ts';
+import { RecordingClient, fakeControllerContext } from '../testing/fake_context.ts';
 
 function pod(name: string, ip: string, ready: boolean, extra: Partial<Pod['spec']> = {}, labels: Record<string, string> = { app: 'web' }): Pod {
   return {
@@ -52,24 +48,10 @@ describe('Endpoints subsets', () => {
   });
 });
 
-class RecordingClient extends RestClient {
-  readonly calls: { method: string; path: string; body: any }[] = [];
-  constructor() {
-    super({ server: 'https://127.0.0.1:1' });
-  }
-  override async request<T>(opts: RequestOptions): Promise<T> {
-    this.calls.push({ method: opts.method, path: opts.path, body: opts.body });
-    return opts.body as T;
-  }
-}
-
 describe('Endpoints controller sync', () => {
   function setup(): { c: EndpointsController; api: RecordingClient } {
     const api = new RecordingClient();
-    const ctx: ControllerContext = {
-      client: api, informers: new SharedInformerFactory(api), recorder: () => new FakeRecorder(), clock: new FakeClock(),
-      options: { clusterCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16', rootCaPem: '' },
-    };
+    const ctx = fakeControllerContext(api);
     return { c: new EndpointsController(ctx), api };
   }
 

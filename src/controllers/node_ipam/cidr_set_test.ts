@@ -1,13 +1,10 @@
 // Unit tests of the CIDR set and the IPAM controller's sync over a hand-filled cache.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock } from '../../client/clock.ts';
 import { FakeRecorder } from '../../client/fake_recorder.ts';
-import { SharedInformerFactory } from '../../client/informer_factory.ts';
-import { RestClient, type RequestOptions } from '../../client/rest_client.ts';
-import type { ControllerContext } from '../registry.ts';
 import { CidrRangeExhausted, CidrSet } from './cidr_set.ts';
 import { NodeIpamController } from './node_ipam_controller.ts';
+import { RecordingClient, fakeControllerContext } from '../testing/fake_context.ts';
 
 describe('CidrSet', () => {
   test('hands out /24s round-robin, skipping occupied ones, until exhausted', () => {
@@ -29,25 +26,12 @@ describe('CidrSet', () => {
   });
 });
 
-class RecordingClient extends RestClient {
-  readonly calls: { method: string; path: string; body: any }[] = [];
-  constructor() {
-    super({ server: 'https://127.0.0.1:1' });
-  }
-  override async request<T>(opts: RequestOptions): Promise<T> {
-    this.calls.push({ method: opts.method, path: opts.path, body: opts.body });
-    return {} as T;
-  }
-}
-
 describe('node IPAM controller', () => {
   test('patches a node without a range and reports exhaustion as an event', async () => {
     const api = new RecordingClient();
+    api.reply = () => ({});
     const recorder = new FakeRecorder();
-    const ctx: ControllerContext = {
-      client: api, informers: new SharedInformerFactory(api), recorder: () => recorder, clock: new FakeClock(),
-      options: { clusterCidr: '10.42.0.0/24', serviceCidr: '10.43.0.0/16', rootCaPem: '' },
-    };
+    const ctx = fakeControllerContext(api, { recorder, clusterCidr: '10.42.0.0/24' });
     const c = new NodeIpamController(ctx);
     c.nodes.indexer.add({ metadata: { name: 'n1', uid: 'u1' } });
     c.nodes.indexer.add({ metadata: { name: 'n2', uid: 'u2' } });

@@ -1,30 +1,12 @@
 // Unit tests of the root CA publisher over caches filled by hand and a recording client.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock } from '../../client/clock.ts';
-import { FakeRecorder } from '../../client/fake_recorder.ts';
-import { SharedInformerFactory } from '../../client/informer_factory.ts';
-import { RestClient, type RequestOptions } from '../../client/rest_client.ts';
-import type { ControllerContext } from '../registry.ts';
 import { DESCRIPTION, RootCaPublisher } from './publisher.ts';
-
-class RecordingClient extends RestClient {
-  readonly calls: { method: string; path: string; body: any }[] = [];
-  constructor() {
-    super({ server: 'https://127.0.0.1:1' });
-  }
-  override async request<T>(opts: RequestOptions): Promise<T> {
-    this.calls.push({ method: opts.method, path: opts.path, body: opts.body });
-    return opts.body as T;
-  }
-}
+import { RecordingClient, fakeControllerContext } from '../testing/fake_context.ts';
 
 function setup(): { c: RootCaPublisher; api: RecordingClient } {
   const api = new RecordingClient();
-  const ctx: ControllerContext = {
-    client: api, informers: new SharedInformerFactory(api), recorder: () => new FakeRecorder(), clock: new FakeClock(),
-    options: { clusterCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16', rootCaPem: 'CA' },
-  };
+  const ctx = fakeControllerContext(api, { rootCaPem: 'CA' });
   return { c: new RootCaPublisher(ctx), api };
 }
 

@@ -3,30 +3,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../client/clock.ts';
-import { FakeRecorder } from '../../client/fake_recorder.ts';
-import { SharedInformerFactory } from '../../client/informer_factory.ts';
-import { RestClient, type RequestOptions } from '../../client/rest_client.ts';
-import type { ControllerContext } from '../registry.ts';
 import { ServiceAccountsController } from './serviceaccounts_controller.ts';
-
-class RecordingClient extends RestClient {
-  readonly calls: { method: string; path: string; body: unknown }[] = [];
-  constructor() {
-    super({ server: 'https://127.0.0.1:1' });
-  }
-  override async request<T>(opts: RequestOptions): Promise<T> {
-    this.calls.push({ method: opts.method, path: opts.path, body: opts.body });
-    return opts.body as T;
-  }
-}
+import { RecordingClient, fakeControllerContext } from '../testing/fake_context.ts';
 
 function setup(): { c: ServiceAccountsController; api: RecordingClient } {
   const api = new RecordingClient();
   const clock = new FakeClock();
-  const ctx: ControllerContext = {
-    client: api, informers: new SharedInformerFactory(api), recorder: () => new FakeRecorder(), clock,
-    options: { clusterCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16', rootCaPem: '' },
-  };
+  const ctx = fakeControllerContext(api, { clock });
   return { c: new ServiceAccountsController(ctx), api };
 }
 
