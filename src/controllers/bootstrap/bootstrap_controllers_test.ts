@@ -7,7 +7,7 @@ import type { ControllerContext } from '../registry.ts';
 import { BootstrapSigner } from './bootstrap_signer.ts';
 import { TokenCleaner } from './token_cleaner.ts';
 import { detachedSignature, tokenSecret } from './token_secret.ts';
-import { RecordingClient, fakeControllerContext } from '../testing/fake_context.ts';
+import { RecordingClient, fakeControllerContext } from '../fake_controller_context.ts';
 
 const NOW = Date.parse('2025-01-01T00:00:00Z');
 

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClusterRole } from '../../api/types/rbac_v1.ts';
 import { ClusterRoleAggregationController, aggregatedRules } from './clusterrole_aggregation_controller.ts';
-import { RecordingClient, fakeControllerContext } from '../testing/fake_context.ts';
+import { RecordingClient, fakeControllerContext } from '../fake_controller_context.ts';
 
 function setup(): { c: ClusterRoleAggregationController; api: RecordingClient } {
   const api = new RecordingClient();

@@ -5,7 +5,7 @@ import type { Pod } from '../../api/types/core_v1.ts';
 import { FakeClock, formatTime } from '../../client/clock.ts';
 import { FakeRecorder } from '../../client/fake_recorder.ts';
 import { DisruptionController, countHealthyPods, scaledValue, setStatusCondition } from './disruption.ts';
-import { RecordingClient, fakeControllerContext } from '../testing/fake_context.ts';
+import { RecordingClient, fakeControllerContext } from '../fake_controller_context.ts';
 
 function pod(name: string, ready: boolean, owner?: { kind: string; name: string; uid: string }): Pod {
   return {

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod, Service } from '../../api/types/core_v1.ts';
 import { computeSubsets, EndpointsController, LAST_CHANGE_TRIGGER_TIME } from './endpoints_controller.ts';
-import { RecordingClient, fakeControllerContext } from '../testing/fake_context.ts';
+import { RecordingClient, fakeControllerContext } from '../fake_controller_context.ts';
 
 function pod(name: string, ip: string, ready: boolean, extra: Partial<Pod['spec']> = {}, labels: Record<string, string> = { app: 'web' }): Pod {
   return {

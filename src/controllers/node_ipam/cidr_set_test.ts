@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { FakeRecorder } from '../../client/fake_recorder.ts';
 import { CidrRangeExhausted, CidrSet } from './cidr_set.ts';
 import { NodeIpamController } from './node_ipam_controller.ts';
-import { RecordingClient, fakeControllerContext } from '../testing/fake_context.ts';
+import { RecordingClient, fakeControllerContext } from '../fake_controller_context.ts';
 
 describe('CidrSet', () => {
   test('hands out /24s round-robin, skipping occupied ones, until exhausted', () => {

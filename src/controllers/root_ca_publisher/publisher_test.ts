@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DESCRIPTION, RootCaPublisher } from './publisher.ts';
-import { RecordingClient, fakeControllerContext } from '../testing/fake_context.ts';
+import { RecordingClient, fakeControllerContext } from '../fake_controller_context.ts';
 
 function setup(): { c: RootCaPublisher; api: RecordingClient } {
   const api = new RecordingClient();

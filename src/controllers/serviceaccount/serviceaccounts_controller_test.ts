@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../client/clock.ts';
 import { ServiceAccountsController } from './serviceaccounts_controller.ts';
-import { RecordingClient, fakeControllerContext } from '../testing/fake_context.ts';
+import { RecordingClient, fakeControllerContext } from '../fake_controller_context.ts';
 
 function setup(): { c: ServiceAccountsController; api: RecordingClient } {
   const api = new RecordingClient();

@@ -1,11 +1,11 @@
 // For controller unit tests: a REST client that records requests instead of sending them, and a
 // ControllerContext around it with hand-filled informers, a fake clock and a fake event recorder.
-import { FakeClock, type Clock } from '../../client/clock.ts';
-import type { EventRecorder } from '../../client/events.ts';
-import { FakeRecorder } from '../../client/fake_recorder.ts';
-import { SharedInformerFactory } from '../../client/informer_factory.ts';
-import { RestClient, type RequestOptions } from '../../client/rest_client.ts';
-import type { ControllerContext } from '../registry.ts';
+import { FakeClock, type Clock } from '../client/clock.ts';
+import type { EventRecorder } from '../client/events.ts';
+import { FakeRecorder } from '../client/fake_recorder.ts';
+import { SharedInformerFactory } from '../client/informer_factory.ts';
+import { RestClient, type RequestOptions } from '../client/rest_client.ts';
+import type { ControllerContext } from './registry.ts';
 
 /** One request the controller made. */
 export interface RecordedCall {
