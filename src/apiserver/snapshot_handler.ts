@@ -31,21 +31,24 @@ export async function handleSnapshots(res: Res, method: string, query: URLSearch
   if (!(store instanceof SqliteStore)) {
     throw newBadRequest(`snapshots are taken of the embedded SQLite datastore; this server uses ${store.driver}: use \`etcdctl snapshot save\` against the etcd cluster`);
   }
-  const dir = snapshotDir(store.path);
   if (method === 'GET' || method === 'HEAD') {
-    writeJSON(res, 200, { snapshots: listSnapshots(dir) });
+    writeJSON(res, 200, { snapshots: listSnapshots(snapshotDir(store.path)) });
     return;
   }
   if (method !== 'POST') throw newMethodNotAllowed();
   const name = query.get('name') ?? 'snapshot';
   if (!NAME.test(name)) throw newBadRequest(`name: Invalid value: ${JSON.stringify(name)}: must consist of lower case alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`);
+  writeJSON(res, 201, await takeSnapshot(store, name, now()));
+}
+
+/** Writes `<name>-<time>.db` into the store's snapshot directory (served or offline). */
+export async function takeSnapshot(store: SqliteStore, name: string, at: Date): Promise<SnapshotEntry> {
+  const dir = snapshotDir(store.path);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const at = now();
   const file = `${name}-${at.toISOString().replace(/[:.]/g, '-')}.db`;
   const path = join(dir, file);
   const { revision } = await store.snapshot(path);
-  const entry: SnapshotEntry = { name: file, path, size: statSync(path).size, createdAt: at.toISOString(), revision };
-  writeJSON(res, 201, entry);
+  return { name: file, path, size: statSync(path).size, createdAt: at.toISOString(), revision };
 }
 
 /** The snapshot files in a directory, oldest first. */

@@ -1,10 +1,10 @@
 // `tkube snapshot save|ls|restore`: backup and restore of the embedded SQLite datastore, as
 // `etcdctl snapshot save|restore` for etcd. save asks the running server (an online, consistent
 // copy) or, when no server runs, copies the state file itself; restore needs the server stopped.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RestClient } from '../client/rest_client.ts';
-import { listSnapshots, snapshotDir, SNAPSHOTS_PATH, type SnapshotEntry } from '../apiserver/snapshot_handler.ts';
+import { listSnapshots, snapshotDir, SNAPSHOTS_PATH, takeSnapshot, type SnapshotEntry } from '../apiserver/snapshot_handler.ts';
 import { openSqliteStore } from '../storage/drivers/sqlite.ts';
 import { restoreSnapshot } from '../storage/drivers/sqlite_snapshot.ts';
 
@@ -57,12 +57,7 @@ export async function snapshotSave(o: SnapshotFlags & { name?: string }): Promis
   try {
     const store = await openSqliteStore(path, { compactionWindowMs: 0 });
     try {
-      const dir = snapshotDir(path);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const at = new Date();
-      const file = join(dir, `${name}-${at.toISOString().replace(/[:.]/g, '-')}.db`);
-      const { revision } = await store.snapshot(file);
-      console.log(`snapshot saved: ${describe({ name: file, path: file, size: statSync(file).size, createdAt: at.toISOString(), revision })}`);
+      console.log(`snapshot saved: ${describe(await takeSnapshot(store, name, new Date()))}`);
       return 0;
     } finally {
       await store.close();
