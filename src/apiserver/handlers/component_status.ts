@@ -10,6 +10,7 @@ import type { ResourceInfo } from '../../api/resource_types.ts';
 import { parseSelection } from '../selection.ts';
 import type { HandlerContext } from './context.ts';
 import { respondObject } from './respond.ts';
+import { warningHeaders } from './read.ts';
 import { writeJSON } from '../http_util.ts';
 
 /** The deprecation warning upstream sends with every ComponentStatus request. */
@@ -41,14 +42,10 @@ export async function handleComponentStatus(ctx: HandlerContext, storeFor: (info
   const sel = parseSelection(ctx.info, '', ctx.query);
   const items = (await Promise.all(names.map((n) => componentStatus(n, storeFor, now)))).filter((o) => sel.matches(o));
   if (ctx.negotiated.as === 'table') {
-    writeJSON(ctx.res, 200, ctx.services.toTable(ctx.info, items, { includeObject: ctx.query.get('includeObject') ?? 'Metadata', listMeta: {} }), warningHeader(ctx));
+    writeJSON(ctx.res, 200, ctx.services.toTable(ctx.info, items, { includeObject: ctx.query.get('includeObject') ?? 'Metadata', listMeta: {} }), warningHeaders(ctx));
     return;
   }
-  writeJSON(ctx.res, 200, { kind: 'ComponentStatusList', apiVersion: 'v1', metadata: {}, items }, warningHeader(ctx));
-}
-
-function warningHeader(ctx: HandlerContext): Record<string, string> {
-  return { Warning: ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
+  writeJSON(ctx.res, 200, { kind: 'ComponentStatusList', apiVersion: 'v1', metadata: {}, items }, warningHeaders(ctx));
 }
 
 async function componentStatus(name: string, storeFor: (info: ResourceInfo) => GenericStore, now: () => number): Promise<KObject> {
