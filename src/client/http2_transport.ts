@@ -9,6 +9,12 @@ const log = logger('client');
 
 /** Ping interval of a session carrying streams (client-go's ReadIdleTimeout: 30 s). */
 const READ_IDLE_MS = 30_000;
+/**
+ * Flow-control windows as Go's HTTP/2 client (client-go) opens them: 4 MiB per stream, 1 GiB per
+ * connection. With HTTP/2's 64 KiB default a busy watch stream stalls until the reader acknowledges.
+ */
+const STREAM_WINDOW_BYTES = 4 << 20;
+const CONNECTION_WINDOW_BYTES = 1 << 30;
 /** How long a ping may take before the session is declared dead (client-go: 15 s). */
 const PING_TIMEOUT_MS = 15_000;
 
@@ -101,12 +107,15 @@ export class Http2Transport implements Transport {
       ...(o.certPem !== undefined ? { cert: o.certPem } : {}),
       ...(o.keyPem !== undefined ? { key: o.keyPem } : {}),
       rejectUnauthorized: o.insecureSkipTLSVerify !== true,
-      settings: { enablePush: false },
+      settings: { enablePush: false, initialWindowSize: STREAM_WINDOW_BYTES },
       // Large lists and many concurrent writes share one session; Node's 10 MB default refuses streams.
       maxSessionMemory: 256,
     });
     this.#session = session;
     this.#sessions.add(session);
+    session.once('connect', () => {
+      if (!session.destroyed) session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+    });
     const forget = (): void => {
       if (this.#session === session) this.#session = undefined;
     };

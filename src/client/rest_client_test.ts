@@ -331,6 +331,19 @@ describe('Retry-After', () => {
     }
   });
 
+  test("opens Go's HTTP/2 flow-control windows: 4 MiB per stream, 1 GiB per connection", async () => {
+    const c = new RestClient({ server: url, caPem: ca });
+    try {
+      await c.resource(CONFIGMAPS, 'default').get('x');
+      const sess = [...sessions].at(-1)!;
+      assert.equal(sess.remoteSettings.initialWindowSize, 4 << 20);
+      // The server may send this much more on the connection before the client acknowledges any.
+      assert.ok((sess.state.remoteWindowSize ?? 0) > 512 << 20, `remote window ${sess.state.remoteWindowSize}`);
+    } finally {
+      await c.dispose();
+    }
+  });
+
   test('reconnects after the server closes the HTTP/2 session', async () => {
     const c = new RestClient({ server: url, caPem: ca });
     try {
