@@ -178,6 +178,7 @@ export class Scheduler implements SchedulingContext, Disposable {
         nominator,
         clock: this.clock,
         log: this.log,
+        requeueAfterBackoff: (pods) => this.queue.requeueAfterBackoff(pods),
       });
       this.profiles.set(profile.schedulerName, fwk);
     }

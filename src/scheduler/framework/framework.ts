@@ -60,6 +60,8 @@ export interface FrameworkOptions {
   readonly nominator?: PodNominator;
   readonly clock?: Clock;
   readonly log?: Logger;
+  /** The scheduling queue's requeue (Handle.requeueAfterBackoff); nothing when absent. */
+  readonly requeueAfterBackoff?: (pods: readonly Pod[]) => void;
 }
 
 /** A PreFilter plugin's extensions with the plugin's name, for error messages. */
@@ -108,6 +110,7 @@ export class Framework implements Handle {
   private readonly snapshot: SharedLister;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly requeue: (pods: readonly Pod[]) => void;
   private readonly plugins = new Map<string, Plugin>();
   private readonly queueSortPlugin: QueueSortPlugin | null;
   private readonly preEnqueuePlugins: PreEnqueuePlugin[];
@@ -137,6 +140,7 @@ export class Framework implements Handle {
     this.nominator = options.nominator ?? noNominator;
     this.clock = options.clock ?? realClock;
     this.log = options.log ?? baseLogger('scheduler');
+    this.requeue = options.requeueAfterBackoff ?? (() => undefined);
 
     // Every plugin named anywhere is built once and shared by the points it serves.
     const names = new Set<string>();
@@ -486,6 +490,10 @@ export class Framework implements Handle {
 
   getWaitingPod(uid: string): WaitingPod | undefined {
     return this.waitingPods.get(uid);
+  }
+
+  requeueAfterBackoff(pods: readonly Pod[]): void {
+    this.requeue(pods);
   }
 
   // ---- PreBind / Bind / PostBind ----

@@ -373,6 +373,12 @@ export interface Handle {
   /** True when some PreFilter plugin that ran (not skipped) updates its state as pods are added or removed. */
   hasPreFilterExtensions(state: CycleState): boolean;
   getWaitingPod(uid: string): WaitingPod | undefined;
+  /**
+   * Moves parked pods back towards scheduling as a cluster event about them would: to backoffQ while
+   * their backoff lasts, else to activeQ (PreEnqueue runs again). For plugins whose PreEnqueue gate
+   * lifts without a cluster event.
+   */
+  requeueAfterBackoff(pods: readonly Pod[]): void;
   /** Logs a failure that is not the pod's fault (API errors in background work). */
   reportError(message: string, err: unknown): void;
 }

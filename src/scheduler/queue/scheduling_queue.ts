@@ -24,6 +24,8 @@ export const DefaultPodInitialBackoffMs = 1000;
 export const DefaultPodMaxBackoffMs = 10_000;
 /** How long a pod may sit in unschedulablePods before it is retried anyway. */
 export const DefaultPodMaxInUnschedulablePodsDurationMs = 5 * 60 * 1000;
+/** A backoffQ flush may run this much after the backoff that asked for it ends, so flushes batch. */
+const BACKOFF_TIMER_SLACK_MS = 10;
 
 /** Events the queue itself generates. */
 export const QueueEvents = {
@@ -88,6 +90,10 @@ export class SchedulingQueue implements Disposable {
   private closed = false;
   private waiters: Array<() => void> = [];
   private timers: TimerHandle[] = [];
+  private running = false;
+  /** The pending flush of backoffQ and when it fires (clock ms). */
+  private backoffTimer: TimerHandle | null = null;
+  private backoffTimerAt = Infinity;
 
   constructor(options: SchedulingQueueOptions = {}) {
     this.clock = options.clock ?? realClock;
@@ -109,8 +115,13 @@ export class SchedulingQueue implements Disposable {
     this.hints = hints;
   }
 
-  /** Starts the periodic flushes of completed backoffs (1s) and long-unschedulable pods (30s). */
+  /**
+   * Starts the flushes: completed backoffs when the earliest one ends (upstream polls every second,
+   * which only adds up to a second to each backoff), long-unschedulable pods every 30s.
+   */
   run(): void {
+    this.running = true;
+    this.armBackoffTimer();
     // Each periodic task keeps one slot holding its pending timer, so the list does not grow per tick.
     const every = (ms: number, fn: () => void): void => {
       const slot = this.timers.length;
@@ -121,13 +132,14 @@ export class SchedulingQueue implements Disposable {
       };
       this.timers.push(this.clock.setTimer(ms, tick));
     };
-    every(1000, () => this.flushBackoffQCompleted());
     every(30_000, () => this.flushUnschedulablePodsLeftover());
   }
 
   /** Stops the flushes and wakes every waiter (Close). */
   dispose(): void {
     this.closed = true;
+    this.backoffTimer?.cancel();
+    this.backoffTimer = null;
     for (const t of this.timers) t.cancel();
     this.timers = [];
     this.wake();
@@ -237,6 +249,20 @@ export class SchedulingQueue implements Disposable {
     }
   }
 
+  /**
+   * Parked pods whose gate may have lifted without a cluster event (a plugin's own work finished):
+   * to backoffQ while backing off, else through PreEnqueue to activeQ.
+   */
+  requeueAfterBackoff(pods: readonly Pod[]): void {
+    for (const pod of pods) {
+      const p = this.unschedulablePods.get(uidOf(pod));
+      if (p === undefined) continue;
+      this.unschedulablePods.delete(p.podInfo.uid);
+      if (this.isPodBackingOff(p)) this.addToBackoffQ(p);
+      else this.moveToActiveQ(p);
+    }
+  }
+
   /** An unscheduled pod changed (Update). */
   update(oldPod: Pod | null, newPod: Pod): void {
     const uid = uidOf(newPod);
@@ -250,7 +276,7 @@ export class SchedulingQueue implements Disposable {
     const inBackoff = this.backoffQ.get(uid);
     if (inBackoff !== undefined) {
       inBackoff.podInfo.update(newPod);
-      this.backoffQ.addOrUpdate(inBackoff);
+      this.addToBackoffQ(inBackoff);
       this.nominator.update(oldPod ?? newPod, inBackoff.podInfo);
       return;
     }
@@ -261,7 +287,7 @@ export class SchedulingQueue implements Disposable {
       if (oldPod === null || isPodUpdated(oldPod, newPod)) {
         if (this.isPodBackingOff(parked)) {
           this.unschedulablePods.delete(uid);
-          this.backoffQ.addOrUpdate(parked);
+          this.addToBackoffQ(parked);
           return;
         }
         this.unschedulablePods.delete(uid);
@@ -331,7 +357,7 @@ export class SchedulingQueue implements Disposable {
     p.timestamp = this.clock.now();
     const rejectors = p.unschedulablePlugins.size + p.pendingPlugins.size;
     if (this.moveRequestCycle >= podSchedulingCycle || rejectors === 0) {
-      this.backoffQ.addOrUpdate(p);
+      this.addToBackoffQ(p);
     } else {
       this.unschedulablePods.set(uid, p);
     }
@@ -347,6 +373,28 @@ export class SchedulingQueue implements Disposable {
       this.backoffQ.pop();
       this.moveToActiveQ(top);
     }
+    this.armBackoffTimer();
+  }
+
+  private addToBackoffQ(p: QueuedPodInfo): void {
+    this.backoffQ.addOrUpdate(p);
+    this.armBackoffTimer();
+  }
+
+  /** Makes sure a flush is due when the earliest backoff in backoffQ ends (timers coalesce to BACKOFF_TIMER_SLACK_MS). */
+  private armBackoffTimer(): void {
+    if (!this.running || this.closed) return;
+    const top = this.backoffQ.peek();
+    if (top === undefined) return;
+    const at = this.backoffTime(top);
+    if (this.backoffTimer !== null && this.backoffTimerAt <= at + BACKOFF_TIMER_SLACK_MS) return;
+    this.backoffTimer?.cancel();
+    this.backoffTimerAt = at;
+    this.backoffTimer = this.clock.setTimer(Math.max(0, at - this.clock.now()), () => {
+      this.backoffTimer = null;
+      this.backoffTimerAt = Infinity;
+      this.flushBackoffQCompleted();
+    });
   }
 
   /** Retries pods that sat in unschedulablePods too long (flushUnschedulablePodsLeftover). */
@@ -404,7 +452,7 @@ export class SchedulingQueue implements Disposable {
       if (strategy === 'skip') continue;
       this.unschedulablePods.delete(p.podInfo.uid);
       if (strategy === 'afterBackoff' && this.isPodBackingOff(p)) {
-        this.backoffQ.addOrUpdate(p);
+        this.addToBackoffQ(p);
         continue;
       }
       this.moveToActiveQ(p);

@@ -156,17 +156,81 @@ describe('SchedulingQueue', () => {
     assert.equal(q.whereIs(pod), 'active');
   });
 
-  test('run() flushes completed backoffs every second and dispose() stops it', () => {
+  test('run() flushes each backoff when it ends and dispose() stops it', () => {
+    const clock = new FakeClock();
+    const q = newQueue(clock);
+    q.run();
+    const pod = makePod().name('p').obj();
+    q.add(pod);
+    clock.step(300);
+    failWith(q);
+    clock.step(999);
+    assert.equal(q.whereIs(pod), 'backoff');
+    // A once-a-second poll started at 0 would only see it at 2000.
+    clock.step(1);
+    assert.equal(q.whereIs(pod), 'active');
+    q.dispose();
+    assert.equal(clock.pendingTimers, 0);
+  });
+
+  test('a backoff ending before the pending flush re-arms it', () => {
+    const clock = new FakeClock();
+    const q = newQueue(clock);
+    q.run();
+    const a = makePod().name('a').obj();
+    const b = makePod().name('b').obj();
+    q.add(a);
+    failWith(q);
+    clock.step(1000);
+    assert.equal(q.whereIs(a), 'active');
+    failWith(q); // a's second failure: back at 3000
+    q.add(b);
+    failWith(q); // b: back at 2000, before the flush armed for a
+    clock.step(1000);
+    assert.equal(q.whereIs(b), 'active');
+    assert.equal(q.whereIs(a), 'backoff');
+    clock.step(1000);
+    assert.equal(q.whereIs(a), 'active');
+    q.dispose();
+    assert.equal(clock.pendingTimers, 0);
+  });
+
+  test('requeueAfterBackoff sends a parked pod to backoff, or to activeQ once its backoff is over', () => {
     const clock = new FakeClock();
     const q = newQueue(clock);
     const pod = makePod().name('p').obj();
     q.add(pod);
-    failWith(q);
-    q.run();
+    failWith(q, 'NodeResourcesFit');
+    q.requeueAfterBackoff([pod]);
+    assert.equal(q.whereIs(pod), 'backoff');
     clock.step(1000);
+    q.flushBackoffQCompleted();
+    failWith(q, 'NodeResourcesFit');
+    clock.step(2000);
+    q.requeueAfterBackoff([pod]);
     assert.equal(q.whereIs(pod), 'active');
-    q.dispose();
-    assert.equal(clock.pendingTimers, 0);
+    q.requeueAfterBackoff([makePod().name('unknown').obj()]);
+  });
+
+  test('a pod a PreEnqueue plugin holds back comes out when that plugin requeues it', () => {
+    const clock = new FakeClock();
+    let waiting = true;
+    const q = new SchedulingQueue({
+      clock,
+      eventsToRegister: new Map([['default-scheduler', new Map([['NodeResourcesFit', [{ event: nodeAdd }]]])]]),
+      preEnqueue: () => (waiting ? newStatus(Code.UnschedulableAndUnresolvable, 'waiting').withPlugin('DefaultPreemption') : null),
+    });
+    const pod = makePod().name('p').obj();
+    waiting = false;
+    q.add(pod);
+    waiting = true;
+    failWith(q, 'NodeResourcesFit');
+    clock.step(1000);
+    q.moveAllToActiveOrBackoffQueue(nodeAdd, null, {});
+    assert.equal(q.whereIs(pod), 'unschedulable', 'held back by PreEnqueue');
+    waiting = false;
+    q.requeueAfterBackoff([pod]);
+    assert.equal(q.whereIs(pod), 'active');
   });
 
   test('a gated pod waits outside activeQ until its gates are removed', () => {

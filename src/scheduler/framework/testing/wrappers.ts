@@ -233,6 +233,7 @@ export interface TestFrameworkOptions {
   readonly nominator?: PodNominator;
   readonly binder?: Binder;
   readonly preemptionApi?: PreemptionApi;
+  readonly requeueAfterBackoff?: (pods: readonly Pod[]) => void;
 }
 
 /** A framework for one profile over a snapshot built from the given objects. */
@@ -250,6 +251,7 @@ export function newTestFramework(o: TestFrameworkOptions): { fwk: Framework; sna
     ...(o.nominator ? { nominator: o.nominator } : {}),
     ...(o.binder ? { binder: o.binder } : {}),
     ...(o.preemptionApi ? { preemptionApi: o.preemptionApi } : {}),
+    ...(o.requeueAfterBackoff ? { requeueAfterBackoff: o.requeueAfterBackoff } : {}),
   });
   return { fwk, snapshot, listers };
 }

@@ -19,6 +19,7 @@ import {
   type PluginStatus,
   type PostFilterPlugin,
   type PostFilterResult,
+  type PreEnqueuePlugin,
 } from '../../framework/interface.ts';
 import { NodeInfo } from '../../framework/node_info.ts';
 import { podPriority, type PodInfo } from '../../framework/pod_info.ts';
@@ -64,8 +65,8 @@ function podTerminatingByPreemption(p: Pod): boolean {
   return c !== undefined && c.status === 'True' && c.reason === 'PreemptionByScheduler';
 }
 
-/** Preemption as a PostFilter plugin. */
-export class DefaultPreemption implements PostFilterPlugin {
+/** Preemption as a PostFilter plugin, and a PreEnqueue gate holding preemptors while their victims are deleted. */
+export class DefaultPreemption implements PostFilterPlugin, PreEnqueuePlugin {
   readonly name = Name;
   private readonly handle: Handle;
   private readonly minCandidateNodesPercentage: number;
@@ -86,6 +87,18 @@ export class DefaultPreemption implements PostFilterPlugin {
     this.handle = handle;
     this.minCandidateNodesPercentage = args.minCandidateNodesPercentage ?? 10;
     this.minCandidateNodesAbsolute = args.minCandidateNodesAbsolute ?? 100;
+  }
+
+  /**
+   * Victims are deleted in the background (as upstream's async preemption does): until those calls
+   * return, retrying the preemptor could only fail again and double its backoff, so it waits, and
+   * is requeued when they finish.
+   */
+  preEnqueue(pod: Pod): PluginStatus {
+    if (this.inFlight.get(pod.metadata?.uid ?? '')?.deleting === true) {
+      return newStatus(Code.UnschedulableAndUnresolvable, 'waiting for the preemption for this pod to be finished');
+    }
+    return null;
   }
 
   postFilter(state: CycleState, pod: Pod, m: NodeToStatusReader): { result: PostFilterResult | null; status: PluginStatus } {
@@ -310,11 +323,13 @@ export class DefaultPreemption implements PostFilterPlugin {
     Promise.all(calls).then(
       () => {
         inFlight.deleting = false;
+        h.requeueAfterBackoff([pod]);
       },
       (err: unknown) => {
-        // A failed deletion leaves the preemptor free to try again at once.
+        // A failed deletion leaves the preemptor free to try again.
         if (this.inFlight.get(uid) === inFlight) this.inFlight.delete(uid);
         h.reportError(`preemption of victims for pod ${pod.metadata?.namespace}/${pod.metadata?.name} failed`, err);
+        h.requeueAfterBackoff([pod]);
       },
     );
   }

@@ -194,6 +194,36 @@ describe('DefaultPreemption PostFilter', () => {
     assert.equal(run().status.message(), 'preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.');
   });
 
+  test('the preemptor waits at PreEnqueue until its victims are deleted, then is requeued', async () => {
+    let release!: () => void;
+    const deleted = new Promise<void>((resolve) => { release = resolve; });
+    const requeued: string[] = [];
+    const { fwk, snapshot } = newTestFramework({
+      registry, plugins: multiPoint('TaintToleration', 'NodeResourcesFit', Name), nodes: [node('node1')], pods: [pod('lo', 'node1', 0, '4').uid('lo-uid').obj()],
+      preemptionApi: { preemptPod: () => deleted, clearNominatedNodeName: async () => {} },
+      requeueAfterBackoff: (pods) => requeued.push(...pods.map((p) => p.metadata?.name ?? '')),
+    });
+    const preemptor = makePod().name('p').namespace('default').uid('p-uid').priority(100).req({ cpu: '2', memory: '1' }).obj();
+    assert.equal(fwk.runPreEnqueuePlugins(preemptor), null);
+    const state = new CycleState();
+    fwk.runPreFilterPlugins(state, preemptor);
+    const m = new NodeToStatus();
+    for (const ni of snapshot.nodeInfoList) {
+      const s = fwk.runFilterPlugins(state, preemptor, ni);
+      if (s !== null) m.set(ni.name, s);
+    }
+    assert.deepEqual(fwk.runPostFilterPlugins(state, preemptor, m).result, { nominatedNodeName: 'node1' });
+    const held = fwk.runPreEnqueuePlugins(preemptor);
+    assert.equal(held?.code, Code.UnschedulableAndUnresolvable);
+    assert.equal(held?.message(), 'waiting for the preemption for this pod to be finished');
+    assert.equal(held?.plugin, Name);
+    assert.deepEqual(requeued, []);
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(requeued, ['p']);
+    assert.equal(fwk.runPreEnqueuePlugins(preemptor), null);
+  });
+
   test('calculateNumCandidates: 10% of the nodes, at least 100, at most all', () => {
     const plugin = new DefaultPreemption({}, setup([], []).fwk);
     assert.deepEqual([plugin.calculateNumCandidates(50), plugin.calculateNumCandidates(500), plugin.calculateNumCandidates(5000)], [50, 100, 500]);
