@@ -6,6 +6,12 @@ import { ApiError, newBadRequest, newUnsupportedMediaType } from './errors.ts';
 import { goJsonSyntaxError, goJsonValueKind } from './json_syntax.ts';
 import type { KObject } from './registry/strategy.ts';
 
+/**
+ * Loaded on first use (it indexes the OpenAPI schema for patch metadata), then kept: a dynamic
+ * import per request costs a module-loader round trip (a thread hop under tsx).
+ */
+let strategicMergeModule: typeof import('../api/patch/strategic_merge.ts') | undefined;
+
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 
 /** Returns the patched object (a new object; `current` is not modified). */
@@ -35,8 +41,7 @@ export async function applyPatchBody(contentType: string, current: KObject, body
       patch = parse(body, '');
       if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw newBadRequest('strategic merge patch must be a JSON object');
       try {
-        // Loaded on first use: it indexes the OpenAPI schema for patch metadata.
-        const { strategicMergePatch } = await import('../api/patch/strategic_merge.ts');
+        const { strategicMergePatch } = strategicMergeModule ?? (strategicMergeModule = await import('../api/patch/strategic_merge.ts'));
         return strategicMergePatch(current, patch as KObject, info.definition) as KObject;
       } catch (err) {
         throw patchError(err);
