@@ -16,7 +16,7 @@ import { NodeLeaseRenewer } from './node_lease.ts';
 import { nodeVars, type SimNode, type SimNodeSpec } from './node_object.ts';
 import { NodeStatusReporter } from './node_status.ts';
 import { PodLifecycle } from './pod_lifecycle.ts';
-import { defaultStages, type Stage } from './stage.ts';
+import { defaultStages, StageKind, type Stage } from './stage.ts';
 
 const log = logger('sim');
 
@@ -215,23 +215,26 @@ export async function startSimNodes(options: SimNodesOptions): Promise<SimNodes>
     if (options.completeAfter !== undefined) stageOptions['completeAfter'] = options.completeAfter;
     if (options.failAfter !== undefined) stageOptions['failAfter'] = options.failAfter;
     if (options.deleteAfter !== undefined) stageOptions['deleteAfter'] = options.deleteAfter;
-    const pods = new PodLifecycle(nodes, {
-      client, factory, stages, clock, stageOptions,
-      workers: options.podWorkers ?? 32,
-      ...(options.podQps !== undefined ? { qps: options.podQps } : {}),
-    });
+    // Without pod stages (node-only simulation, as scheduler_perf has no kubelets) nothing watches pods.
+    const pods = stages.some((st) => st.kind === StageKind.Pod)
+      ? new PodLifecycle(nodes, {
+        client, factory, stages, clock, stageOptions,
+        workers: options.podWorkers ?? 32,
+        ...(options.podQps !== undefined ? { qps: options.podQps } : {}),
+      })
+      : null;
     // Our nodes as the API server has them: what the node lifecycle controller changes (Ready
     // marked Unknown) is answered at once, and pods it marked NotReady recover when Ready returns.
     factory.informerFor<Node>(resourceDescriptor('v1', 'nodes')).addEventHandler({
       onAdd: (n) => {
-        if (status.observe(n)) pods.nodeReadyAgain(n.metadata?.name ?? '');
+        if (status.observe(n)) pods?.nodeReadyAgain(n.metadata?.name ?? '');
       },
       onUpdate: (_old, n) => {
-        if (status.observe(n)) pods.nodeReadyAgain(n.metadata?.name ?? '');
+        if (status.observe(n)) pods?.nodeReadyAgain(n.metadata?.name ?? '');
       },
     });
     owner.add(factory);
-    owner.add(pods);
+    if (pods !== null) owner.add(pods);
     owner.add(leases);
     owner.add(status);
 
@@ -243,7 +246,7 @@ export async function startSimNodes(options: SimNodesOptions): Promise<SimNodes>
     status.start();
     leases.start();
     factory.start();
-    pods.start();
+    pods?.start();
     log.info('simulated nodes registered', { count: names.length, ms: clock.now() - started });
     return {
       nodeNames: names,
@@ -254,10 +257,10 @@ export async function startSimNodes(options: SimNodesOptions): Promise<SimNodes>
         leaseSkipped: leases.ticker.stats.skipped,
         statusReports: status.reports,
         statusFailures: status.ticker.stats.failures,
-        podPatches: pods.stats.patches,
-        podDeletes: pods.stats.deletes,
-        podErrors: pods.stats.errors,
-        podBacklog: pods.backlog(),
+        podPatches: pods?.stats.patches ?? 0,
+        podDeletes: pods?.stats.deletes ?? 0,
+        podErrors: pods?.stats.errors ?? 0,
+        podBacklog: pods?.backlog() ?? 0,
       }),
       dispose: () => owner.dispose(),
     };
