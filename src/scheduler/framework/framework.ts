@@ -492,6 +492,10 @@ export class Framework implements Handle {
     return this.waitingPods.get(uid);
   }
 
+  hasFilterPlugin(name: string): boolean {
+    return this.filterPlugins.some((pl) => pl.name === name);
+  }
+
   requeueAfterBackoff(pods: readonly Pod[]): void {
     this.requeue(pods);
   }

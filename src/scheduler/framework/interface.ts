@@ -373,6 +373,8 @@ export interface Handle {
   /** True when some PreFilter plugin that ran (not skipped) updates its state as pods are added or removed. */
   hasPreFilterExtensions(state: CycleState): boolean;
   getWaitingPod(uid: string): WaitingPod | undefined;
+  /** True when the profile runs the named Filter plugin. */
+  hasFilterPlugin(name: string): boolean;
   /**
    * Moves parked pods back towards scheduling as a cluster event about them would: to backoffQ while
    * their backoff lasts, else to activeQ (PreEnqueue runs again). For plugins whose PreEnqueue gate

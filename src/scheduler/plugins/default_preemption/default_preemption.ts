@@ -23,9 +23,11 @@ import {
 } from '../../framework/interface.ts';
 import { NodeInfo } from '../../framework/node_info.ts';
 import { podPriority, type PodInfo } from '../../framework/pod_info.ts';
+import { podRequests, type Resource } from '../../framework/resources.ts';
 import { filterPodsWithPDBViolation, pickOneNodeForPreemption, sortByImportance, type Victims } from './victims.ts';
 
 export const Name = 'DefaultPreemption';
+const NodeResourcesFitName = 'NodeResourcesFit';
 
 /** DefaultPreemptionArgs. */
 export interface DefaultPreemptionArgs {
@@ -210,8 +212,17 @@ export class DefaultPreemption implements PostFilterPlugin, PreEnqueuePlugin {
     // Plugins whose PreFilter state follows added and removed pods need a copy per node; the others
     // only read it, so one state serves every node.
     const cloneState = this.handle.hasPreFilterExtensions(state);
+    // Nodes NodeResourcesFit rejects even with every potential victim gone are no candidates: they
+    // are set aside unexamined, and examined for their statuses only if no node is a candidate.
+    const quickCheck = this.handle.hasFilterPlugin(NodeResourcesFitName);
+    const request = quickCheck ? podRequests(pod) : null;
+    const setAside: NodeInfo[] = [];
     for (let i = 0; i < potential.length; i++) {
       const original = potential[(offset + i) % potential.length] as NodeInfo;
+      if (request !== null && this.cannotFitAfterEvictions(pod, request, original)) {
+        setAside.push(original);
+        continue;
+      }
       const r = this.selectVictimsOnNode(cloneState ? state.clone() : state, pod, original, pdbs);
       if (r.status === null && r.victims.length > 0) {
         const c = { name: original.name, victims: { pods: r.victims, numPDBViolations: r.numViolating } };
@@ -225,8 +236,45 @@ export class DefaultPreemption implements PostFilterPlugin, PreEnqueuePlugin {
       statuses.set(original.name, status);
     }
     const candidates = [...nonViolating, ...violating];
-    if (candidates.length === 0 && errors.length > 0) throw errors[0] as Error;
+    if (candidates.length === 0) {
+      for (const original of setAside) {
+        const r = this.selectVictimsOnNode(cloneState ? state.clone() : state, pod, original, pdbs);
+        const status = r.status ?? asStatus(new Error(`expected at least one victim pod on node "${original.name}"`));
+        if (status.code === Code.Error) errors.push(status.asError());
+        statuses.set(original.name, status);
+      }
+      if (errors.length > 0) throw errors[0] as Error;
+    }
     return { candidates, statuses };
+  }
+
+  /**
+   * True when NodeResourcesFit would reject the pod on `ni` even after every pod of lower priority
+   * left, with the pods nominated to the node at the pod's priority or above counted as there (as
+   * runFilterPluginsWithNominatedPods counts them): pod count, cpu or memory alone already fail.
+   */
+  cannotFitAfterEvictions(pod: Pod, request: Resource, ni: NodeInfo): boolean {
+    const prio = podPriority(pod);
+    const uid = pod.metadata?.uid;
+    let cpu = ni.requested.milliCPU;
+    let memory = ni.requested.memory;
+    let pods = ni.numPods;
+    for (const pi of ni.pods) {
+      if (podPriority(pi.pod) >= prio) continue;
+      cpu -= pi.requests.milliCPU;
+      memory -= pi.requests.memory;
+      pods--;
+    }
+    for (const pi of this.handle.nominator.nominatedPodsForNode(ni.name)) {
+      if (podPriority(pi.pod) < prio || pi.uid === uid) continue;
+      cpu += pi.requests.milliCPU;
+      memory += pi.requests.memory;
+      pods++;
+    }
+    const alloc = ni.allocatable;
+    return pods + 1 > alloc.allowedPodNumber ||
+      (request.milliCPU > 0 && request.milliCPU > alloc.milliCPU - cpu) ||
+      (request.memory > 0 && request.memory > alloc.memory - memory);
   }
 
   /**
