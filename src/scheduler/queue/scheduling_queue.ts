@@ -62,7 +62,6 @@ export interface SchedulingQueueOptions {
 }
 
 const podTopologySpreadName = 'PodTopologySpread';
-const schedulingGatesName = 'SchedulingGates';
 
 type Strategy = 'skip' | 'afterBackoff' | 'immediately';
 
@@ -412,7 +411,7 @@ export class SchedulingQueue implements Disposable {
   /** An event that may make parked pods schedulable (MoveAllToActiveOrBackoffQueue). */
   moveAllToActiveOrBackoffQueue(event: ClusterEvent, oldObj: unknown, newObj: unknown, preCheck?: (pod: Pod) => boolean): void {
     const pods: QueuedPodInfo[] = [];
-    for (const p of this.unschedulablePods.values()) if (preCheck === undefined || preCheck(p.pod)) pods.push(p);
+    for (const p of this.unschedulablePods.values()) if (!p.gated && (preCheck === undefined || preCheck(p.pod))) pods.push(p);
     this.movePodsToActiveOrBackoffQueue(pods, event, oldObj, newObj);
   }
 
@@ -446,8 +445,9 @@ export class SchedulingQueue implements Disposable {
 
   private movePodsToActiveOrBackoffQueue(pods: readonly QueuedPodInfo[], event: ClusterEvent, oldObj: unknown, newObj: unknown): void {
     for (const p of pods) {
-      // Gated pods only move when the pod itself changes (handled by update()).
-      if (p.gated && p.unschedulablePlugins.has(schedulingGatesName)) continue;
+      // Gated pods move only when the pod itself changes (update()) or their gating plugin requeues
+      // them (requeueAfterBackoff): no in-tree PreEnqueue gate lifts on other cluster events.
+      if (p.gated) continue;
       const strategy = this.isPodWorthRequeuing(p, event, oldObj, newObj);
       if (strategy === 'skip') continue;
       this.unschedulablePods.delete(p.podInfo.uid);
