@@ -1,9 +1,10 @@
 // Serves /openapi/v2 (JSON, or gnostic protobuf, which kubectl asks for when it validates a kind the
 // v3 documents lack, such as List) and /openapi/v3 with its per group-version documents, with ETags.
 import type { ServerResponse } from 'node:http';
-import { builtinOpenAPIV3Document, openAPIV2Document, openAPIV2ProtobufDocument, openAPIV3Index, type OpenAPIDocument } from '../api/openapi_docs.ts';
+import type { OpenAPIDocument } from '../api/openapi_docs.ts';
 import { newNoResource, newNotAcceptable } from './errors.ts';
 import { writeRaw, type Req, type Res } from './http_util.ts';
+import { BUILTIN_OPENAPI, type OpenAPISources } from './crd/openapi.ts';
 
 function send(req: Req, res: Res, doc: OpenAPIDocument, immutable: boolean): void {
   const headers: Record<string, string> = { ETag: doc.etag, Vary: 'Accept' };
@@ -20,8 +21,8 @@ function send(req: Req, res: Res, doc: OpenAPIDocument, immutable: boolean): voi
 const PROTOBUF_V2_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 const PROTOBUF_V2 = /application\/com\.github\.proto-openapi\.spec\.v2[@.]v1\.0\+protobuf/;
 
-function sendProtobuf(req: Req, res: Res): void {
-  const doc = openAPIV2ProtobufDocument();
+function sendProtobuf(req: Req, res: Res, docs: OpenAPISources): void {
+  const doc = docs.v2Protobuf();
   const headers = { ETag: doc.etag, Vary: 'Accept', 'Cache-Control': 'no-cache, private' };
   if (req.headers['if-none-match'] === doc.etag) {
     (res as ServerResponse).writeHead(304, headers);
@@ -32,26 +33,26 @@ function sendProtobuf(req: Req, res: Res): void {
   res.end(doc.bytes);
 }
 
-/** Answers a GET under /openapi. */
-export function serveOpenAPI(req: Req, res: Res, path: string): void {
+/** Answers a GET under /openapi; `docs` adds the CRDs' documents to the built-in ones. */
+export function serveOpenAPI(req: Req, res: Res, path: string, docs: OpenAPISources = BUILTIN_OPENAPI): void {
   if (path === '/openapi/v2') {
     const accept = String(req.headers['accept'] ?? '');
     if (PROTOBUF_V2.test(accept)) {
-      sendProtobuf(req, res);
+      sendProtobuf(req, res, docs);
       return;
     }
     if (accept !== '' && !/application\/json|\*\/\*/.test(accept)) {
       throw newNotAcceptable(['application/json', PROTOBUF_V2_TYPE]);
     }
-    send(req, res, openAPIV2Document(), false);
+    send(req, res, docs.v2(), false);
     return;
   }
   if (path === '/openapi/v3') {
-    send(req, res, openAPIV3Index(), false);
+    send(req, res, docs.v3Index(), false);
     return;
   }
   if (path.startsWith('/openapi/v3/')) {
-    const doc = builtinOpenAPIV3Document(path.slice('/openapi/v3/'.length));
+    const doc = docs.v3(path.slice('/openapi/v3/'.length));
     if (!doc) throw newNoResource();
     send(req, res, doc, true);
     return;

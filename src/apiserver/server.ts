@@ -54,6 +54,10 @@ import {
   handleProxySubresource, isProxySubresource, nodeKubeletDialer, type KubeletClientTLS, type KubeletDialer, type UpgradeConnection,
 } from './handlers/pod_proxy.ts';
 import './registry/strategies.ts';
+import { CrdRegistry, type ServedCustomResource } from './crd/crd_registry.ts';
+import { CrdControllers } from './crd/crd_controllers.ts';
+import { CrdOpenAPI } from './crd/openapi.ts';
+import { serveCustomResource } from './crd/custom_resource_handler.ts';
 
 const log = logger('apiserver');
 
@@ -153,6 +157,10 @@ export class ApiServer {
   kubeletDialer: KubeletDialer;
   /** The metrics.k8s.io API, while a metrics server (metrics/metrics_server.ts) is registered. */
   metrics: MetricsApi | undefined;
+  /** Custom resources of the CRDs in storage, with the apiextensions controllers keeping CRD status. */
+  #crds: CrdRegistry;
+  #crdControllers: CrdControllers;
+  #openapi: CrdOpenAPI;
 
   constructor(opts: ApiServerOptions) {
     this.#opts = opts;
@@ -173,6 +181,12 @@ export class ApiServer {
       lookupNode: (name) => this.storeFor(resourceFor('', 'v1', 'nodes')!).get('', name)
         .catch((err: unknown) => (err instanceof ApiError && err.code === 404 ? undefined : Promise.reject(err))),
     });
+    const crdStore = this.storeFor(resourceFor('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!);
+    this.#crds = new CrdRegistry({
+      crdStore, store: opts.store, hooks: this.#services.storeHooks, services: this.#services, watchCacheHistory: opts.watchCacheHistory,
+    });
+    this.#crdControllers = new CrdControllers(this.#crds, crdStore);
+    this.#openapi = new CrdOpenAPI(this.#crds);
     const nodes = resourceFor('', 'v1', 'nodes')!;
     this.kubeletDialer = opts.kubeletDialer ?? nodeKubeletDialer((name) => this.storeFor(nodes).get('', name), opts.kubeletClientTLS);
   }
@@ -202,6 +216,8 @@ export class ApiServer {
   /** Starts the watch caches and listens. */
   async start(): Promise<void> {
     await Promise.all(RESOURCES.filter((r) => r.verbs.includes('watch')).map((r) => this.storeFor(r).cache.start()));
+    await this.#crds.start();
+    this.#crdControllers.start();
     await this.#rbac.start((info) => this.storeFor(info));
     await this.#nodeGraph.start();
     await this.#authn.start((info) => this.storeFor(info));
@@ -251,6 +267,8 @@ export class ApiServer {
     this.#csr.dispose();
     this.#authn.dispose();
     this.#nodeGraph.dispose();
+    await this.#crdControllers.dispose();
+    this.#crds.dispose();
     for (const c of this.#caches.values()) c.dispose();
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -373,15 +391,15 @@ export class ApiServer {
       return;
     }
     if (parts[0] === 'openapi') {
-      serveOpenAPI(req, res, clean);
+      serveOpenAPI(req, res, clean, this.#openapi);
       return;
     }
     throw newNoResource();
   }
 
-  /** Built-in resources, plus metrics.k8s.io while the metrics server is registered. */
+  /** Built-in resources, plus metrics.k8s.io while the metrics server is registered, plus Established CRDs. */
   #discoverySource(): DiscoverySource {
-    return this.metrics?.discovery(BUILTIN_DISCOVERY) ?? BUILTIN_DISCOVERY;
+    return this.#crds.discovery(this.metrics?.discovery(BUILTIN_DISCOVERY) ?? BUILTIN_DISCOVERY);
   }
 
   async #handleResource(req: Req, res: Res, ri: RequestInfo, query: URLSearchParams, user: UserInfo): Promise<void> {
@@ -409,8 +427,14 @@ export class ApiServer {
       const why = forbiddenReason(attrs) + (decision.reason ? `: ${decision.reason}` : '');
       throw newForbidden({ group: ri.group, resource: ri.resource }, ri.name, why);
     }
-    const info = resourceFor(ri.group, ri.version, ri.resource);
-    if (!info) throw newNoResource();
+    // Built-in resources first (one map lookup); custom resources only when that misses.
+    let info = resourceFor(ri.group, ri.version, ri.resource);
+    let custom: ServedCustomResource | undefined;
+    if (!info) {
+      custom = this.#crds.lookup(ri.group, ri.version, ri.resource, ri.namespace, ri.verb);
+      if (!custom) throw newNoResource();
+      info = custom.info;
+    }
     const verbs = ri.subresource === '' ? info.verbs : (info.subresources.find((s) => s.name === ri.subresource)?.verbs ?? []);
     if (ri.subresource !== '' && !info.subresources.some((s) => s.name === ri.subresource)) throw newNoResource();
     if (!verbs.includes(ri.verb)) {
@@ -422,9 +446,9 @@ export class ApiServer {
     // The registry's key function (NamespaceKeyFunc) refuses names that cannot be one path segment.
     const nameErrors = ri.name === '' ? [] : pathSegmentNameErrors(ri.name);
     if (nameErrors.length > 0) throw newBadRequest(`Name parameter invalid: ${goQuote(ri.name)}: ${nameErrors.join(';')}`);
-    const store = this.storeFor(info);
+    const store = custom ? custom.store : this.storeFor(info);
     const ctx: HandlerContext = {
-      req, res, ri, query, info, store, user, services: this.#services, warnings: [],
+      req, res, ri, query, info, store, user, services: custom ? custom.services : this.#services, warnings: [],
       // logs and streams are not objects: any Accept will do
       negotiated: isProxySubresource(ri.resource, ri.subresource) ? { as: 'json' } : negotiate(req.headers['accept'], { allowTable: true }),
     };
@@ -432,7 +456,7 @@ export class ApiServer {
     const audit = this.#opts.auditor ? auditContextOf(req) : undefined;
     if (audit?.enabled) bindAuditAnnotationSink(ctx.warnings, audit);
     try {
-      return await this.#dispatch(ctx, info, ri, req, res);
+      return await (custom ? serveCustomResource(ctx, custom) : this.#dispatch(ctx, info, ri, req, res));
     } catch (err) {
       // Refusals carry the warnings gathered before them (e.g. a Warn policy before a denying webhook).
       if (err instanceof ApiError && ctx.warnings.length > 0 && err.headers['Warning'] === undefined) {

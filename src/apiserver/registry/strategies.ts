@@ -7,6 +7,7 @@ import { nameIsDNS1035Label, nameIsDNSLabel, nameIsDNSSubdomain, validatePathSeg
 import { validatePodEphemeralContainersUpdate } from '../../api/validation/pod.ts';
 import { registerStrategy, type KObject, type Strategy, type StrategyContext } from './strategy.ts';
 import { meta } from './object_meta.ts';
+import { crdStrategy } from '../crd/crd_strategy.ts';
 
 type Key = `${string}/${string}`;
 
@@ -140,3 +141,6 @@ register('apps/daemonsets', {
     m['annotations'] = { ...((m['annotations'] ?? {}) as Record<string, string>), [DS_TEMPLATE_GENERATION]: String(templateChanged ? oldGen + 1 : oldGen) };
   },
 });
+
+// CustomResourceDefinitions: storedVersions, validation and the cleanup finalizer on delete (crd/crd_strategy.ts).
+register('apiextensions.k8s.io/customresourcedefinitions', crdStrategy);

@@ -13,7 +13,8 @@ import type { KubeObject, ResourceClient } from '../../client/resource_client.ts
 import { deleteOwnerRefPatch, errMessage } from '../controller_utils.ts';
 import { registerController, type Controller, type ControllerContext } from '../registry.ts';
 import type { GraphNode, ObjectIdentity } from './graph.ts';
-import { FinalizerDeleteDependents, FinalizerOrphanDependents, GraphBuilder } from './graph_builder.ts';
+import { FinalizerDeleteDependents, FinalizerOrphanDependents, GraphBuilder, monitoredResources } from './graph_builder.ts';
+import { discoverCustomResources } from '../../client/discovery.ts';
 
 const log = logger('garbage-collector');
 
@@ -37,13 +38,45 @@ export function restGcClient(client: RestClient): GcClient {
       await rc(r, ns).delete(name, { preconditions: { uid }, propagationPolicy: policy });
     },
     async patch(r, ns, name, patch) {
-      await rc(r, ns).patch(name, 'strategic', patch);
+      try {
+        await rc(r, ns).patch(name, 'strategic', patch);
+      } catch (err) {
+        // Custom resources take no strategic merge patch: upstream's collector falls back to a JSON merge patch.
+        if (statusCodeOf(err) !== 415) throw err;
+        const live = await rc(r, ns).get(name);
+        await rc(r, ns).patch(name, 'merge', ownerRefsMergePatch(live, patch));
+      }
     },
     async mergePatch(r, ns, name, patch) {
       await rc(r, ns).patch(name, 'merge', patch);
     },
   };
 }
+
+function statusCodeOf(err: unknown): number | undefined {
+  const e = err as { status?: { code?: number }; code?: unknown };
+  return e?.status?.code ?? (typeof e?.code === 'number' ? e.code : undefined);
+}
+
+/**
+ * The JSON merge patch doing what an ownerReferences strategic patch of the collector does
+ * (entries by uid: `$patch: delete` removes, others merge), with the live object's uid and
+ * resourceVersion as preconditions.
+ */
+export function ownerRefsMergePatch(live: KubeObject, strategic: unknown): unknown {
+  const md = ((strategic as { metadata?: { ownerReferences?: Record<string, unknown>[] } }).metadata ?? {});
+  let refs = [...(live.metadata?.ownerReferences ?? [])] as unknown as Record<string, unknown>[];
+  for (const entry of md.ownerReferences ?? []) {
+    if (entry['$patch'] === 'delete') refs = refs.filter((r) => r['uid'] !== entry['uid']);
+    else refs = refs.map((r) => (r['uid'] === entry['uid'] ? { ...r, ...entry } : r));
+  }
+  return { metadata: { ownerReferences: refs.length > 0 ? refs : null, uid: live.metadata?.uid, resourceVersion: live.metadata?.resourceVersion } };
+}
+
+/** How often the monitors follow discovery without a CRD change seen (upstream's 30 s resync). */
+const DISCOVERY_RESYNC_MS = 30_000;
+/** A CRD change is followed by a resync this much later (establishment comes right after creation). */
+const CRD_CHANGE_RESYNC_MS = 300;
 
 /** The result of one attempt: forget (done or handed to the graph), or try again later. */
 type Outcome = 'forget' | 'requeue';
@@ -77,8 +110,17 @@ export class GarbageCollector implements Controller {
   #stop = new AbortController();
   #running: Promise<void> | undefined;
   #syncTimeoutMs: number;
+  #ctx: Pick<ControllerContext, 'client' | 'clock'>;
+  /** Whether monitors follow discovery (the default resource set), for custom resources. */
+  #discovers: boolean;
+  /** Discovered custom resources by "group/kind". */
+  #custom = new Map<string, ResourceInfo>();
+  #resyncTimer: NodeJS.Timeout | undefined;
+  #resyncing: Promise<void> = Promise.resolve();
 
   constructor(ctx: Pick<ControllerContext, 'client' | 'clock'>, opts: GarbageCollectorOptions = {}) {
+    this.#ctx = ctx;
+    this.#discovers = opts.resources === undefined;
     this.#client = opts.gcClient ?? restGcClient(ctx.client);
     this.#syncTimeoutMs = opts.syncTimeoutMs ?? 30_000;
     this.attemptToDeleteQueue = new RateLimitingQueue<string>({ name: 'garbage_collector_attempt_to_delete', clock: ctx.clock });
@@ -88,12 +130,49 @@ export class GarbageCollector implements Controller {
       attemptToOrphan: (n) => this.attemptToOrphanQueue.add(n.identity.uid),
     });
     if (opts.resources?.length !== 0) this.builder.monitor(ctx.client, ctx.clock, opts.resources);
+    if (this.#discovers) this.builder.onCrdChange = () => this.#scheduleResync(CRD_CHANGE_RESYNC_MS);
+  }
+
+  #scheduleResync(ms: number): void {
+    if (this.#stop.signal.aborted || !this.#running) return;
+    if (this.#resyncTimer) clearTimeout(this.#resyncTimer);
+    this.#resyncTimer = setTimeout(() => {
+      this.#resyncTimer = undefined;
+      this.#resyncing = this.#resyncing.then(() => this.resyncMonitors()).finally(() => this.#scheduleResync(DISCOVERY_RESYNC_MS));
+    }, ms);
+  }
+
+  /** Follows discovery: monitors every deletable custom resource, and learns their kinds. */
+  async resyncMonitors(): Promise<void> {
+    if (this.#stop.signal.aborted) return;
+    try {
+      const found = (await discoverCustomResources(this.#ctx.client))
+        .filter((r) => ['list', 'watch', 'delete'].every((v) => r.verbs.includes(v)));
+      this.#custom = new Map(found.map((r) => [`${r.group}/${r.kind}`, r]));
+      if (this.#stop.signal.aborted) return;
+      const builtin = new Set(monitoredResources().map((r) => `${r.group}/${r.resource}`));
+      await this.builder.syncCustomMonitors(this.#ctx.client, this.#ctx.clock, found, builtin);
+    } catch (err) {
+      log.warn('discovery resync failed', { err: errMessage(err) });
+    }
+  }
+
+  /** The resource of an owner or dependent: built-in by kind, else a discovered custom resource. */
+  #resourceOf(apiVersion: string, kind: string): ResourceInfo | undefined {
+    const builtin = resourceOfKind(apiVersion, kind);
+    if (builtin) return builtin;
+    const slash = apiVersion.indexOf('/');
+    return this.#custom.get(`${slash < 0 ? '' : apiVersion.slice(0, slash)}/${kind}`);
   }
 
   run(workers: number): void {
     if (this.#running) return;
     this.builder.start();
     this.#running = (async () => {
+      if (this.#discovers) {
+        await this.resyncMonitors();
+        this.#scheduleResync(DISCOVERY_RESYNC_MS);
+      }
       // Upstream collects only after its monitors synced; we wait a bounded time, then go on.
       await this.builder.waitForSync(this.#syncTimeoutMs, this.#stop.signal);
       if (this.#stop.signal.aborted) return;
@@ -106,6 +185,8 @@ export class GarbageCollector implements Controller {
 
   async dispose(): Promise<void> {
     this.#stop.abort();
+    if (this.#resyncTimer) clearTimeout(this.#resyncTimer);
+    await this.#resyncing.catch(() => undefined);
     this.attemptToDeleteQueue.shutDown();
     this.attemptToOrphanQueue.shutDown();
     await this.#running;
@@ -148,7 +229,7 @@ export class GarbageCollector implements Controller {
   async attemptToDeleteItem(item: GraphNode): Promise<Outcome> {
     // Being deleted without waiting for dependents: the final delete event will come.
     if (item.beingDeleted && !item.deletingDependents) return 'forget';
-    const resource = resourceOfKind(item.identity.apiVersion, item.identity.kind);
+    const resource = this.#resourceOf(item.identity.apiVersion, item.identity.kind);
     if (!resource) {
       log.debug('no resource for kind, will retry', { item: item.toString() });
       return 'requeue';
@@ -233,7 +314,7 @@ export class GarbageCollector implements Controller {
 
   async #isDangling(ref: OwnerReference, item: GraphNode): Promise<{ isDangling: boolean; owner?: KubeObject }> {
     if (this.builder.absentOwnerCache.has(ref.uid)) return { isDangling: true };
-    const resource = resourceOfKind(ref.apiVersion, ref.kind);
+    const resource = this.#resourceOf(ref.apiVersion, ref.kind);
     // An owner of a kind we do not serve cannot be checked: keep the dependent (upstream retries).
     if (!resource) return { isDangling: false };
     if (resource.namespaced && item.identity.namespace === '') {
@@ -264,7 +345,7 @@ export class GarbageCollector implements Controller {
     if (!owner) return 'forget';
     const errors: unknown[] = [];
     await Promise.all([...owner.dependents].map(async (dep) => {
-      const r = resourceOfKind(dep.identity.apiVersion, dep.identity.kind);
+      const r = this.#resourceOf(dep.identity.apiVersion, dep.identity.kind);
       if (!r) return;
       try {
         await this.#client.patch(r, dep.identity.namespace, dep.identity.name, deleteOwnerRefPatch(dep.identity.uid, owner.identity.uid));
@@ -276,7 +357,7 @@ export class GarbageCollector implements Controller {
       log.warn('orphanDependents failed', { owner: owner.toString(), err: errMessage(errors[0]) });
       return 'requeue';
     }
-    const resource = resourceOfKind(owner.identity.apiVersion, owner.identity.kind);
+    const resource = this.#resourceOf(owner.identity.apiVersion, owner.identity.kind);
     if (!resource) return 'requeue';
     await this.#removeFinalizer(owner, resource, FinalizerOrphanDependents);
     return 'forget';

@@ -8,7 +8,7 @@ import { ApiStatusError } from '../../client/api_errors.ts';
 import { FakeClock } from '../../client/clock.ts';
 import { RestClient } from '../../client/rest_client.ts';
 import type { KubeObject } from '../../client/resource_client.ts';
-import { GarbageCollector, type GcClient } from './garbage_collector.ts';
+import { GarbageCollector, ownerRefsMergePatch, type GcClient } from './garbage_collector.ts';
 import { GraphBuilder } from './graph_builder.ts';
 
 function obj(kind: string, name: string, uid: string, owners: OwnerReference[] = [], extra: { finalizers?: string[]; deleting?: boolean } = {}): KubeObject {
@@ -148,5 +148,19 @@ describe('garbage collector decisions', () => {
       'patch ReplicaSet/rs {"metadata":{"ownerReferences":[{"$patch":"delete","uid":"d"}],"uid":"rs"}}',
       'merge Deployment/d {"metadata":{"resourceVersion":"7","finalizers":null}}',
     ]);
+  });
+});
+
+describe('ownerReferences as a JSON merge patch (custom resources take no strategic patch)', () => {
+  test('deletes and merges entries by uid, with uid and resourceVersion preconditions', () => {
+    const live: KubeObject = { metadata: { name: 'x', uid: 'me', resourceVersion: '7', ownerReferences: [
+      { apiVersion: 'v1', kind: 'ConfigMap', name: 'a', uid: 'a', blockOwnerDeletion: true },
+      { apiVersion: 'v1', kind: 'ConfigMap', name: 'b', uid: 'b' },
+    ] } };
+    assert.deepEqual(ownerRefsMergePatch(live, { metadata: { ownerReferences: [{ $patch: 'delete', uid: 'b' }, { uid: 'a', blockOwnerDeletion: false }], uid: 'me' } }), {
+      metadata: { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'a', uid: 'a', blockOwnerDeletion: false }], uid: 'me', resourceVersion: '7' },
+    });
+    assert.deepEqual(ownerRefsMergePatch(live, { metadata: { ownerReferences: [{ $patch: 'delete', uid: 'a' }, { $patch: 'delete', uid: 'b' }] } }),
+      { metadata: { ownerReferences: null, uid: 'me', resourceVersion: '7' } });
   });
 });

@@ -67,6 +67,11 @@ export class GraphBuilder implements Disposable {
   readonly absentOwnerCache = new UidCache(500);
   #sink: GraphSink;
   #informers: SharedIndexInformer<KubeObject>[] = [];
+  /** Informers by "group/resource", to add and drop monitors as discovery changes. */
+  #monitors = new Map<string, SharedIndexInformer<KubeObject>>();
+  #started = false;
+  /** Called when a CustomResourceDefinition changes (the collector resyncs its monitors from discovery). */
+  onCrdChange: (() => void) | undefined;
 
   constructor(sink: GraphSink) {
     this.#sink = sink;
@@ -75,6 +80,8 @@ export class GraphBuilder implements Disposable {
   /** Creates one informer per resource (not started). */
   monitor(client: RestClient, clock: Clock, resources: readonly ResourceInfo[] = monitoredResources()): void {
     for (const info of resources) {
+      const key = `${info.group}/${info.resource}`;
+      if (this.#monitors.has(key)) continue;
       const rc = client.resource<KubeObject>(info);
       const inf = new SharedIndexInformer<KubeObject>(listerWatcherFor(rc), {
         name: `gc:${groupResourceOf(info)}`,
@@ -89,10 +96,28 @@ export class GraphBuilder implements Disposable {
         onDelete: (obj) => this.processEvent('delete', unwrapTombstone(obj)),
       });
       this.#informers.push(inf);
+      this.#monitors.set(key, inf);
+      if (this.#started) inf.run();
     }
   }
 
+  /**
+   * Monitors `wanted` custom resources (resyncMonitors): new ones start watching, ones no longer
+   * served stop. Built-in monitors are left alone.
+   */
+  async syncCustomMonitors(client: RestClient, clock: Clock, wanted: readonly ResourceInfo[], builtin: ReadonlySet<string>): Promise<void> {
+    const keep = new Set(wanted.map((r) => `${r.group}/${r.resource}`));
+    for (const [key, inf] of this.#monitors) {
+      if (builtin.has(key) || keep.has(key)) continue;
+      this.#monitors.delete(key);
+      this.#informers = this.#informers.filter((i) => i !== inf);
+      await inf.dispose();
+    }
+    this.monitor(client, clock, wanted);
+  }
+
   start(): void {
+    this.#started = true;
     for (const i of this.#informers) i.run();
   }
 
@@ -106,6 +131,7 @@ export class GraphBuilder implements Disposable {
 
   /** Applies one informer event to the graph (processGraphChanges). */
   processEvent(type: 'add' | 'update' | 'delete', obj: KubeObject, old?: KubeObject): void {
+    if (obj.kind === 'CustomResourceDefinition' && obj.apiVersion?.startsWith('apiextensions.k8s.io/')) this.onCrdChange?.();
     const uid = obj.metadata?.uid;
     if (!uid) return;
     let existing = this.graph.get(uid);

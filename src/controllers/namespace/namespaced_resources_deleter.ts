@@ -7,6 +7,7 @@ import type { Namespace, NamespaceCondition, Pod } from '../../api/types/core_v1
 import { isConflict, isMethodNotAllowed, isNotFound } from '../../client/api_errors.ts';
 import { formatTime } from '../../client/clock.ts';
 import type { RestClient } from '../../client/rest_client.ts';
+import { discoverCustomResources } from '../../client/discovery.ts';
 import type { KubeList, KubeObject } from '../../client/resource_client.ts';
 import { resourceDescriptor } from '../../client/resource_descriptor.ts';
 import { errMessage } from '../controller_utils.ts';
@@ -35,6 +36,17 @@ export interface NamespaceDeleterClient {
   deleteCollection(r: ResourceInfo, namespace: string): Promise<boolean>;
   list(r: ResourceInfo, namespace: string): Promise<KubeObject[]>;
   delete(r: ResourceInfo, namespace: string, name: string): Promise<void>;
+  /** Namespaced resources discovery adds to the built-in table (custom resources); none when absent. */
+  discover?(): Promise<ResourceInfo[]>;
+}
+
+/**
+ * The namespaced, deletable resources of groups the built-in table does not know (custom
+ * resources), from discovery (upstream's deleter asks discovery for everything; built-ins come from
+ * the table here).
+ */
+export async function discoverNamespacedCustomResources(client: RestClient): Promise<ResourceInfo[]> {
+  return (await discoverCustomResources(client)).filter((r) => r.namespaced && r.verbs.includes('delete'));
 }
 
 const NAMESPACES = resourceDescriptor('v1', 'namespaces');
@@ -61,6 +73,7 @@ export function restNamespaceDeleterClient(client: RestClient): NamespaceDeleter
     async delete(r, ns, name) {
       await client.resource(r, ns).delete(name, { propagationPolicy: 'Background' });
     },
+    discover: () => discoverNamespacedCustomResources(client),
   };
 }
 
@@ -176,7 +189,13 @@ export class NamespacedResourcesDeleter {
     let estimate = 0;
     const remaining: string[] = [];
     const byFinalizer = new Map<string, number>();
-    for (const r of this.#resources()) {
+    let discovered: ResourceInfo[] = [];
+    try {
+      discovered = (await this.#client.discover?.()) ?? [];
+    } catch (err) {
+      errors.push(`failed to discover custom resources: ${errMessage(err)}`);
+    }
+    for (const r of [...this.#resources(), ...discovered]) {
       try {
         const res = await this.#deleteAllContentForResource(r, name);
         estimate = Math.max(estimate, res.estimate);
