@@ -96,12 +96,15 @@ export async function handleWatch(ctx: HandlerContext): Promise<void> {
       writeEvent(e.type, e.object);
       return;
     }
+    if (e.type === 'DELETED') {
+      // The deleted object is its last state with a new resourceVersion, which no selector reads:
+      // matching that state spares materializing the copy.
+      if (sel.matches((e.prev ?? e.object).obj)) writeEvent('DELETED', e.object);
+      return;
+    }
     const curMatch = sel.matches(e.object.obj);
     if (e.type === 'ADDED') {
       if (curMatch) writeEvent('ADDED', e.object);
-    } else if (e.type === 'DELETED') {
-      const prevMatch = e.prev ? sel.matches(e.prev.obj) : curMatch;
-      if (prevMatch) writeEvent('DELETED', e.object);
     } else {
       const prevMatch = e.prev ? sel.matches(e.prev.obj) : false;
       if (curMatch && prevMatch) writeEvent('MODIFIED', e.object);

@@ -171,6 +171,20 @@ describe('watch semantics', () => {
     assert.deepEqual(events.map((e) => e['type']), ['ADDED', 'DELETED']);
   });
 
+  test('a selecting watch sees the deletion of a matching object (with its last state) and not of others', async () => {
+    const list = await req('GET', '/api/v1/namespaces/default/configmaps');
+    const rv = list.body['metadata'].resourceVersion as string;
+    const events = await watchEvents(`/api/v1/namespaces/default/configmaps?watch=true&labelSelector=gone%3Dyes&resourceVersion=${rv}`, (e) => e.length >= 2, async () => {
+      await req('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'del-other', labels: { gone: 'no' } } });
+      await req('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'del-match', labels: { gone: 'yes' } }, data: { k: 'v' } });
+      await req('DELETE', '/api/v1/namespaces/default/configmaps/del-other');
+      await req('DELETE', '/api/v1/namespaces/default/configmaps/del-match');
+    });
+    assert.deepEqual(events.map((e) => `${e['type']} ${e['object'].metadata.name}`), ['ADDED del-match', 'DELETED del-match']);
+    assert.deepEqual(events[1]!['object'].data, { k: 'v' });
+    assert.ok(Number(events[1]!['object'].metadata.resourceVersion) > Number(events[0]!['object'].metadata.resourceVersion));
+  });
+
   test('watch-list: initial ADDED events, then a bookmark marking their end', async () => {
     await req('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'wl' } });
     const events = await watchEvents('/api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan',
