@@ -179,6 +179,7 @@ export class Scheduler implements SchedulingContext, Disposable {
         clock: this.clock,
         log: this.log,
         requeueAfterBackoff: (pods) => this.queue.requeueAfterBackoff(pods),
+        podInCache: (uid) => this.cache.hasPod(uid),
       });
       this.profiles.set(profile.schedulerName, fwk);
     }
@@ -193,6 +194,8 @@ export class Scheduler implements SchedulingContext, Disposable {
       podInitialBackoffMs: config.podInitialBackoffSeconds * 1000,
       podMaxBackoffMs: config.podMaxBackoffSeconds * 1000,
       eventsToRegister: events,
+      // SchedulingGates' gate lifts only when the pod itself changes, which update() handles.
+      gatingPluginsWithEvents: [...this.profiles.values()].flatMap((f) => f.preEnqueuePluginsWithEvents()).filter((n) => n !== 'SchedulingGates'),
       preEnqueue: (pod) => this.profiles.get(pod.spec?.schedulerName ?? 'default-scheduler')?.runPreEnqueuePlugins(pod) ?? null,
       namespaceLabels: (ns) => this.listers.namespace(ns)?.metadata?.labels,
       nominator,

@@ -217,6 +217,11 @@ export class Cache {
     return this.assumedPods.has(podKey(pod));
   }
 
+  /** True while the cache holds the pod with this uid (assumed or added). */
+  hasPod(uid: string): boolean {
+    return this.podStates.has(uid);
+  }
+
   /** The cached version of the pod, if any. */
   getPod(pod: Pod): Pod | undefined {
     return this.podStates.get(podKey(pod))?.podInfo.pod;

@@ -62,6 +62,8 @@ export interface FrameworkOptions {
   readonly log?: Logger;
   /** The scheduling queue's requeue (Handle.requeueAfterBackoff); nothing when absent. */
   readonly requeueAfterBackoff?: (pods: readonly Pod[]) => void;
+  /** The scheduler cache's membership test (Handle.podInCache); the snapshot's pods when absent. */
+  readonly podInCache?: (uid: string) => boolean;
 }
 
 /** A PreFilter plugin's extensions with the plugin's name, for error messages. */
@@ -111,6 +113,7 @@ export class Framework implements Handle {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly requeue: (pods: readonly Pod[]) => void;
+  private readonly inCache: ((uid: string) => boolean) | undefined;
   private readonly plugins = new Map<string, Plugin>();
   private readonly queueSortPlugin: QueueSortPlugin | null;
   private readonly preEnqueuePlugins: PreEnqueuePlugin[];
@@ -141,6 +144,7 @@ export class Framework implements Handle {
     this.clock = options.clock ?? realClock;
     this.log = options.log ?? baseLogger('scheduler');
     this.requeue = options.requeueAfterBackoff ?? (() => undefined);
+    this.inCache = options.podInCache;
 
     // Every plugin named anywhere is built once and shared by the points it serves.
     const names = new Set<string>();
@@ -207,6 +211,11 @@ export class Framework implements Handle {
   }
 
   /** Each plugin's registered events; plugins without EnqueueExtensions react to every event. */
+  /** The profile's PreEnqueue plugins that say which events matter to them (EnqueueExtensions). */
+  preEnqueuePluginsWithEvents(): string[] {
+    return this.preEnqueuePlugins.filter((p) => typeof (p as Partial<EnqueueExtensions>).eventsToRegister === 'function').map((p) => p.name);
+  }
+
   eventsToRegister(): Map<string, readonly ClusterEventWithHint[]> {
     const out = new Map<string, readonly ClusterEventWithHint[]>();
     for (const [name, p] of this.plugins) {
@@ -490,6 +499,12 @@ export class Framework implements Handle {
 
   getWaitingPod(uid: string): WaitingPod | undefined {
     return this.waitingPods.get(uid);
+  }
+
+  podInCache(uid: string): boolean {
+    if (this.inCache !== undefined) return this.inCache(uid);
+    for (const ni of this.snapshot.nodeInfos().list()) if (ni.pods.some((pi) => pi.uid === uid)) return true;
+    return false;
   }
 
   hasFilterPlugin(name: string): boolean {

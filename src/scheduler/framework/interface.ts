@@ -373,6 +373,8 @@ export interface Handle {
   /** True when some PreFilter plugin that ran (not skipped) updates its state as pods are added or removed. */
   hasPreFilterExtensions(state: CycleState): boolean;
   getWaitingPod(uid: string): WaitingPod | undefined;
+  /** True while the scheduler's cache (fed by the informers, unlike the cycle's snapshot) holds the pod. */
+  podInCache(uid: string): boolean;
   /** True when the profile runs the named Filter plugin. */
   hasFilterPlugin(name: string): boolean;
   /**

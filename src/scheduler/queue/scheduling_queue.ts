@@ -57,6 +57,8 @@ export interface SchedulingQueueOptions {
   readonly preEnqueue?: (pod: Pod) => PluginStatus;
   /** Namespace labels, for matching cross-namespace affinity terms against assigned pods. */
   readonly namespaceLabels?: (namespace: string) => Readonly<Record<string, string>> | undefined;
+  /** PreEnqueue plugins whose gates may lift on the cluster events they registered (their hints decide). */
+  readonly gatingPluginsWithEvents?: readonly string[];
   /** The nominator the frameworks also read; a new one when absent. */
   readonly nominator?: Nominator;
 }
@@ -82,6 +84,7 @@ export class SchedulingQueue implements Disposable {
   private readonly maxBackoffMs: number;
   private readonly maxInUnschedulableMs: number;
   private readonly hints: ReadonlyMap<string, readonly HintEntry[]>;
+  private readonly gatingPlugins: ReadonlySet<string>;
   private readonly preEnqueue: (pod: Pod) => PluginStatus;
   private readonly namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined;
   private schedCycle = 0;
@@ -112,6 +115,9 @@ export class SchedulingQueue implements Disposable {
       hints.set(schedulerName, list);
     }
     this.hints = hints;
+    // Gates lift on events only for PreEnqueue plugins that named their events (SchedulingGates
+    // names none: its gate lifts when the pod changes).
+    this.gatingPlugins = new Set(options.gatingPluginsWithEvents ?? []);
   }
 
   /**
@@ -411,7 +417,11 @@ export class SchedulingQueue implements Disposable {
   /** An event that may make parked pods schedulable (MoveAllToActiveOrBackoffQueue). */
   moveAllToActiveOrBackoffQueue(event: ClusterEvent, oldObj: unknown, newObj: unknown, preCheck?: (pod: Pod) => boolean): void {
     const pods: QueuedPodInfo[] = [];
-    for (const p of this.unschedulablePods.values()) if (!p.gated && (preCheck === undefined || preCheck(p.pod))) pods.push(p);
+    for (const p of this.unschedulablePods.values()) {
+      // Gated pods are looked at only if their gating plugin registered for events at all.
+      if (p.gated && !this.gatingPlugins.has(p.gatingPlugin)) continue;
+      if (preCheck === undefined || preCheck(p.pod)) pods.push(p);
+    }
     this.movePodsToActiveOrBackoffQueue(pods, event, oldObj, newObj);
   }
 
@@ -445,9 +455,15 @@ export class SchedulingQueue implements Disposable {
 
   private movePodsToActiveOrBackoffQueue(pods: readonly QueuedPodInfo[], event: ClusterEvent, oldObj: unknown, newObj: unknown): void {
     for (const p of pods) {
-      // Gated pods move only when the pod itself changes (update()) or their gating plugin requeues
-      // them (requeueAfterBackoff): no in-tree PreEnqueue gate lifts on other cluster events.
-      if (p.gated) continue;
+      // A gated pod moves when the pod itself changes (update()), when its gating plugin requeues it
+      // (requeueAfterBackoff), or on an event that plugin's hints say may lift the gate.
+      if (p.gated) {
+        if (this.gatingPluginHint(p, event, oldObj, newObj)) {
+          this.unschedulablePods.delete(p.podInfo.uid);
+          this.moveToActiveQ(p);
+        }
+        continue;
+      }
       const strategy = this.isPodWorthRequeuing(p, event, oldObj, newObj);
       if (strategy === 'skip') continue;
       this.unschedulablePods.delete(p.podInfo.uid);
@@ -458,6 +474,22 @@ export class SchedulingQueue implements Disposable {
       this.moveToActiveQ(p);
     }
     this.moveRequestCycle = this.schedCycle;
+  }
+
+  /** True when the plugin gating `p` registered for `event` and its hint (if any) says Queue. */
+  private gatingPluginHint(p: QueuedPodInfo, event: ClusterEvent, oldObj: unknown, newObj: unknown): boolean {
+    if (!this.gatingPlugins.has(p.gatingPlugin)) return false;
+    for (const { pluginName, registration } of this.hints.get(p.pod.spec?.schedulerName ?? 'default-scheduler') ?? []) {
+      if (pluginName !== p.gatingPlugin || !eventMatches(registration.event, event)) continue;
+      let hint = 'Queue';
+      try {
+        hint = registration.queueingHintFn?.(p.pod, oldObj, newObj) ?? 'Queue';
+      } catch {
+        hint = 'Queue';
+      }
+      if (hint === 'Queue') return true;
+    }
+    return false;
   }
 
   private isPodWorthRequeuing(p: QueuedPodInfo, event: ClusterEvent, oldObj: unknown, newObj: unknown): Strategy {

@@ -20,6 +20,10 @@ import {
   type PostFilterPlugin,
   type PostFilterResult,
   type PreEnqueuePlugin,
+  ActionType,
+  EventResource,
+  type ClusterEventWithHint,
+  type EnqueueExtensions,
 } from '../../framework/interface.ts';
 import { NodeInfo } from '../../framework/node_info.ts';
 import { podPriority, type PodInfo } from '../../framework/pod_info.ts';
@@ -68,7 +72,7 @@ function podTerminatingByPreemption(p: Pod): boolean {
 }
 
 /** Preemption as a PostFilter plugin, and a PreEnqueue gate holding preemptors while their victims are deleted. */
-export class DefaultPreemption implements PostFilterPlugin, PreEnqueuePlugin {
+export class DefaultPreemption implements PostFilterPlugin, PreEnqueuePlugin, EnqueueExtensions {
   readonly name = Name;
   private readonly handle: Handle;
   private readonly minCandidateNodesPercentage: number;
@@ -97,10 +101,30 @@ export class DefaultPreemption implements PostFilterPlugin, PreEnqueuePlugin {
    * is requeued when they finish.
    */
   preEnqueue(pod: Pod): PluginStatus {
-    if (this.inFlight.get(pod.metadata?.uid ?? '')?.deleting === true) {
+    const p = this.inFlight.get(pod.metadata?.uid ?? '');
+    if (p !== undefined && this.preemptionRunning(p)) {
       return newStatus(Code.UnschedulableAndUnresolvable, 'waiting for the preemption for this pod to be finished');
     }
     return null;
+  }
+
+  /** A held preemptor is worth another look when its last victim leaves the cache (upstream's async preemption hint). */
+  eventsToRegister(): readonly ClusterEventWithHint[] {
+    return [{
+      event: { resource: EventResource.AssignedPod, actionType: ActionType.Delete },
+      queueingHintFn: (pod, oldObj) => {
+        const p = this.inFlight.get(pod.metadata?.uid ?? '');
+        const victim = (oldObj as Pod | null)?.metadata?.uid ?? '';
+        return p !== undefined && p.victims.has(victim) && !this.preemptionRunning(p) ? 'Queue' : 'QueueSkip';
+      },
+    }];
+  }
+
+  /** True until the deletion calls have returned and the scheduler's cache no longer holds any victim. */
+  private preemptionRunning(p: InFlightPreemption): boolean {
+    if (p.deleting) return true;
+    for (const uid of p.victims) if (this.handle.podInCache(uid)) return true;
+    return false;
   }
 
   postFilter(state: CycleState, pod: Pod, m: NodeToStatusReader): { result: PostFilterResult | null; status: PluginStatus } {

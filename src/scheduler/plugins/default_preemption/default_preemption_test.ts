@@ -221,6 +221,15 @@ describe('DefaultPreemption PostFilter', () => {
     release();
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(requeued, ['p']);
+    // The calls returned but the victim is still cached: held until its deletion is seen, which the
+    // plugin's queueing hint reports.
+    assert.equal(fwk.runPreEnqueuePlugins(preemptor)?.message(), 'waiting for the preemption for this pod to be finished');
+    const hint = (fwk.plugin(Name) as DefaultPreemption).eventsToRegister()[0]!.queueingHintFn!;
+    const victim = snapshot.nodeInfoList[0]!.pods[0]!.pod;
+    assert.equal(hint(preemptor, victim, null), 'QueueSkip');
+    snapshot.get('node1')!.removePod('lo-uid');
+    assert.equal(hint(preemptor, victim, null), 'Queue');
+    assert.equal(hint(preemptor, makePod().name('other').uid('other').obj(), null), 'QueueSkip');
     assert.equal(fwk.runPreEnqueuePlugins(preemptor), null);
   });
 
