@@ -2,7 +2,7 @@
 // selector (only the field labels upstream supports per resource; others are a 400).
 import type { ResourceInfo } from '../api/resource_types.ts';
 import { LabelSelectorError, isEmpty, matches, parseSelector } from '../api/labels.ts';
-import { FieldSelectorError, fieldRequiresExactMatch, isEmptyFieldSelector, matchesFields, parseFieldSelector } from '../api/fields.ts';
+import { FieldSelectorError, fieldRequiresExactMatch, isEmptyFieldSelector, matchesFields, parseFieldSelector, transformFieldSelector } from '../api/fields.ts';
 import { convertFieldSelector, fieldsOf } from '../api/field_label_sets.ts';
 import { newBadRequest } from './errors.ts';
 import type { KObject } from './registry/strategy.ts';
@@ -19,6 +19,22 @@ export interface Selection {
   matches(obj: KObject): boolean;
 }
 
+/** The field selectors of a resource outside the built-in table (a custom resource version). */
+export interface FieldSelectorSupport {
+  /** Maps a label to the field it selects on; throws FieldSelectorError for one not supported. */
+  convert(label: string, value: string): [string, string];
+  /** The values of every supported field of an object. */
+  fieldsOf(obj: KObject): Record<string, string>;
+}
+
+/** By the ResourceInfo a request is served with: custom resources come and go, their infos with them. */
+const customSupport = new WeakMap<ResourceInfo, FieldSelectorSupport>();
+
+/** Makes `support` decide the field selectors of requests served with `info`. */
+export function setFieldSelectorSupport(info: ResourceInfo, support: FieldSelectorSupport): void {
+  customSupport.set(info, support);
+}
+
 /** Parses labelSelector/fieldSelector of a request. `pathName` is a name from the URL (legacy watch). */
 export function parseSelection(info: ResourceInfo, namespace: string, q: URLSearchParams, pathName = ''): Selection {
   const ns = info.namespaced ? namespace : '';
@@ -31,7 +47,9 @@ export function parseSelection(info: ResourceInfo, namespace: string, q: URLSear
   }
   let fieldSel;
   try {
-    fieldSel = convertFieldSelector(info.group, info.resource, parseFieldSelector(q.get('fieldSelector') ?? ''));
+    const parsed = parseFieldSelector(q.get('fieldSelector') ?? '');
+    const custom = customSupport.get(info);
+    fieldSel = custom ? transformFieldSelector(parsed, (l, v) => custom.convert(l, v)) : convertFieldSelector(info.group, info.resource, parsed);
   } catch (err) {
     if (err instanceof FieldSelectorError) throw newBadRequest(err.message);
     throw err;
@@ -64,7 +82,8 @@ function fieldSetOf(info: ResourceInfo, obj: KObject): Record<string, string> {
   const known = fieldSets.get(obj);
   // One cache serves two APIs for Events: the set is per resource.
   if (known !== undefined && known.info === info) return known.fields;
-  const fields = fieldsOf(info.group, info.resource, obj, { namespaced: info.namespaced });
+  const custom = customSupport.get(info);
+  const fields = custom ? custom.fieldsOf(obj) : fieldsOf(info.group, info.resource, obj, { namespaced: info.namespaced });
   fieldSets.set(obj, { info, fields });
   return fields;
 }

@@ -31,6 +31,12 @@ export async function kubectlFails(s: KubectlTarget, args: readonly string[], in
   return r.stderr.trim();
 }
 
+/** `kubectl apply` of CustomResourceDefinitions, then waits until each named one is Established. */
+export async function applyCrds(s: KubectlTarget, yaml: string, ...names: string[]): Promise<void> {
+  await kubectlOk(s, ['apply', '-f', '-'], yaml);
+  await kubectlOk(s, ['wait', '--for', 'condition=established', ...names.map((n) => `crd/${n}`), '--timeout=10s']);
+}
+
 const ADMISSION_CONFIGURATION = ['validatingadmissionpolicies', 'validatingadmissionpolicybindings',
   'mutatingwebhookconfigurations', 'validatingwebhookconfigurations'] as const;
 

@@ -5,7 +5,7 @@ import { conflictStatusMessage, type ApplyConflict } from './conflict.ts';
 import { FieldSet, fieldPath, pathString, type Path } from './fieldpath.ts';
 import { allowedConflictsFromLastApplied, buildLastApplied, hasLastApplied, setLastApplied } from './last_applied.ts';
 import { capUpdateManagers, decodeManagedFields, emptyManaged, encodeManagedFields, isResetManagedFields, managerIdentifier, ManagedFieldsError, MAX_UPDATE_MANAGERS, parseManagerIdentifier, type Managed, type ManagedFieldsEntry } from './managed_fields.ts';
-import { DEDUCED, definitionAtom, type Atom } from './schema.ts';
+import { DEDUCED, definitionAtom, registeredAtom, type Atom } from './schema.ts';
 import { toFieldSet, validate, valuesEqual, walkErrorsString } from './typed.ts';
 import { applyManaged, ConflictSets, updateManaged, UpdaterError, type UpdaterContext } from './updater.ts';
 import { sharedZeroObject, withoutNulls, zeroObject } from './zero_values.ts';
@@ -103,17 +103,34 @@ function atomOf(definition: string): Atom {
 /** Contexts by definition and reset fields: a server writes a few dozen combinations, over and over. */
 const contexts = new Map<string, UpdaterContext>();
 
+/** Contexts of registered (custom resource) schemas, kept with the schema so they go when it does. */
+const registeredContexts = new WeakMap<Atom, Map<string, UpdaterContext>>();
+
 function contextOf(target: WriteTarget): UpdaterContext {
   const reset = target.resetFields ?? [];
-  const key = reset.length === 0 ? target.definition : `${target.definition}\u0000${JSON.stringify(reset)}`;
-  let ctx = contexts.get(key);
+  const custom = registeredAtom(target.definition);
+  let cache = contexts;
+  let key = reset.length === 0 ? target.definition : `${target.definition}\u0000${JSON.stringify(reset)}`;
+  if (custom) {
+    key = JSON.stringify(reset);
+    let m = registeredContexts.get(custom);
+    if (!m) registeredContexts.set(custom, m = new Map());
+    cache = m;
+  }
+  let ctx = cache.get(key);
   if (ctx === undefined) {
-    const atom = atomOf(target.definition);
+    const atom = custom ?? atomOf(target.definition);
     ctx = reset.length === 0 ? { atom } : { atom, ignored: FieldSet.of(...reset.map((p) => fieldPath(...p))) };
-    if (contexts.size >= 1000) contexts.clear();
-    contexts.set(key, ctx);
+    if (cache.size >= 1000) cache.clear();
+    cache.set(key, ctx);
   }
   return ctx;
+}
+
+/** The empty object of a kind: built-in kinds have zero-valued fields, custom resources none. */
+function zeroOf(definition: string, shared: boolean): JsonObject {
+  if (registeredAtom(definition)) return {};
+  return shared ? sharedZeroObject(definition) : zeroObject(definition);
 }
 
 function formatTime(t: string | Date): string {
@@ -218,7 +235,7 @@ function updateManagedFieldsWith(ctx: UpdaterContext, opts: UpdateManagedFieldsO
   const creating = opts.live === undefined || !liveMeta?.['uid'];
   if (managed.fields.size === 0 && !creating) return [];
   // runUpdate only reads the live object: a create compares with the shared empty object.
-  const liveObj = opts.live ? withoutManagedFields(opts.live) : sharedZeroObject(opts.definition);
+  const liveObj = opts.live ? withoutManagedFields(opts.live) : zeroOf(opts.definition, true);
   try {
     runUpdate(ctx, opts, liveObj, withoutManagedFields(opts.next), managed, opts.manager, opts.maxUpdateManagers ?? MAX_UPDATE_MANAGERS);
   } catch (err) {
@@ -287,7 +304,7 @@ export function apply(opts: ApplyOptions): ApplyResult {
     const shown = gv ? gvkString(gv.group, gv.version, appliedKind) : gvkString('', '', '');
     return { error: { code: 400, reason: 'BadRequest', message: `invalid object type: ${shown}` } };
   }
-  const liveObj = opts.live ? withoutManagedFields(opts.live) : zeroObject(opts.definition);
+  const liveObj = opts.live ? withoutManagedFields(opts.live) : zeroOf(opts.definition, false);
 
   let result = applyCore(ctx, opts, kind, liveObj, managed, opts.force);
   if ('conflicts' in result && opts.manager === 'kubectl') {
@@ -331,7 +348,7 @@ function applyCore(ctx: UpdaterContext, opts: ApplyOptions, kind: string, liveOb
   const managed = cloneManaged(managedIn);
   if (managed.fields.size === 0) {
     try {
-      runUpdate(ctx, opts, zeroObject(opts.definition), liveObj, managed, BEFORE_FIRST_APPLY, MAX_UPDATE_MANAGERS);
+      runUpdate(ctx, opts, zeroOf(opts.definition, false), liveObj, managed, BEFORE_FIRST_APPLY, MAX_UPDATE_MANAGERS);
     } catch (err) {
       if (err instanceof UpdaterError) return { error: { code: 500, reason: '', message: `failed to create manager for existing fields: ${err.message}` } };
       throw err;

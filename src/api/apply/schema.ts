@@ -77,6 +77,34 @@ export const DEDUCED: Atom = {
 
 const named = new Map<string, Atom>();
 const overridden = new Map<string, Atom>();
+/** Definitions outside the vendored document (custom resource kinds), by the name they were registered under. */
+const registered = new Map<string, Atom>();
+let registrations = 0;
+
+/**
+ * The atom of a kind schema that is not in the vendored document (a custom resource version's
+ * OpenAPI v3 schema, as upstream's ToSchemaFromOpenAPI reads it); references name built-in definitions.
+ */
+export function atomFromOpenAPI(schema: Readonly<Record<string, unknown>>, name: string): Atom {
+  const s = schema as OpenAPISchema;
+  return parseSchema(s, name, s['x-kubernetes-preserve-unknown-fields'] === true, name);
+}
+
+/**
+ * Makes `atom` the schema of writes naming the returned definition (the field manager is told
+ * definitions only) until the returned disposer runs. Each call gets its own name: several servers
+ * in one process may serve different schemas under one kind.
+ */
+export function registerDefinitionAtom(baseName: string, atom: Atom): { readonly definition: string; dispose(): void } {
+  const definition = `crd#${++registrations}:${baseName}`;
+  registered.set(definition, atom);
+  return { definition, dispose: () => void registered.delete(definition) };
+}
+
+/** The registered atom of a definition, if it was registered rather than vendored. */
+export function registeredAtom(name: string): Atom | undefined {
+  return registered.get(name);
+}
 
 function refName(s: OpenAPISchema): string | undefined {
   const ref = s.$ref ?? (s.allOf?.length === 1 ? s.allOf[0]!.$ref : undefined);
@@ -85,6 +113,8 @@ function refName(s: OpenAPISchema): string | undefined {
 
 /** The atom of a definition, built once; undefined when the document has no such definition. */
 export function definitionAtom(name: string): Atom | undefined {
+  const custom = registered.get(name);
+  if (custom) return custom;
   const hit = named.get(name);
   if (hit) return hit;
   const def = openAPIDefinitions()[name] as OpenAPISchema | undefined;

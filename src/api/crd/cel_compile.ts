@@ -12,6 +12,7 @@ import { allowNullableTernaries, ternaryIssue } from '../cel/ternary.ts';
 import { Path } from '../field_errors.ts';
 import type { ValidationRule } from '../types/apiextensions_v1.ts';
 import type { Structural } from './structural.ts';
+import { declOf, estimateMaxCost, maxCardinality } from './cel_cost.ts';
 
 /** A compiled expression run with an activation and a meter that cancels it past its limit. */
 export type CelProgram = (activation: Readonly<Record<string, unknown>>, meter: CostMeter) => unknown;
@@ -31,6 +32,12 @@ export interface CompiledRule {
   readonly messageExpression?: CelProgram;
   readonly messageExpressionError?: RuleError;
   readonly normalizedRuleFieldPath: string;
+  /** The estimated worst-case cost of one evaluation (0 when the rule did not compile). */
+  readonly maxCost: number;
+  /** The same for the messageExpression. */
+  readonly messageExpressionMaxCost: number;
+  /** How often the rule could run in one request when its ancestors do not bound it (from the node's minimum size). */
+  readonly maxCardinality: number;
 }
 
 let plainEnv: Environment | undefined;
@@ -237,17 +244,25 @@ export function compileRule(rule: ValidationRule, s: Structural, isRoot: boolean
 }
 
 function compileUncached(rule: ValidationRule, s: Structural, isRoot: boolean, optional: boolean): CompiledRule {
-  const base = { rule, usesOldSelf: false, normalizedRuleFieldPath: normalizeFieldPath(rule.fieldPath, s) };
+  const base = {
+    rule, usesOldSelf: false, normalizedRuleFieldPath: normalizeFieldPath(rule.fieldPath, s),
+    maxCost: 0, messageExpressionMaxCost: 0, maxCardinality: maxCardinality(declOf(s, isRoot || s.embeddedResource).minSize),
+  };
   if ((rule.rule ?? '').trim() === '') return base;
   const env = environment(optional);
   const r = compileOne(rule.rule, env, s, isRoot, 'bool', '');
   if (r.error) return { ...base, error: r.error };
-  const out: { -readonly [K in keyof CompiledRule]: CompiledRule[K] } = { ...base, program: r.program, usesOldSelf: usesOldSelf(r.ast) };
+  const out: { -readonly [K in keyof CompiledRule]: CompiledRule[K] } = {
+    ...base, program: r.program, usesOldSelf: usesOldSelf(r.ast), maxCost: estimateMaxCost(r.ast, s, isRoot),
+  };
   const me = rule.messageExpression ?? '';
   if (me !== '') {
     const m = compileOne(me, env, s, isRoot, 'string', 'messageExpression ');
     if (m.error) out.messageExpressionError = m.error;
-    else out.messageExpression = m.program;
+    else {
+      out.messageExpression = m.program;
+      out.messageExpressionMaxCost = estimateMaxCost(m.ast, s, isRoot);
+    }
   }
   return out;
 }

@@ -176,6 +176,11 @@ function kindSchema(crd: CustomResourceDefinition, version: string, o: Publish):
   return out;
 }
 
+/** The OpenAPI v3 schema of a version's kind as upstream's builder makes it (server-side apply types custom resources by it). */
+export function crdKindSchemaV3(crd: CustomResourceDefinition, version: string): Record<string, unknown> {
+  return kindSchema(crd, version, { v2: false });
+}
+
 function listSchema(crd: CustomResourceDefinition, version: string, o: Publish): Json {
   const { group, names } = crd.spec;
   const listKind = names.listKind ?? `${names.kind}List`;

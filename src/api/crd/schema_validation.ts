@@ -8,6 +8,7 @@ import {
 } from '../field_errors.ts';
 import { goQuote } from '../go_strings.ts';
 import { compileRule, validFieldPath } from './cel_compile.ts';
+import { costErrorMessage, multiplyCost, STATIC_ESTIMATED_COST_LIMIT, STATIC_ESTIMATED_CRD_COST_LIMIT, TotalCost } from './cel_cost.ts';
 import { CelValidator } from './cel_validate.ts';
 import { validateEmbeddedResources } from './embedded.ts';
 import { OpenAPIValidator } from './openapi_validate.ts';
@@ -151,6 +152,21 @@ interface Ssv {
 interface ErrorLists {
   readonly schema: FieldError[];
   readonly cel: FieldError[];
+  /** The estimated costs of the rules so far (upstream's TotalCost of the root CEL context). */
+  readonly total: TotalCost<Path>;
+}
+
+/** Where rules of a node are compiled: its structural node and how often it can occur (undefined: unbounded). */
+interface CelContext {
+  readonly node: Structural;
+  readonly root: boolean;
+  readonly cardinality: number | undefined;
+}
+
+/** The cardinality of a child occurring up to `max` times per parent (upstream's CELSchemaContext children). */
+function childCardinality(parent: number | undefined, max: unknown): number | undefined {
+  if (parent === undefined || typeof max !== 'number') return undefined;
+  return parent === 0 ? 0 : multiplyCost(Math.max(0, max), parent);
 }
 
 function standardValidate(s: Schema, p: Path, v: Ssv, out: FieldError[]): void {
@@ -170,7 +186,7 @@ function standardValidate(s: Schema, p: Path, v: Ssv, out: FieldError[]): void {
   if (v.insideResourceMeta && s['x-kubernetes-embedded-resource'] === true) out.push(forbidden(p.child('x-kubernetes-embedded-resource'), 'must not be used inside of resource meta'));
 }
 
-function openAPISchema(s: Schema | undefined, p: Path, ssv: Ssv, isRoot: boolean, opts: SchemaOptions, cel: { node: Structural; root: boolean } | undefined, lists: ErrorLists): void {
+function openAPISchema(s: Schema | undefined, p: Path, ssv: Ssv, isRoot: boolean, opts: SchemaOptions, cel: CelContext | undefined, lists: ErrorLists): void {
   if (!s) return;
   const errs = lists.schema;
   const start = errs.length;
@@ -182,7 +198,8 @@ function openAPISchema(s: Schema | undefined, p: Path, ssv: Ssv, isRoot: boolean
     if (properties && (ap === false || asObject(ap))) errs.push(forbidden(p.child('additionalProperties'), 'additionalProperties and properties are mutual exclusive'));
     const sub = ssv.insideResourceMeta ? { ...ssv, allowDefaults: false, disallowDefaultsReason: 'inside additionalProperties applying to object metadata' } : ssv;
     const aps = asObject(ap);
-    const apNode = cel && cel.node.additionalProperties !== undefined && cel.node.additionalProperties !== true ? { node: cel.node.additionalProperties, root: false } : undefined;
+    const apNode = cel && cel.node.additionalProperties !== undefined && cel.node.additionalProperties !== true
+      ? { node: cel.node.additionalProperties, root: false, cardinality: childCardinality(cel.cardinality, s['maxProperties']) } : undefined;
     openAPISchema(aps, p.child('additionalProperties'), sub, false, opts, aps ? apNode : undefined, lists);
   }
   for (const [k, v] of Object.entries(properties ?? {})) {
@@ -194,7 +211,7 @@ function openAPISchema(s: Schema | undefined, p: Path, ssv: Ssv, isRoot: boolean
       if (isRoot) sub = { ...sub, allowDefaults: false, disallowDefaultsReason: `in top-level ${k}` };
     }
     const child = cel?.node.properties?.get(k);
-    openAPISchema(asObject(v) ?? {}, p.child('properties').key(k), sub, false, opts, child ? { node: child, root: false } : undefined, lists);
+    openAPISchema(asObject(v) ?? {}, p.child('properties').key(k), sub, false, opts, child ? { node: child, root: false, cardinality: cel?.cardinality } : undefined, lists);
   }
   const not = asObject(s['not']);
   if (not) openAPISchema(not, p.child('not'), ssv, false, opts, undefined, lists);
@@ -205,7 +222,7 @@ function openAPISchema(s: Schema | undefined, p: Path, ssv: Ssv, isRoot: boolean
     let sub = ssv;
     if (s['x-kubernetes-list-type'] !== 'map' && !sub.uncorrelatable) sub = { ...sub, uncorrelatable: p };
     const itemsObj = asObject(items);
-    openAPISchema(itemsObj, p.child('items'), sub, false, opts, itemsObj && cel?.node.items ? { node: cel.node.items, root: false } : undefined, lists);
+    openAPISchema(itemsObj, p.child('items'), sub, false, opts, itemsObj && cel?.node.items ? { node: cel.node.items, root: false, cardinality: childCardinality(cel.cardinality, s['maxItems']) } : undefined, lists);
     if (Array.isArray(items)) items.forEach((x, i) => openAPISchema(asObject(x) ?? {}, p.child('items').index(i), sub, false, opts, undefined, lists));
   }
   for (const [k, v] of Object.entries(asObject(s['dependencies']) ?? {})) openAPISchema(asObject(v), p.child('dependencies').key(k), ssv, false, opts, undefined, lists);
@@ -287,7 +304,7 @@ export function mapListKeysMapSet(s: Schema, p: Path): FieldError[] {
   return errs;
 }
 
-function validationRules(s: Schema, rules: Schema[], p: Path, ssv: Ssv, cel: { node: Structural; root: boolean } | undefined, lists: ErrorLists, before: number): void {
+function validationRules(s: Schema, rules: Schema[], p: Path, ssv: Ssv, cel: CelContext | undefined, lists: ErrorLists, before: number): void {
   const errs = lists.schema;
   const node = toStructural(s)!;
   rules.forEach((rule, i) => {
@@ -312,12 +329,21 @@ function validationRules(s: Schema, rules: Schema[], p: Path, ssv: Ssv, cel: { n
   rules.forEach((rule, i) => {
     const rp = p.child('x-kubernetes-validations').index(i);
     const c = compileRule({ ...rule, rule: str(rule['rule']) }, cel.node, cel.root);
+    const cost = multiplyCost(c.maxCost, cel.cardinality ?? c.maxCardinality);
+    if (cost > STATIC_ESTIMATED_COST_LIMIT) lists.cel.push(forbidden(rp.child('rule'), costErrorMessage('estimated rule cost', cost, STATIC_ESTIMATED_COST_LIMIT)));
+    lists.total.observe(rp.child('rule'), cost);
     if (c.error) {
       if (c.error.type === 'Required') lists.cel.push(required(rp.child('rule'), c.error.detail));
       else if (c.error.type === 'Internal') lists.cel.push(internalError(rp.child('rule'), c.error.detail));
       else lists.cel.push(invalid(rp.child('rule'), goValidationRule(rule), c.error.detail));
     }
     if (c.messageExpressionError) lists.cel.push(invalid(rp.child('messageExpression'), goValidationRule(rule), c.messageExpressionError.detail));
+    else if (c.messageExpression) {
+      if (c.messageExpressionMaxCost > STATIC_ESTIMATED_COST_LIMIT) {
+        lists.cel.push(forbidden(rp.child('messageExpression'), costErrorMessage('estimated messageExpression cost', c.messageExpressionMaxCost, STATIC_ESTIMATED_COST_LIMIT)));
+      }
+      lists.total.observe(rp.child('messageExpression'), c.messageExpressionMaxCost);
+    }
     if (c.usesOldSelf) {
       if (ssv.uncorrelatable) lists.cel.push(invalid(rp.child('rule'), str(rule['rule']), `oldSelf cannot be used on the uncorrelatable portion of the schema within ${ssv.uncorrelatable.toString()}`));
     } else if (rule['optionalOldSelf'] !== undefined && rule['optionalOldSelf'] !== null && !c.error) {
@@ -352,7 +378,7 @@ export function validateCRDSchema(validation: Schema | undefined, statusEnabled:
   }
   if (schema['nullable'] === true) errs.push(forbidden(p.child('openAPIV3Schema.nullable'), 'nullable cannot be true at the root'));
   const ssv: Ssv = { allowDefaults: opts.allowDefaults, disallowDefaultsReason: '', insideResourceMeta: false, requireValidPropertyType: opts.requireValidPropertyType, uncorrelatable: undefined };
-  let celRoot: { node: Structural; root: boolean } | undefined;
+  let celRoot: CelContext | undefined;
   const initErrs: FieldError[] = [];
   if (opts.requireStructuralSchema) {
     if (Array.isArray(schema['items']) || hasArrayItems(schema)) {
@@ -363,13 +389,17 @@ export function validateCRDSchema(validation: Schema | undefined, statusEnabled:
       else {
         const defaults = validateDefaults(sp, schema, opts.requirePrunedDefaults);
         if (defaults.length > 0) errs.push(...defaults);
-        else celRoot = { node: toStructural(schema)!, root: true };
+        else celRoot = { node: toStructural(schema)!, root: true, cardinality: 1 };
       }
     }
   }
-  const lists: ErrorLists = { schema: [], cel: [] };
+  const lists: ErrorLists = { schema: [], cel: [], total: new TotalCost<Path>() };
   openAPISchema(schema, sp, ssv, true, opts, celRoot, lists);
   errs.push(...lists.schema, ...lists.cel);
+  if (celRoot && lists.total.total > STATIC_ESTIMATED_CRD_COST_LIMIT) {
+    for (const x of lists.total.mostExpensive) errs.push(forbidden(x.path, 'contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema'));
+    errs.push(forbidden(sp, costErrorMessage('x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema', lists.total.total, STATIC_ESTIMATED_CRD_COST_LIMIT)));
+  }
   if (errs.length === 0) errs.push(...initErrs);
   return errs;
 }

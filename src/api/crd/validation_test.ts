@@ -176,7 +176,7 @@ describe('CustomResourceDefinition validation', () => {
   test('x-kubernetes-validations compile errors and rule checks', () => {
     const schema = { type: 'object', properties: { spec: { type: 'object', properties: {
       a: { type: 'string' },
-      list: { type: 'array', items: { type: 'string', 'x-kubernetes-validations': [{ rule: 'self == oldSelf' }] } },
+      list: { type: 'array', maxItems: 10, items: { type: 'string', maxLength: 10, 'x-kubernetes-validations': [{ rule: 'self == oldSelf' }] } },
     }, 'x-kubernetes-validations': [
       { rule: 'self.b == 1' },
       { rule: 'self.a', message: 'needs a' },

@@ -6,6 +6,10 @@ import type { ResourceInfo } from '../../api/resource_types.ts';
 import type { DiscoverySource } from '../../api/discovery.ts';
 import type { ServedGroup } from '../../api/resource_table.ts';
 import { compileCrdSchema, type CrdSchema } from '../../api/crd/schema.ts';
+import { crdApplyAtom } from '../../api/crd/apply_schema.ts';
+import { crdFieldSelectors } from '../../api/crd/selectable_fields.ts';
+import { setFieldSelectorSupport } from '../selection.ts';
+import { registerDefinitionAtom } from '../../api/apply/schema.ts';
 import type { Disposable } from '../../base/disposable.ts';
 import { logger } from '../../base/log.ts';
 import type { Store } from '../../storage/types.ts';
@@ -37,6 +41,8 @@ export interface ServedCustomResource {
 interface Serving {
   readonly key: string;
   readonly versions: ReadonlyMap<string, Omit<ServedCustomResource, 'crd' | 'terminating'>>;
+  /** Withdraws the versions' apply schemas (the registry replaced or dropped this serving). */
+  readonly dispose: () => void;
 }
 
 /** What the registry needs from the server. */
@@ -110,20 +116,25 @@ export class CrdRegistry implements Disposable {
   #put(name: string, crd: CustomResourceDefinition): void {
     this.#crds.set(name, crd);
     const serving = this.#serving.get(name);
-    if (serving && serving.key !== servingKey(crd)) this.#serving.delete(name);
+    if (serving && serving.key !== servingKey(crd)) this.#dropServing(name);
     this.#changed(name);
   }
 
   #remove(name: string): void {
     const crd = this.#crds.get(name);
     this.#crds.delete(name);
-    this.#serving.delete(name);
+    this.#dropServing(name);
     if (crd) {
       const prefix = storagePrefix({ group: crd.spec.group, resource: crd.spec.names.plural });
       this.#caches.get(prefix)?.dispose();
       this.#caches.delete(prefix);
     }
     this.#changed(name);
+  }
+
+  #dropServing(name: string): void {
+    this.#serving.get(name)?.dispose();
+    this.#serving.delete(name);
   }
 
   #changed(name: string): void {
@@ -187,6 +198,7 @@ export class CrdRegistry implements Disposable {
     if (existing?.key === key) return existing;
     try {
       const built = this.#build(crd, key);
+      this.#dropServing(name);
       this.#serving.set(name, built);
       return built;
     } catch (err) {
@@ -209,9 +221,15 @@ export class CrdRegistry implements Disposable {
     }
     const multiVersion = crd.spec.versions.length > 1;
     const versions = new Map<string, Omit<ServedCustomResource, 'crd' | 'terminating'>>();
+    const registrations: { dispose(): void }[] = [];
     for (const v of crd.spec.versions) {
       if (!v.served && v.name !== storageVersion) continue;
-      const info = crdResourceInfo(crd, v.name);
+      const base = crdResourceInfo(crd, v.name);
+      // Writes name their kind's schema by definition: this version's apply schema, built once.
+      const applySchema = registerDefinitionAtom(base.definition, crdApplyAtom(crd, v.name));
+      registrations.push(applySchema);
+      const info: ResourceInfo = { ...base, definition: applySchema.definition };
+      setFieldSelectorSupport(info, crdFieldSelectors(crd, v.name));
       const schema: CrdSchema | undefined = v.schema?.openAPIV3Schema !== undefined ? compileCrdSchema(v.schema.openAPIV3Schema) : undefined;
       const subs = subresourcesOf(crd, v.name);
       const store = new CustomResourceStore({
@@ -221,7 +239,7 @@ export class CrdRegistry implements Disposable {
       const services = customResourceServices(this.#deps.services, { info, schema, columns: columnsOf(crd, v.name) });
       versions.set(v.name, { info, store, services, warning: deprecationWarning(crd, v.name), scale: subs?.scale });
     }
-    return { key, versions };
+    return { key, versions, dispose: () => { for (const r of registrations) r.dispose(); } };
   }
 
   /**
@@ -265,6 +283,7 @@ export class CrdRegistry implements Disposable {
     this.#watch?.dispose();
     for (const c of this.#caches.values()) c.dispose();
     this.#caches.clear();
+    for (const s of this.#serving.values()) s.dispose();
     this.#serving.clear();
     this.#listeners.clear();
   }

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import { eventually, startHarness, type Harness } from '../controllers/workload_harness.ts';
-import { kubectlFails, kubectlOk } from '../../../src/testing/integration_helpers.ts';
+import { applyCrds, kubectlFails, kubectlOk } from '../../../src/testing/integration_helpers.ts';
 
 type Json = Record<string, any>;
 
@@ -46,8 +46,7 @@ async function getJson(args: string[]): Promise<Json> {
 }
 
 async function applyCrd(yaml: string, name: string): Promise<void> {
-  await kubectlOk(h.s, ['apply', '-f', '-'], yaml);
-  await kubectlOk(h.s, ['wait', '--for', 'condition=established', `crd/${name}`, '--timeout=10s']);
+  await applyCrds(h.s, yaml, name);
 }
 
 /** Keys under a storage prefix, read straight from the store. */
