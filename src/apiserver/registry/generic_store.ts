@@ -357,7 +357,7 @@ export class GenericStore {
         throw newConflict(this.gr, name, `Precondition failed: UID in precondition: ${wantUid}, UID in object meta: ${String(haveUid ?? '')}`);
       }
       m['resourceVersion'] = String(current.revision);
-      this.#carryOverSystemFields(obj, old, sub);
+      this.#carryOverSystemFields(obj, old, sub, opts.managedFieldsSet === true);
       if (sub === '') this.#hooks.defaults?.(this.storageInfo, obj);
       this.#trackFields(old, obj, opts, sub);
       this.strategy.prepareForUpdate?.(obj, old, ctx);
@@ -434,7 +434,7 @@ export class GenericStore {
   }
 
   /** Fields an update may not change, as upstream's BeforeUpdate and status strategies. */
-  #carryOverSystemFields(obj: KObject, old: KObject, sub: string): void {
+  #carryOverSystemFields(obj: KObject, old: KObject, sub: string, keepManagedFields: boolean): void {
     const m = meta(obj), om = meta(old);
     for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'namespace', 'selfLink']) {
       if (om[f] === undefined) delete m[f];
@@ -449,6 +449,8 @@ export class GenericStore {
       // annotations through /status).
       const status = obj['status'];
       const annotations = m['annotations'];
+      // A server-side apply to /status has already worked out the object's managedFields.
+      const managedFields = m['managedFields'];
       for (const k of Object.keys(obj)) delete obj[k];
       // The stored object's members in its order, copied (it is the watch cache's), but for the
       // status, which is the one written: copying the old status only to drop it is half the work.
@@ -462,6 +464,10 @@ export class GenericStore {
       const nm = meta(obj);
       if (annotations === undefined) delete nm['annotations'];
       else nm['annotations'] = annotations;
+      if (keepManagedFields) {
+        if (managedFields === undefined) delete nm['managedFields'];
+        else nm['managedFields'] = managedFields;
+      }
       nm['resourceVersion'] = m['resourceVersion'];
     } else if (hasStatus && sub === '') {
       if (old['status'] === undefined) delete obj['status'];

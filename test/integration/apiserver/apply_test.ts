@@ -99,6 +99,21 @@ describe('server-side apply', () => {
     assert.equal(kubectlEntry.fieldsV1['f:spec']['f:replicas'], undefined, 'ownership moved');
   });
 
+  test('a server-side apply to /status records its manager with subresource status', async () => {
+    const n6 = await ns();
+    await ok(['apply', '--server-side', '-n', n6, '-f', '-'], deployment({ replicas: 1 }));
+    const status = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nstatus:\n  observedGeneration: 7\n';
+    await ok(['apply', '--server-side', '--subresource=status', '--field-manager=reporter', '-n', n6, '-f', '-'], status);
+    const d = JSON.parse(await ok(['get', 'deploy', 'web', '-n', n6, '-o', 'json', '--show-managed-fields'])) as J;
+    assert.equal(d.status.observedGeneration, 7);
+    const entry = d.metadata.managedFields.find((m: J) => m.manager === 'reporter');
+    assert.ok(entry, JSON.stringify(d.metadata.managedFields));
+    assert.equal(entry.operation, 'Apply');
+    assert.equal(entry.subresource, 'status');
+    assert.ok(entry.fieldsV1['f:status']['f:observedGeneration']);
+    assert.ok(d.metadata.managedFields.some((m: J) => m.manager === 'kubectl' && m.fieldsV1['f:spec']), 'the spec applier keeps its entry');
+  });
+
   test('an Update manager (kubectl scale) conflicts with an applier', async () => {
     const n5 = await ns();
     await ok(['apply', '--server-side', '-n', n5, '-f', '-'], deployment({ replicas: 2 }));
