@@ -18,6 +18,8 @@ export interface HookDeps {
   readonly recorder: EventRecorder;
   /** Times sleep actions and the preStop grace period (default: the real clock). */
   readonly clock?: Clock;
+  /** Aborted when the kubelet stops: hooks, sleeps and the preStop grace wait end at once. */
+  readonly signal?: AbortSignal;
 }
 
 /** The container a hook runs for. */
@@ -53,7 +55,7 @@ async function runHttpHandler(deps: HookDeps, t: HookTarget, handler: LifecycleH
   const req = newRequestForHttpGet(action, t.container, podIP, 'lifecycle');
   try {
     // the answer's status does not matter to a hook, only that one came
-    await httpGet(req);
+    await httpGet(req, deps.signal ? { signal: deps.signal } : {});
   } catch (err) {
     if (!(err instanceof HttpGetError) || !err.plainHttpAnswer) throw err;
     // an HTTPS hook answered in plain HTTP: upstream retries it once with http
@@ -62,7 +64,7 @@ async function runHttpHandler(deps: HookDeps, t: HookTarget, handler: LifecycleH
     const headers = new Map(req.headers);
     headers.delete('Authorization');
     const plain: ProbeRequest = { url, headers };
-    await httpGet(plain);
+    await httpGet(plain, deps.signal ? { signal: deps.signal } : {});
     deps.recorder.event(t.podRef, EventType.Warning, 'LifecycleHTTPFallback', `request to HTTPS lifecycle hook ${url.host} got HTTP response, retry with HTTP succeeded`);
   }
 }
@@ -93,7 +95,7 @@ export async function runLifecycleHandler(deps: HookDeps, t: HookTarget, handler
     }
   }
   if (handler.sleep) {
-    await sleep(deps.clock ?? realClock, handler.sleep.seconds * 1000);
+    await sleep(deps.clock ?? realClock, handler.sleep.seconds * 1000, deps.signal);
     return undefined;
   }
   return `Cannot run handler: invalid handler: ${JSON.stringify(handler)}`;
@@ -123,15 +125,17 @@ export async function runPreStopHook(deps: HookDeps, t: HookTarget, graceSeconds
   const clock = deps.clock ?? realClock;
   const start = clock.now();
   const hook = runLifecycleHandler(deps, t, handler).then((msg) => {
-    if (msg === undefined) return;
+    if (msg === undefined || deps.signal?.aborted) return;
     log.warn('preStop hook failed', { pod: formatPod(t.pod), container: t.container.name, message: msg });
     deps.recorder.event(t.containerRef, EventType.Warning, 'FailedPreStopHook', 'PreStopHook failed');
   }, (err: unknown) => {
+    if (deps.signal?.aborted) return;
     log.warn('preStop hook failed', { pod: formatPod(t.pod), container: t.container.name, err: err instanceof Error ? err.message : String(err) });
   });
-  let timer: { dispose(): void } | undefined;
-  const expired = new Promise<void>((resolve) => { timer = clock.setTimer(resolve, graceSeconds * 1000); });
+  // the grace wait ends with the hook, at its expiry, or when the kubelet stops
+  const done = new AbortController();
+  const expired = sleep(clock, graceSeconds * 1000, deps.signal ? AbortSignal.any([deps.signal, done.signal]) : done.signal).catch(() => undefined);
   await Promise.race([hook, expired]);
-  timer?.dispose();
+  done.abort();
   return Math.trunc((clock.now() - start) / 1000);
 }

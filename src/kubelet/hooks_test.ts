@@ -100,6 +100,19 @@ describe('preStop', () => {
     assert.equal(clock.waiters, 0);
   });
 
+  test('the kubelet stopping ends the grace wait and the hook at once, recording nothing', async () => {
+    const clock = new FakeClock();
+    const abort = new AbortController();
+    const recorder = new FakeRecorder();
+    const c: Container = { name: 'web', lifecycle: { preStop: { sleep: { seconds: 60 } } } };
+    const took = runPreStopHook({ runtime: execRunner(0), recorder, clock, signal: abort.signal }, target(c), 60);
+    clock.step(1000);
+    abort.abort();
+    assert.equal(await took, 1);
+    assert.equal(clock.waiters, 0, 'no timer is left behind');
+    assert.deepEqual(recorder.events, []);
+  });
+
   test('a failed preStop records FailedPreStopHook; no hook or no grace runs nothing', async () => {
     const recorder = new FakeRecorder();
     const runtime = execRunner(1);

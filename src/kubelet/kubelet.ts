@@ -1,6 +1,7 @@
 // The kubelet: registers the node, keeps its status and Lease, watches the pods bound to it, and
 // makes containerd run them through per-pod workers (sync, graceful termination, removal), fed by
 // the pod informer, a 1 s runtime relist and a periodic resync; adopts what runs at start.
+import { setMaxListeners } from 'node:events';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
@@ -18,6 +19,7 @@ import { resourceDescriptor } from '../client/resource_descriptor.ts';
 import type { RestClient } from '../client/rest_client.ts';
 import type { SharedIndexInformer } from '../client/shared_informer.ts';
 import type { DNSConfig } from './cri/messages.ts';
+import { cancellableRuntime } from './cri/cancellable.ts';
 import { isNotFound as isCriNotFound, type ImageService, type RuntimeService } from './cri/types.ts';
 import { Backoff } from './backoff.ts';
 import { podDirs } from './container_config.ts';
@@ -44,9 +46,12 @@ import { RuntimeStateReader, type RuntimeContainer } from './runtime_state.ts';
 import type { PodLocator } from './server/types.ts';
 import { StatusManager } from './status_manager.ts';
 import { VolumeManager } from './volumes/volume_manager.ts';
-import { killPod, podRef, syncPod, type SyncContext } from './sync_pod.ts';
+import { killPod, MIN_GRACE_SECONDS, podRef, syncPod, type SyncContext } from './sync_pod.ts';
 
 const log = logger('kubelet');
+
+/** Delay of the first garbage collection pass after start (upstream's housekeeping period). */
+const HOUSEKEEPING_MS = 2000;
 
 /** What the kubelet reports as its version. */
 export const KUBELET_VERSION = `${KUBERNETES_VERSION}+tkube`;
@@ -122,6 +127,10 @@ export interface KubeletOptions {
 export class Kubelet implements Disposable {
   readonly #o: KubeletOptions;
   readonly #clock: Clock;
+  /** Aborted first on dispose: cancels every CRI call, hook and wait of the pod workers. */
+  readonly #shutdown = new AbortController();
+  /** The runtime as every part of the kubelet sees it: cancelled by #shutdown. */
+  readonly #runtime: RuntimeService & ImageService;
   readonly #owner = new DisposableStore();
   readonly #machine: MachineInfo;
   readonly #state: RuntimeStateReader;
@@ -159,16 +168,19 @@ export class Kubelet implements Disposable {
     if (!opts.rootDir.startsWith('/')) throw new Error(`KubeletOptions.rootDir: want an absolute path, got ${JSON.stringify(opts.rootDir)}`);
     this.#o = opts;
     this.#clock = opts.clock ?? realClock;
+    // every probe, hook and wait in flight listens to it: as many as the pods make, not a leak
+    setMaxListeners(0, this.#shutdown.signal);
+    const runtime = this.#runtime = cancellableRuntime(opts.runtime, this.#shutdown.signal);
     mkdirSync(opts.rootDir, { recursive: true, mode: 0o750 });
     this.#machine = machineInfo(opts.rootDir);
-    this.#state = new RuntimeStateReader(opts.runtime);
+    this.#state = new RuntimeStateReader(runtime);
     this.#crashBackoff = new Backoff({ ...opts.crashBackoff, clock: this.#clock });
     this.#imageBackoff = new Backoff({ ...opts.imageBackoff, clock: this.#clock });
     this.#broadcaster = new EventBroadcaster({ client: opts.client, clock: this.#clock });
     this.#recorder = this.#broadcaster.newRecorder({ component: 'kubelet', host: opts.nodeName });
 
     this.#nodeStatus = new NodeStatusReporter({
-      client: opts.client, runtime: opts.runtime, nodeName: opts.nodeName,
+      client: opts.client, runtime, nodeName: opts.nodeName,
       hostname: opts.hostname ?? osHostname().toLowerCase(), nodeIP: opts.nodeIP,
       ...(opts.nodeLabels ? { labels: opts.nodeLabels } : {}),
       ...(opts.nodeTaints ? { taints: opts.nodeTaints } : {}),
@@ -184,7 +196,7 @@ export class Kubelet implements Disposable {
     });
 
     this.#factory = new SharedInformerFactory(opts.client, { clock: this.#clock });
-    this.#workers = new PodWorkers((uid) => this.#syncUid(uid), { clock: this.#clock, ...(opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {}) });
+    this.#workers = new PodWorkers((uid) => this.#syncUid(uid), { clock: this.#clock, signal: this.#shutdown.signal, ...(opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {}) });
     this.#pods = new PodManager(this.#factory, opts.nodeName, (uid) => this.#workers.update(uid));
     this.#services = this.#factory.informerFor<Service>(resourceDescriptor('v1', 'services'));
     this.#nodes = this.#factory.informerFor<Node>(resourceDescriptor('v1', 'nodes'), { fieldSelector: `metadata.name=${opts.nodeName}` });
@@ -214,12 +226,12 @@ export class Kubelet implements Disposable {
       })
       : undefined;
     this.#pleg = new Pleg({
-      runtime: opts.runtime, clock: this.#clock, onChange: (uid) => this.#workers.update(uid),
+      runtime, clock: this.#clock, onChange: (uid) => this.#workers.update(uid),
       ...(opts.relistMs !== undefined ? { periodMs: opts.relistMs } : {}),
     });
 
     this.#probes = new ProbeManager({
-      runner: opts.runtime, recorder: this.#recorder, clock: this.#clock,
+      runner: runtime, recorder: this.#recorder, clock: this.#clock, signal: this.#shutdown.signal,
       podStatus: (uid) => this.#statusManager.latest(uid),
       onChange: (uid) => this.#workers.update(uid),
     });
@@ -238,7 +250,7 @@ export class Kubelet implements Disposable {
       configMap: (ns, name) => getOrUndefined(() => configMaps.inNamespace(ns).get(name)),
       secret: (ns, name) => getOrUndefined(() => secrets.inNamespace(ns).get(name)),
     };
-    const images = new ImageManager({ images: opts.runtime, recorder: this.#recorder, backoff: this.#imageBackoff });
+    const images = new ImageManager({ images: runtime, recorder: this.#recorder, backoff: this.#imageBackoff });
     const { allocatable } = nodeResources(this.#machine);
     const claims = opts.client.resource<PersistentVolumeClaim>(resourceDescriptor('v1', 'persistentvolumeclaims'));
     const volumes = opts.client.resource<PersistentVolume>(resourceDescriptor('v1', 'persistentvolumes'));
@@ -267,7 +279,7 @@ export class Kubelet implements Disposable {
       ...(opts.volumeRefreshMs !== undefined ? { refreshMs: opts.volumeRefreshMs } : {}),
     });
     this.#ctx = {
-      runtime: opts.runtime,
+      runtime,
       images,
       state: this.#state,
       recorder: this.#recorder,
@@ -283,6 +295,7 @@ export class Kubelet implements Disposable {
       memoryCapacity: this.#machine.memoryBytes,
       health: this.#probes,
       volumes: this.#volumes,
+      signal: this.#shutdown.signal,
     };
     this.locator = new KubeletPodLocator({
       getByName: (ns, name) => this.#pods.getByName(ns, name),
@@ -291,9 +304,9 @@ export class Kubelet implements Disposable {
     });
 
     const nodeRef = { kind: 'Node', apiVersion: 'v1', name: opts.nodeName, uid: opts.nodeName };
-    const nodeStats = new NodeStatsSource({ runtime: opts.runtime, rootDir: opts.rootDir });
+    const nodeStats = new NodeStatsSource({ runtime, rootDir: opts.rootDir });
     this.imageGC = new ImageGCManager({
-      images: opts.runtime, runtime: opts.runtime, recorder: this.#recorder, nodeRef, clock: this.#clock,
+      images: runtime, runtime, recorder: this.#recorder, nodeRef, clock: this.#clock,
       fsStats: async () => {
         const fs = await nodeStats.imageFs();
         return fs && { capacityBytes: fs.capacity, availableBytes: fs.available };
@@ -370,11 +383,13 @@ export class Kubelet implements Disposable {
     this.eviction.start();
     this.imageGC.start();
     this.#volumes.start();
-    this.#scheduleGc();
+    // the first pass comes early (upstream's housekeeping is every 2 s): it removes what pods
+    // deleted while this kubelet was down, or abandoned by its last stop, left mounted
+    this.#scheduleGc(Math.min(HOUSEKEEPING_MS, this.#o.gcMs ?? 30_000));
     log.info('kubelet started', { node: this.#o.nodeName, pods: this.#pods.all().length });
   }
 
-  #scheduleGc(): void {
+  #scheduleGc(delayMs = this.#o.gcMs ?? 30_000): void {
     if (this.#owner.disposed) return;
     this.#gcTimer = setTimeout(() => {
       this.#gcRunning = this.collectGarbage().catch((err: unknown) => {
@@ -383,17 +398,20 @@ export class Kubelet implements Disposable {
         this.#gcRunning = undefined;
         this.#scheduleGc();
       });
-    }, this.#o.gcMs ?? 30_000);
+    }, delayMs);
   }
 
   /** One garbage collection pass (dead containers, old sandboxes, orphans, stale directories). */
   async collectGarbage(): Promise<void> {
     // unmount first what pods gone while we were away left mounted, so their directories can go;
-    // a pod still held by a worker is being removed, and unmounts its own volumes
+    // a pod still held by a worker or by the runtime is being removed, and unmounts its own volumes
     if (this.#pods.hasSynced()) for (const m of this.#pods.orphanedMirrorPods()) await this.#mirrors.deleteOrphan(m);
-    if (this.#pods.hasSynced()) await this.#volumes.cleanupOrphans((uid) => this.#pods.get(uid) !== undefined || this.#workers.uids().includes(uid));
+    if (this.#pods.hasSynced() && this.#pleg.healthyAt > 0) {
+      const held = new Set([...this.#workers.uids(), ...this.#pleg.uids()]);
+      await this.#volumes.cleanupOrphans((uid) => this.#pods.get(uid) !== undefined || held.has(uid));
+    }
     return garbageCollect({
-      runtime: this.#o.runtime,
+      runtime: this.#runtime,
       root: this.#o.rootDir,
       isKnownPod: (uid) => this.#pods.get(uid) !== undefined,
       podsSynced: () => this.#pods.hasSynced(),
@@ -514,12 +532,13 @@ export class Kubelet implements Disposable {
     if (last && isStaticPod(last)) await this.#mirrors.delete(last);
     if (rt.containers.length > 0 || rt.sandboxes.length > 0) {
       log.info('removing a pod that is no longer bound here', { uid, pod: `${rt.namespace}/${rt.name}` });
-      // upstream's calculateEffectiveGracePeriod: the deletion grace period, else the pod's own, at least 1 s
-      const grace = last ? Math.max(last.metadata?.deletionGracePeriodSeconds || (last.spec?.terminationGracePeriodSeconds ?? 30), 1) : undefined;
+      // upstream's calculateEffectiveGracePeriod: the deletion grace period, else the pod's own, at least 1 s;
+      // a pod this kubelet never saw (deleted while it was down) is an orphan, stopped at once (HandlePodCleanups)
+      const grace = last ? Math.max(last.metadata?.deletionGracePeriodSeconds || (last.spec?.terminationGracePeriodSeconds ?? 30), 1) : MIN_GRACE_SECONDS;
       await killPod(this.#ctx, last, rt, grace);
       for (const c of rt.containers) {
         try {
-          await this.#o.runtime.removeContainer(c.id);
+          await this.#runtime.removeContainer(c.id);
         } catch (err) {
           if (!isCriNotFound(err)) throw err;
         }
@@ -527,7 +546,7 @@ export class Kubelet implements Disposable {
       }
       for (const sb of rt.sandboxes) {
         try {
-          await this.#o.runtime.removePodSandbox(sb.id);
+          await this.#runtime.removePodSandbox(sb.id);
         } catch (err) {
           if (!isCriNotFound(err)) throw err;
         }
@@ -550,8 +569,13 @@ export class Kubelet implements Disposable {
     return { done: true };
   }
 
-  /** Stops the kubelet; containers keep running for the next start to adopt. */
+  /**
+   * Stops the kubelet as upstream's exits: work in flight (container stops waiting out a grace
+   * period, pulls, hooks) is cancelled, not waited for; containers keep running, and the next
+   * start adopts them and finishes terminations and clean-ups left undone.
+   */
   async dispose(): Promise<void> {
+    this.#shutdown.abort();
     await this.#owner.dispose();
   }
 }

@@ -36,6 +36,8 @@ export class NodeLease implements Disposable {
   #timer: ClockTimer | undefined;
   #stopped = false;
   #inFlight: Promise<void> | undefined;
+  /** Ends a renewal in flight on dispose (an API server that does not answer must not hold up a stop). */
+  readonly #abort = new AbortController();
 
   constructor(opts: NodeLeaseOptions) {
     this.#o = opts;
@@ -52,6 +54,7 @@ export class NodeLease implements Disposable {
     if (this.#stopped) return;
     this.#timer = this.#clock.setTimer(() => {
       this.#inFlight = this.renew().catch((err: unknown) => {
+        if (this.#stopped) return;
         log.warn('renewing the node lease failed', { err: err instanceof Error ? err.message : String(err) });
       }).finally(() => {
         this.#inFlight = undefined;
@@ -66,7 +69,7 @@ export class NodeLease implements Disposable {
     const name = this.#o.nodeName;
     if (this.#lease) {
       try {
-        this.#lease = await this.#leases.update(withRenewTime(this.#lease, name, now));
+        this.#lease = await this.#leases.update(withRenewTime(this.#lease, name, now), { signal: this.#abort.signal });
         return;
       } catch (err) {
         if (!isConflict(err) && !isNotFound(err)) throw err;
@@ -83,17 +86,18 @@ export class NodeLease implements Disposable {
           ...(uid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid }] } : {}),
         },
         spec: { holderIdentity: name, leaseDurationSeconds: NODE_LEASE_DURATION_SECONDS, renewTime: now },
-      });
+      }, { signal: this.#abort.signal });
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
-      const existing = await this.#leases.get(name);
-      this.#lease = await this.#leases.update(withRenewTime(existing, name, now));
+      const existing = await this.#leases.get(name, { signal: this.#abort.signal });
+      this.#lease = await this.#leases.update(withRenewTime(existing, name, now), { signal: this.#abort.signal });
     }
   }
 
   async dispose(): Promise<void> {
     this.#stopped = true;
     this.#timer?.dispose();
+    this.#abort.abort();
     await this.#inFlight;
   }
 }

@@ -101,6 +101,8 @@ export class NodeStatusReporter implements Disposable {
   #timer: ClockTimer | undefined;
   #stopped = false;
   #inFlight: Promise<void> | undefined;
+  /** Ends API calls in flight on dispose (an API server that does not answer must not hold up a stop). */
+  readonly #abort = new AbortController();
   readonly #listeners = new Set<(node: Node) => void>();
 
   constructor(opts: NodeStatusOptions) {
@@ -144,15 +146,15 @@ export class NodeStatusReporter implements Disposable {
       spec: o.taints && o.taints.length > 0 ? { taints: o.taints.map((t) => ({ ...t })) } : {},
     };
     try {
-      this.#setNode(await this.#nodes.create(node));
+      this.#setNode(await this.#nodes.create(node, { signal: this.#abort.signal }));
       log.info('registered the node', { node: o.nodeName });
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
-      let existing = await this.#nodes.get(o.nodeName);
+      let existing = await this.#nodes.get(o.nodeName, { signal: this.#abort.signal });
       // the labels the kubelet owns follow the machine; others stay as users set them
       const defaults = defaultNodeLabels(o.nodeName, o.machine.architecture);
       if (Object.entries(defaults).some(([k, v]) => existing.metadata?.labels?.[k] !== v)) {
-        existing = await this.#nodes.patch(o.nodeName, 'merge', { metadata: { labels: defaults } });
+        existing = await this.#nodes.patch(o.nodeName, 'merge', { metadata: { labels: defaults } }, { signal: this.#abort.signal });
       }
       this.#setNode(existing);
       log.info('node was registered before; adopting it', { node: o.nodeName });
@@ -171,6 +173,7 @@ export class NodeStatusReporter implements Disposable {
     if (this.#stopped) return;
     this.#timer = this.#clock.setTimer(() => {
       this.#inFlight = this.updateStatus().catch((err: unknown) => {
+        if (this.#stopped) return;
         log.warn('updating the node status failed', { err: err instanceof Error ? err.message : String(err) });
       }).finally(() => {
         this.#inFlight = undefined;
@@ -191,7 +194,7 @@ export class NodeStatusReporter implements Disposable {
     const due = now - this.#lastReportAt >= (this.#o.reportMs ?? 60_000);
     if (!force && !due && key === this.#lastReported) return;
     try {
-      this.#setNode(await this.#nodes.patchStatus(this.#o.nodeName, 'merge', { status }));
+      this.#setNode(await this.#nodes.patchStatus(this.#o.nodeName, 'merge', { status }, { signal: this.#abort.signal }));
       this.#readyReported = status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
       this.#lastReported = key;
       this.#lastReportAt = now;
@@ -277,6 +280,7 @@ export class NodeStatusReporter implements Disposable {
   async dispose(): Promise<void> {
     this.#stopped = true;
     this.#timer?.dispose();
+    this.#abort.abort();
     await this.#inFlight;
   }
 }

@@ -1,6 +1,7 @@
 // Pod workers: every pod's syncs run one at a time, in order, while different pods sync in
 // parallel. An update during a sync makes one more sync afterwards; a sync asks for its next run
 // (a backoff running out) or gets the periodic resync; a failed sync is retried after a pause.
+// Stopping waits only briefly for syncs in flight: the owner cancels their work first.
 import type { Disposable } from '../base/disposable.ts';
 import { logger } from '../base/log.ts';
 import { jitter, realClock, type Clock, type ClockTimer } from '../client/clock.ts';
@@ -25,6 +26,10 @@ export interface PodWorkersOptions {
   readonly resyncMs?: number;
   /** Pause after a failed sync (default 10 s, jittered). */
   readonly errorBackoffMs?: number;
+  /** How long dispose() waits for syncs in flight before abandoning them (default 1 s). */
+  readonly abandonAfterMs?: number;
+  /** Aborted when the owner begins to stop: no sync starts or is retried after it. */
+  readonly signal?: AbortSignal;
 }
 
 interface Worker {
@@ -39,14 +44,22 @@ export class PodWorkers implements Disposable {
   readonly #clock: Clock;
   readonly #resyncMs: number;
   readonly #errorMs: number;
+  readonly #abandonMs: number;
+  readonly #signal: AbortSignal | undefined;
   readonly #workers = new Map<string, Worker>();
-  #stopped = false;
+  #disposed = false;
+
+  get #stopped(): boolean {
+    return this.#disposed || this.#signal?.aborted === true;
+  }
 
   constructor(sync: SyncFn, opts: PodWorkersOptions = {}) {
     this.#sync = sync;
     this.#clock = opts.clock ?? realClock;
     this.#resyncMs = opts.resyncMs ?? 60_000;
     this.#errorMs = opts.errorBackoffMs ?? 10_000;
+    this.#abandonMs = opts.abandonAfterMs ?? 1000;
+    this.#signal = opts.signal;
   }
 
   /** UIDs with a worker. */
@@ -81,6 +94,10 @@ export class PodWorkers implements Disposable {
         next = r?.requeueAfterMs;
         done = r?.done === true;
       } catch (err) {
+        if (this.#stopped) {
+          log.debug('pod sync ended by shutdown', { uid, err: err instanceof Error ? err.message : String(err) });
+          break;
+        }
         log.warn('pod sync failed; retrying', { uid, err: err instanceof Error ? err.message : String(err) });
         next = jitter(this.#errorMs, 0.5);
       }
@@ -110,12 +127,25 @@ export class PodWorkers implements Disposable {
     }
   }
 
+  /**
+   * Stops syncing. Syncs in flight get a moment to end (their runtime calls should be cancelled
+   * before this); one still running after that is abandoned, as a kubelet that exits abandons it,
+   * and the next start finishes what it was doing.
+   */
   async dispose(): Promise<void> {
-    this.#stopped = true;
+    this.#disposed = true;
     for (const w of this.#workers.values()) {
       w.timer?.dispose();
       w.timer = undefined;
     }
-    await Promise.all([...this.#workers.values()].map((w) => w.running));
+    const running = [...this.#workers].filter(([, w]) => w.running !== undefined);
+    if (running.length === 0) return;
+    let timer: ClockTimer | undefined;
+    const ended = await Promise.race([
+      Promise.all(running.map(([, w]) => w.running)).then(() => true),
+      new Promise<false>((resolve) => { timer = this.#clock.setTimer(() => resolve(false), this.#abandonMs); }),
+    ]);
+    timer?.dispose();
+    if (!ended) log.warn('abandoning pod syncs still running', { uids: running.filter(([, w]) => w.running !== undefined).map(([uid]) => uid) });
   }
 }

@@ -53,4 +53,38 @@ describe('PodWorkers', () => {
     assert.deepEqual(w.uids(), []);
     await w.dispose();
   });
+
+  test('dispose waits for a sync that ends, and abandons one that does not end in time', async () => {
+    const clock = new FakeClock();
+    let releaseA!: () => void;
+    const synced: string[] = [];
+    const w = new PodWorkers(async (uid) => {
+      if (uid === 'a') await new Promise<void>((r) => { releaseA = r; });
+      synced.push(uid);
+      return {};
+    }, { clock, abandonAfterMs: 1000 });
+    w.update('a');
+    let disposed = false;
+    const d = w.dispose().then(() => { disposed = true; });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(disposed, false, 'waits for the sync in flight');
+    releaseA();
+    await d;
+    assert.deepEqual(synced, ['a']);
+    w.update('c');
+    assert.deepEqual(synced, ['a'], 'no sync starts after dispose');
+
+    const w2 = new PodWorkers(async (uid) => {
+      if (uid === 'b') await new Promise<void>(() => undefined);
+      return {};
+    }, { clock, abandonAfterMs: 1000 });
+    w2.update('b');
+    let disposed2 = false;
+    const d2 = w2.dispose().then(() => { disposed2 = true; });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(disposed2, false);
+    clock.step(1000);
+    await d2;
+    assert.equal(disposed2, true, 'a stuck sync is abandoned after abandonAfterMs');
+  });
 });

@@ -249,6 +249,8 @@ export interface SyncContext {
   readonly volumes?: PodVolumes;
   /** Liveness/startup probe results: failed containers are killed and restarted per policy. */
   readonly health?: ContainerHealth;
+  /** Aborted when the kubelet stops: hooks and their grace waits end (CRI calls end through the runtime). */
+  readonly signal?: AbortSignal;
 }
 
 /** The outcome of a sync. */

@@ -295,3 +295,5 @@ describe('computePodActions', () => {
     assert.equal(a.nextInitContainer, undefined);
   });
 });
+
+

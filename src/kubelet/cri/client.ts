@@ -110,13 +110,19 @@ export class CriClient implements RuntimeService, ImageService, Disposable {
     this.close();
   }
 
-  #call<Res>(service: string, name: string, request: object, timeoutMs: number): Promise<Res> {
+  #call<Res>(service: string, name: string, request: object, timeoutMs: number, signal?: AbortSignal): Promise<Res> {
     const m = method(service, name);
     const callOpts: grpc.CallOptions = timeoutMs > 0 ? { deadline: Date.now() + timeoutMs } : {};
     return new Promise<Res>((resolve, reject) => {
-      this.#client.makeUnaryRequest(
+      if (signal?.aborted) {
+        reject(new CriError(name, GrpcCode.Cancelled, 'cancelled before it was sent'));
+        return;
+      }
+      const onAbort = (): void => call.cancel();
+      const call = this.#client.makeUnaryRequest(
         m.path, m.requestSerialize, m.responseDeserialize, request, new grpc.Metadata(), callOpts,
         (err: grpc.ServiceError | null, res?: object) => {
+          signal?.removeEventListener('abort', onAbort);
           if (err) {
             const code = codeNames.get(err.code) ?? GrpcCode.Unknown;
             let details = err.details || err.message;
@@ -128,16 +134,17 @@ export class CriClient implements RuntimeService, ImageService, Disposable {
           }
         },
       );
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
   #runtime<Res>(name: string, request: object, opts?: CallOptions, extraMs = 0): Promise<Res> {
     const t = opts?.timeoutMs ?? this.#timeoutMs;
-    return this.#call<Res>(RUNTIME, name, request, t > 0 ? t + extraMs : 0);
+    return this.#call<Res>(RUNTIME, name, request, t > 0 ? t + extraMs : 0, opts?.signal);
   }
 
   #images<Res>(name: string, request: object, opts?: CallOptions): Promise<Res> {
-    return this.#call<Res>(IMAGES, name, request, opts?.timeoutMs ?? this.#timeoutMs);
+    return this.#call<Res>(IMAGES, name, request, opts?.timeoutMs ?? this.#timeoutMs, opts?.signal);
   }
 
   // ---- RuntimeService
@@ -208,7 +215,7 @@ export class CriClient implements RuntimeService, ImageService, Disposable {
   }
 
   execSync(containerId: string, cmd: string[], timeoutSeconds = 0, opts?: CallOptions): Promise<ExecSyncResult> {
-    if (timeoutSeconds === 0 && opts?.timeoutMs === undefined) opts = { timeoutMs: 0 };
+    if (timeoutSeconds === 0 && opts?.timeoutMs === undefined) opts = { ...opts, timeoutMs: 0 };
     return this.#runtime('ExecSync', { containerId, cmd, timeout: timeoutSeconds }, opts, timeoutSeconds * 1000);
   }
 
@@ -245,7 +252,7 @@ export class CriClient implements RuntimeService, ImageService, Disposable {
 
   async pullImage(image: ImageSpec, auth?: AuthConfig, sandboxConfig?: PodSandboxConfig, opts?: CallOptions): Promise<string> {
     const res = await this.#images<{ imageRef: string }>('PullImage', { image, auth, sandboxConfig },
-      { timeoutMs: opts?.timeoutMs ?? this.#pullTimeoutMs });
+      { timeoutMs: opts?.timeoutMs ?? this.#pullTimeoutMs, ...(opts?.signal ? { signal: opts.signal } : {}) });
     return res.imageRef;
   }
 

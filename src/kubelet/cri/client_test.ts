@@ -142,6 +142,25 @@ describe('CriClient', () => {
     }
   });
 
+  test('aborting the signal cancels a call in flight, and a call after it is never sent', async () => {
+    const cri = new CriClient(socket, { timeoutMs: 0 });
+    try {
+      const abort = new AbortController();
+      const hungBefore = hung.length;
+      const pending = cri.listPodSandbox(undefined, { signal: abort.signal });
+      // the server holds the call: cancel only once it is there
+      const deadline = Date.now() + 5000;
+      while (hung.length === hungBefore && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+      assert.equal(hung.length, hungBefore + 1, 'the call reached the server');
+      abort.abort();
+      await assert.rejects(pending, (err: unknown) => err instanceof CriError && err.code === 'Cancelled' && err.method === 'ListPodSandbox');
+      await assert.rejects(cri.version({ signal: abort.signal }), (err: unknown) => err instanceof CriError && err.code === 'Cancelled');
+      assert.equal(hung.length, hungBefore + 1);
+    } finally {
+      cri.close();
+    }
+  });
+
   test('no runtime on the socket fails fast with Unavailable', async () => {
     const cri = new CriClient(join(dir, 'nobody.sock'), { timeoutMs: 5000 });
     try {

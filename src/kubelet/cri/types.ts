@@ -12,6 +12,8 @@ import type {
 export interface CallOptions {
   /** Deadline of this call; the client's default applies when absent. 0 means no deadline. */
   readonly timeoutMs?: number;
+  /** Cancels the call (gRPC CANCELLED) when aborted, as a cancelled Go context does. */
+  readonly signal?: AbortSignal;
 }
 
 /** CRI runtime.v1.RuntimeService. */

@@ -30,12 +30,20 @@ function codeName(code: number): string {
 }
 
 /** One health check of `service` at host:port. */
-export async function doGrpcProbe(host: string, port: number, service: string, timeoutMs: number): Promise<ProbeRun> {
+export async function doGrpcProbe(host: string, port: number, service: string, timeoutMs: number, signal?: AbortSignal): Promise<ProbeRun> {
   const addr = joinHostPort(host, port);
   const method = healthCheckMethod();
   const client = new grpc.Client(addr, grpc.credentials.createInsecure(), { 'grpc.primary_user_agent': userAgent('probe') });
   const deadline = Date.now() + timeoutMs;
   const timeout = formatGoDuration(timeoutMs);
+  // the kubelet stopping ends the wait for a connection (closing the channel) and the call in flight
+  let call: grpc.ClientUnaryCall | undefined;
+  const onAbort = (): void => {
+    call?.cancel();
+    client.close();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
   try {
     try {
       await new Promise<void>((resolve, reject) => client.waitForReady(deadline, (err) => (err ? reject(err) : resolve())));
@@ -45,7 +53,7 @@ export async function doGrpcProbe(host: string, port: number, service: string, t
     let resp: { status?: string };
     try {
       resp = await new Promise<{ status?: string }>((resolve, reject) => {
-        client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, { service }, new grpc.Metadata(), { deadline },
+        call = client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, { service }, new grpc.Metadata(), { deadline },
           (err: grpc.ServiceError | null, res?: object) => (err ? reject(err) : resolve((res ?? {}) as { status?: string })));
       });
     } catch (err) {
@@ -62,6 +70,7 @@ export async function doGrpcProbe(host: string, port: number, service: string, t
     if (status !== 'SERVING') return { outcome: ProbeOutcome.Failure, output: `service unhealthy (responded with ${JSON.stringify(status)})` };
     return { outcome: ProbeOutcome.Success, output: 'service healthy' };
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     client.close();
   }
 }

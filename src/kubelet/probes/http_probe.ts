@@ -101,6 +101,8 @@ export class HttpGetError extends Error {
 export interface HttpGetOptions {
   /** Whole-exchange deadline (Go's Client.Timeout); none when absent or 0. */
   readonly timeoutMs?: number;
+  /** Cancels the exchange (the kubelet stopping). */
+  readonly signal?: AbortSignal;
 }
 
 /** Sends the GET, following same-host redirects; throws HttpGetError when no answer came. */
@@ -108,6 +110,9 @@ export async function httpGet(req: ProbeRequest, opts: HttpGetOptions = {}): Pro
   const abort = new AbortController();
   let timedOut = false;
   const timer = opts.timeoutMs ? setTimeout(() => { timedOut = true; abort.abort(); }, opts.timeoutMs) : undefined;
+  const onCancel = (): void => abort.abort();
+  if (opts.signal?.aborted) abort.abort();
+  opts.signal?.addEventListener('abort', onCancel, { once: true });
   try {
     let url = req.url;
     let hostHeader = req.headers.get('Host')?.[0];
@@ -141,6 +146,7 @@ export async function httpGet(req: ProbeRequest, opts: HttpGetOptions = {}): Pro
     }
   } finally {
     if (timer) clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onCancel);
   }
 }
 
@@ -183,10 +189,10 @@ function once(url: URL, headers: ReadonlyMap<string, readonly string[]>, host: s
 }
 
 /** upstream's DoHTTPProbe: 2xx success, 3xx a warning (a redirect not followed), anything else failure. */
-export async function doHttpProbe(req: ProbeRequest, timeoutMs: number): Promise<ProbeRun> {
+export async function doHttpProbe(req: ProbeRequest, timeoutMs: number, signal?: AbortSignal): Promise<ProbeRun> {
   let answer: HttpAnswer;
   try {
-    answer = await httpGet(req, { timeoutMs });
+    answer = await httpGet(req, { timeoutMs, ...(signal ? { signal } : {}) });
   } catch (err) {
     // a body that breaks off is an error (the run is thrown away), as upstream's failed body read
     if (err instanceof HttpGetError && err.readingBody) return { outcome: ProbeOutcome.Failure, output: '', error: err };

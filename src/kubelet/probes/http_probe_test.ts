@@ -106,6 +106,15 @@ describe('http probe against a local server', () => {
     assert.deepEqual(refused, { outcome: 'failure', output: `Get "http://127.0.0.1:${closedPort}/x": dial tcp 127.0.0.1:${closedPort}: connect: connection refused` });
   });
 
+  test('the kubelet stopping ends a probe waiting for its answer at once', async () => {
+    const abort = new AbortController();
+    const started = performance.now();
+    const run = doHttpProbe(newRequestForHttpGet({ port, path: '/slow' }, container, '127.0.0.1', 'probe'), 60_000, abort.signal);
+    setTimeout(() => abort.abort(), 50);
+    assert.equal((await run).outcome, 'failure');
+    assert.ok(performance.now() - started < 2000, 'it did not wait for the answer or the timeout');
+  });
+
   test('only the first 10 KiB of a body are read', async () => {
     const r = await probe('/big');
     assert.equal(r.outcome, 'success');

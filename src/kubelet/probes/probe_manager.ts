@@ -23,6 +23,8 @@ export interface ProbeManagerOptions {
   readonly clock?: Clock;
   /** Replaces the real prober (tests). */
   readonly prober?: Pick<Prober, 'probe'>;
+  /** Aborted when the kubelet stops: probes in flight end at once. */
+  readonly signal?: AbortSignal;
 }
 
 const TYPES = [ProbeType.Startup, ProbeType.Readiness, ProbeType.Liveness] as const;
@@ -52,7 +54,7 @@ export class ProbeManager implements ContainerHealth, Disposable {
     this.#host = {
       clock,
       startedAt: clock.now(),
-      prober: opts.prober ?? new Prober({ runner: opts.runner, recorder: opts.recorder }),
+      prober: opts.prober ?? new Prober({ runner: opts.runner, recorder: opts.recorder, ...(opts.signal ? { signal: opts.signal } : {}) }),
       podStatus: opts.podStatus,
       results: (type) => this.#results[type],
       workerDone: (w) => {

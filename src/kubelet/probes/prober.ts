@@ -33,6 +33,8 @@ export interface ProbeVerdict {
 export interface ProberOptions {
   readonly runner: CommandRunner;
   readonly recorder: EventRecorder;
+  /** Aborted when the kubelet stops: network probes in flight end at once (exec ones end with the runtime's calls). */
+  readonly signal?: AbortSignal;
 }
 
 /** Probes containers. */
@@ -86,7 +88,7 @@ export class Prober {
       } catch (err) {
         return unknown(err);
       }
-      return doHttpProbe(req, timeoutMs);
+      return doHttpProbe(req, timeoutMs, this.#o.signal);
     }
     if (spec.tcpSocket) {
       let port: number;
@@ -95,10 +97,10 @@ export class Prober {
       } catch (err) {
         return unknown(err);
       }
-      return doTcpProbe(spec.tcpSocket.host || podIP, port, timeoutMs);
+      return doTcpProbe(spec.tcpSocket.host || podIP, port, timeoutMs, this.#o.signal);
     }
     if (spec.grpc) {
-      return doGrpcProbe(podIP, spec.grpc.port, spec.grpc.service ?? '', timeoutMs);
+      return doGrpcProbe(podIP, spec.grpc.port, spec.grpc.service ?? '', timeoutMs, this.#o.signal);
     }
     return unknown(new Error(`missing probe handler for ${formatPod(pod)}:${container.name}`));
   }

@@ -15,3 +15,9 @@ test('tcpSocket succeeds on a listening port and fails with Go\'s dial error on 
   }
   assert.deepEqual(await doTcpProbe('127.0.0.1', port, 1000), { outcome: 'failure', output: `dial tcp 127.0.0.1:${port}: connect: connection refused` });
 });
+
+test('tcpSocket ends at once when the kubelet is stopping', async () => {
+  const abort = new AbortController();
+  abort.abort();
+  assert.deepEqual(await doTcpProbe('127.0.0.1', 9, 60_000, abort.signal), { outcome: 'failure', output: 'dial tcp 127.0.0.1:9: operation was canceled' });
+});
