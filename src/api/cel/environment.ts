@@ -96,7 +96,8 @@ function celGoSummary(summary: string): string {
   return summary;
 }
 
-function position(expression: string, offset: number): { line: number; col: number; text: string } {
+/** Line, column (1-based) and source line of an offset into an expression, as cel-go reports issues. */
+export function position(expression: string, offset: number): { line: number; col: number; text: string } {
   const before = expression.slice(0, Math.max(0, offset));
   const line = before.split('\n').length;
   const lineStart = before.lastIndexOf('\n') + 1;

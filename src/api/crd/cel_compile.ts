@@ -8,6 +8,7 @@ import { Environment } from '@marcbachmann/cel-js';
 import { forEachNode } from '../cel/ast.ts';
 import { instrument, meteredBy, type CostMeter } from '../cel/cost.ts';
 import { registerKubernetesLibraries } from '../cel/library.ts';
+import { position } from '../cel/environment.ts';
 import { allowNullableTernaries, ternaryIssue } from '../cel/ternary.ts';
 import { Path } from '../field_errors.ts';
 import type { ValidationRule } from '../types/apiextensions_v1.ts';
@@ -59,14 +60,6 @@ function environment(optionalOldSelf: boolean): Environment {
 /** The constructor of cel-js's duration values (not exported by cel-js). */
 export function durationConstructor(): unknown {
   return (environment(false).evaluate('duration("0s")') as object).constructor;
-}
-
-function position(expression: string, offset: number): { line: number; col: number; text: string } {
-  const before = expression.slice(0, Math.max(0, offset));
-  const line = before.split('\n').length;
-  const lineStart = before.lastIndexOf('\n') + 1;
-  const lineEnd = expression.indexOf('\n', lineStart);
-  return { line, col: offset - lineStart + 1, text: expression.slice(lineStart, lineEnd < 0 ? undefined : lineEnd) };
 }
 
 /** One cel-go issue: "ERROR: <input>:L:C: <message>\n | <line>\n | ...^". */

@@ -13,6 +13,7 @@ import {
 } from '../field_errors.ts';
 import type { ValidationRule } from '../types/apiextensions_v1.ts';
 import { celFields, compileRule, durationConstructor, escapeCelName, type CompiledRule } from './cel_compile.ts';
+import { correlateByMapKeys } from './list_type.ts';
 import { asObject, type Structural } from './structural.ts';
 import { deepEqualJson } from './values.ts';
 
@@ -254,19 +255,7 @@ export class CelValidator {
 
 function correlatedItems(s: Structural, items: readonly unknown[], old: unknown): (unknown | undefined)[] | undefined {
   if (s.listType !== 'map' || !Array.isArray(old)) return undefined;
-  const keyOf = (v: unknown): string | undefined => {
-    const m = asObject(v);
-    return m ? JSON.stringify(s.listMapKeys.map((k) => m[k] ?? null)) : undefined;
-  };
-  const byKey = new Map<string, unknown>();
-  for (const o of old) {
-    const k = keyOf(o);
-    if (k !== undefined && !byKey.has(k)) byKey.set(k, o);
-  }
-  return items.map((v) => {
-    const k = keyOf(v);
-    return k === undefined ? undefined : byKey.get(k);
-  });
+  return correlateByMapKeys(s.listMapKeys, items, old).map((c) => c?.value);
 }
 
 function ruleErrorString(rule: ValidationRule): string {

@@ -99,3 +99,23 @@ export function validateListSetsAndMaps(p: Path | null, s: Structural | undefine
   }
   return errs;
 }
+
+/**
+ * For each new item of a list-type map, the old item with the same key values, if any (the first
+ * such): how ratcheting and transition rules find an item's previous state.
+ */
+export function correlateByMapKeys(keys: readonly string[], items: readonly unknown[], old: readonly unknown[]): Array<{ value: unknown } | undefined> {
+  const keyOf = (v: unknown): string | undefined => {
+    const m = asObject(v);
+    return m ? JSON.stringify(keys.map((k) => m[k] ?? null)) : undefined;
+  };
+  const byKey = new Map<string, unknown>();
+  for (const o of old) {
+    const k = keyOf(o);
+    if (k !== undefined && !byKey.has(k)) byKey.set(k, o);
+  }
+  return items.map((v) => {
+    const k = keyOf(v);
+    return k !== undefined && byKey.has(k) ? { value: byKey.get(k) } : undefined;
+  });
+}

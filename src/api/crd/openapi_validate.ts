@@ -10,6 +10,7 @@ import {
   invalid, newPath, notSupported, required, tooLong, tooMany, typeInvalid, type FieldError, type Path,
 } from '../field_errors.ts';
 import { checkFormat, supportedFormat } from './formats.ts';
+import { correlateByMapKeys } from './list_type.ts';
 import { asObject } from './structural.ts';
 import { deepEqualJson, goSharpV } from './values.ts';
 
@@ -342,17 +343,5 @@ export class OpenAPIValidator {
 export function correlateListItems(s: Schema, items: readonly unknown[], old: unknown): (Old | undefined)[] | undefined {
   if (s['x-kubernetes-list-type'] !== 'map' || !Array.isArray(old)) return undefined;
   const keys = Array.isArray(s['x-kubernetes-list-map-keys']) ? (s['x-kubernetes-list-map-keys'] as string[]) : [];
-  const keyOf = (v: unknown): string | undefined => {
-    const m = asObject(v);
-    return m ? JSON.stringify(keys.map((k) => m[k] ?? null)) : undefined;
-  };
-  const byKey = new Map<string, unknown>();
-  for (const o of old) {
-    const k = keyOf(o);
-    if (k !== undefined && !byKey.has(k)) byKey.set(k, o);
-  }
-  return items.map((v) => {
-    const k = keyOf(v);
-    return k !== undefined && byKey.has(k) ? { value: byKey.get(k) } : undefined;
-  });
+  return correlateByMapKeys(keys, items, old);
 }

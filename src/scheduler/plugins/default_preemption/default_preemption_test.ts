@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { Node, Pod } from '../../../api/types/core_v1.ts';
 import type { PodDisruptionBudget } from '../../../api/types/policy_v1.ts';
 import { CycleState } from '../../framework/cycle_state.ts';
+import type { Framework } from '../../framework/framework.ts';
 import { NodeToStatus } from '../../framework/fit_error.ts';
 import { Code, newStatus, type FilterPlugin, type PluginFactory } from '../../framework/interface.ts';
 import type { NodeInfo } from '../../framework/node_info.ts';
@@ -51,8 +52,8 @@ function setup(nodes: Node[], pods: Pod[], pdbs: PodDisruptionBudget[] = []) {
   return { fwk, snapshot, plugin, calls };
 }
 
-function postFilter(nodes: Node[], pods: Pod[], preemptor: Pod, pdbs: PodDisruptionBudget[] = []) {
-  const { fwk, snapshot, calls } = setup(nodes, pods, pdbs);
+/** PreFilter and Filter on every node, then PostFilter, as a cycle runs them for an unschedulable pod. */
+function runPostFilter(fwk: Framework, snapshot: ReturnType<typeof newTestFramework>['snapshot'], preemptor: Pod) {
   const state = new CycleState();
   fwk.runPreFilterPlugins(state, preemptor);
   const m = new NodeToStatus();
@@ -60,8 +61,12 @@ function postFilter(nodes: Node[], pods: Pod[], preemptor: Pod, pdbs: PodDisrupt
     const s = fwk.runFilterPlugins(state, preemptor, ni);
     if (s !== null) m.set(ni.name, s);
   }
-  const r = fwk.runPostFilterPlugins(state, preemptor, m);
-  return { ...r, calls };
+  return fwk.runPostFilterPlugins(state, preemptor, m);
+}
+
+function postFilter(nodes: Node[], pods: Pod[], preemptor: Pod, pdbs: PodDisruptionBudget[] = []) {
+  const { fwk, snapshot, calls } = setup(nodes, pods, pdbs);
+  return { ...runPostFilter(fwk, snapshot, preemptor), calls };
 }
 
 const node = (name: string, cpu = '4') => makeNode().name(name).capacity({ cpu, memory: '100' }).obj();
@@ -174,16 +179,7 @@ describe('DefaultPreemption PostFilter', () => {
   test('victims deleted through the API but still in the snapshot block another preemption', async () => {
     const { fwk, snapshot, calls } = setup([node('node1')], [pod('lo', 'node1', 0, '4').uid('lo-uid').obj()]);
     const preemptor = makePod().name('p').namespace('default').uid('p-uid').priority(100).req({ cpu: '2', memory: '1' }).obj();
-    const run = () => {
-      const state = new CycleState();
-      fwk.runPreFilterPlugins(state, preemptor);
-      const m = new NodeToStatus();
-      for (const ni of snapshot.nodeInfoList) {
-        const s = fwk.runFilterPlugins(state, preemptor, ni);
-        if (s !== null) m.set(ni.name, s);
-      }
-      return fwk.runPostFilterPlugins(state, preemptor, m);
-    };
+    const run = () => runPostFilter(fwk, snapshot, preemptor);
     assert.deepEqual(run().result, { nominatedNodeName: 'node1' });
     // The deletion call has returned, yet the informer has not delivered it.
     await new Promise((resolve) => setImmediate(resolve));
@@ -205,14 +201,7 @@ describe('DefaultPreemption PostFilter', () => {
     });
     const preemptor = makePod().name('p').namespace('default').uid('p-uid').priority(100).req({ cpu: '2', memory: '1' }).obj();
     assert.equal(fwk.runPreEnqueuePlugins(preemptor), null);
-    const state = new CycleState();
-    fwk.runPreFilterPlugins(state, preemptor);
-    const m = new NodeToStatus();
-    for (const ni of snapshot.nodeInfoList) {
-      const s = fwk.runFilterPlugins(state, preemptor, ni);
-      if (s !== null) m.set(ni.name, s);
-    }
-    assert.deepEqual(fwk.runPostFilterPlugins(state, preemptor, m).result, { nominatedNodeName: 'node1' });
+    assert.deepEqual(runPostFilter(fwk, snapshot, preemptor).result, { nominatedNodeName: 'node1' });
     const held = fwk.runPreEnqueuePlugins(preemptor);
     assert.equal(held?.code, Code.UnschedulableAndUnresolvable);
     assert.equal(held?.message(), 'waiting for the preemption for this pod to be finished');
