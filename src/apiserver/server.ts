@@ -53,6 +53,7 @@ import { createServices, type ServerServices } from './services.ts';
 import {
   handleProxySubresource, isProxySubresource, nodeKubeletDialer, type KubeletClientTLS, type KubeletDialer, type UpgradeConnection,
 } from './handlers/pod_proxy.ts';
+import { handleConnectProxy, isConnectProxy } from './handlers/service_proxy.ts';
 import './registry/strategies.ts';
 import { CrdRegistry, type ServedCustomResource } from './crd/crd_registry.ts';
 import { CrdControllers } from './crd/crd_controllers.ts';
@@ -437,7 +438,8 @@ export class ApiServer {
     }
     const verbs = ri.subresource === '' ? info.verbs : (info.subresources.find((s) => s.name === ri.subresource)?.verbs ?? []);
     if (ri.subresource !== '' && !info.subresources.some((s) => s.name === ri.subresource)) throw newNoResource();
-    if (!verbs.includes(ri.verb)) {
+    // proxies relay every HTTP method (OPTIONS too), as upstream's connect handlers do
+    if (!verbs.includes(ri.verb) && !(info.group === '' && isConnectProxy(info.resource, ri.subresource))) {
       if (ri.verb === 'watch' && verbs.includes('list')) throw newMethodNotAllowed();
       throw newMethodNotAllowed();
     }
@@ -450,7 +452,7 @@ export class ApiServer {
     const ctx: HandlerContext = {
       req, res, ri, query, info, store, user, services: custom ? custom.services : this.#services, warnings: [],
       // logs and streams are not objects: any Accept will do
-      negotiated: isProxySubresource(ri.resource, ri.subresource) ? { as: 'json' } : negotiate(req.headers['accept'], { allowTable: true }),
+      negotiated: isProxySubresource(ri.resource, ri.subresource) || isConnectProxy(ri.resource, ri.subresource) ? { as: 'json' } : negotiate(req.headers['accept'], { allowTable: true }),
     };
     // Admission annotations reach the request's audit event through its warnings list.
     const audit = this.#opts.auditor ? auditContextOf(req) : undefined;
@@ -474,6 +476,7 @@ export class ApiServer {
     if (ri.subresource === 'scale') return handleScale(ctx);
     if (ri.subresource === 'binding' && info.resource === 'pods') return handleBinding(ctx);
     if (info.group === '' && isProxySubresource(info.resource, ri.subresource)) return handleProxySubresource(ctx, this.kubeletDialer, this.#upgrades.get(req));
+    if (info.group === '' && isConnectProxy(info.resource, ri.subresource)) return handleConnectProxy(ctx, (r) => this.storeFor(resourceFor('', 'v1', r)!), this.#upgrades.get(req));
     if (ri.subresource === 'eviction' && info.resource === 'pods') return handleEviction(ctx, () => this.storeFor(pdbInfo()!));
     if (ri.subresource !== '' && !SERVED_SUBRESOURCES.has(ri.subresource)) throw newNoResource();
     switch (ri.verb) {

@@ -200,12 +200,14 @@ export function portForwardQuery(q: URLSearchParams): URLSearchParams {
 // ---- relaying ----
 
 function tlsOptions(loc: KubeletLocation): ConnectionOptions {
-  const t = loc.tls!;
+  const t = loc.tls;
+  // https to a pod or service endpoint: upstream's proxy transport does not verify the backend
+  if (!t) return { rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] };
   return { cert: t.certPem, key: t.keyPem, ca: t.caPem, rejectUnauthorized: t.caPem !== undefined, ALPNProtocols: ['http/1.1'] };
 }
 
 /** Request headers not passed to the kubelet: our own credentials and the hop's framing. */
-const DROPPED_HEADERS = new Set(['host', 'authorization', 'proxy-authorization', 'content-length', 'transfer-encoding', 'keep-alive', 'te', 'trailer', 'http2-settings']);
+export const DROPPED_HEADERS: ReadonlySet<string> = new Set(['host', 'authorization', 'proxy-authorization', 'content-length', 'transfer-encoding', 'keep-alive', 'te', 'trailer', 'http2-settings']);
 
 function forwardedHeaderLines(req: IncomingMessage): string[] {
   const lines: string[] = [];
@@ -231,13 +233,26 @@ function dialKubelet(loc: KubeletLocation): Promise<Socket> {
   });
 }
 
+/** A failed connection as Go's dialer words it ("dial tcp 10.42.0.5:80: connect: connection refused"). */
+export function dialErrorText(err: Error, host: string, port: number): string {
+  const addr = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'ECONNREFUSED': return `dial tcp ${addr}: connect: connection refused`;
+    case 'EHOSTUNREACH': return `dial tcp ${addr}: connect: no route to host`;
+    case 'ENETUNREACH': return `dial tcp ${addr}: connect: network is unreachable`;
+    case 'ETIMEDOUT': return `dial tcp ${addr}: i/o timeout`;
+    default: return err.message;
+  }
+}
+
 /** Relays an upgrade request to `target` on the kubelet and splices the connections. */
-async function relayUpgrade(ctx: HandlerContext, up: UpgradeConnection, loc: KubeletLocation, pathAndQuery: string): Promise<void> {
+export async function relayUpgrade(ctx: HandlerContext, up: UpgradeConnection, loc: KubeletLocation, pathAndQuery: string): Promise<void> {
   let backend: Socket;
   try {
     backend = await dialKubelet(loc);
   } catch (err) {
-    throw new ApiError(503, Reason.ServiceUnavailable, `error trying to reach service: ${(err as Error).message}`);
+    const port = Number(loc.url.port || (loc.url.protocol === 'https:' ? 443 : 80));
+    throw new ApiError(503, Reason.ServiceUnavailable, `error trying to reach service: ${dialErrorText(err as Error, loc.url.hostname.replace(/^\[|\]$/g, ''), port)}`);
   }
   const req = ctx.req as IncomingMessage;
   const head = [`${req.method ?? 'GET'} ${pathAndQuery} HTTP/1.1`, `Host: ${loc.url.host}`, ...forwardedHeaderLines(req)].join('\r\n') + '\r\n\r\n';
@@ -281,12 +296,12 @@ function kubeletFailure(code: number, body: string, resource: string, name: stri
 }
 
 /** Sends a request to the kubelet (with `body` piped in, or none); resolves with its response. */
-function kubeletRequest(loc: KubeletLocation, method: string, pathAndQuery: string, headers: OutgoingHttpHeaders, signal: AbortSignal, body?: NodeJS.ReadableStream): Promise<IncomingMessage> {
+export function kubeletRequest(loc: KubeletLocation, method: string, pathAndQuery: string, headers: OutgoingHttpHeaders, signal: AbortSignal, body?: NodeJS.ReadableStream): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const common = { host: loc.url.hostname.replace(/^\[|\]$/g, ''), port: Number(loc.url.port), method, path: pathAndQuery, headers, agent: false as const, signal };
+    const common = { host: loc.url.hostname.replace(/^\[|\]$/g, ''), port: Number(loc.url.port || (loc.url.protocol === 'https:' ? 443 : 80)), method, path: pathAndQuery, headers, agent: false as const, signal };
     const out = loc.url.protocol === 'https:' ? httpsRequest({ ...common, ...tlsOptions(loc) }) : httpRequest(common);
     out.on('response', resolve);
-    out.on('error', (err) => reject(new ApiError(503, Reason.ServiceUnavailable, `error trying to reach service: ${err.message}`)));
+    out.on('error', (err) => reject(new ApiError(503, Reason.ServiceUnavailable, `error trying to reach service: ${dialErrorText(err, common.host, common.port)}`)));
     if (body) body.pipe(out);
     else out.end();
   });
@@ -377,19 +392,24 @@ async function handlePodStream(ctx: HandlerContext, dialer: KubeletDialer, up: U
   await relayUpgrade(ctx, up, loc, `${path}${q ? `?${q}` : ''}`);
 }
 
-/** Splits nodes/proxy's "[scheme:]name[:port]". */
-function splitSchemeNamePort(id: string): { scheme: string; name: string; port: string } | undefined {
+/** Splits a proxy target "[scheme:]name[:port]" (utilnet.SplitSchemeNamePort); undefined when invalid. */
+export function splitSchemeNamePort(id: string): { scheme: string; name: string; port: string } | undefined {
   const parts = id.split(':');
-  if (parts.length === 1) return { scheme: '', name: parts[0]!, port: '' };
-  if (parts.length === 2) return { scheme: '', name: parts[0]!, port: parts[1]! };
-  if (parts.length === 3 && (parts[0] === 'http' || parts[0] === 'https')) return { scheme: parts[0], name: parts[1]!, port: parts[2]! };
-  return undefined;
+  let scheme = '';
+  let name: string;
+  let port = '';
+  if (parts.length === 1) name = parts[0]!;
+  else if (parts.length === 2) [name, port] = parts as [string, string];
+  else if (parts.length === 3) [scheme, name, port] = parts as [string, string, string];
+  else return undefined;
+  if (name === '' || !['', 'http', 'https'].includes(scheme)) return undefined;
+  return { scheme, name, port };
 }
 
 /** Any verb on nodes/{name}/proxy/{path}: to the kubelet (or, with a port, to that port of the node). */
 async function handleNodeProxy(ctx: HandlerContext, dialer: KubeletDialer, up: UpgradeConnection | undefined): Promise<void> {
   const id = splitSchemeNamePort(ctx.ri.name);
-  if (!id || id.name === '') throw newBadRequest(`invalid node request ${JSON.stringify(ctx.ri.name)}`);
+  if (!id) throw newBadRequest(`invalid node request ${JSON.stringify(ctx.ri.name)}`);
   let loc = await dialer.locate(id.name);
   if (id.port !== '' && id.port !== loc.url.port) {
     const scheme = id.scheme || 'http';
