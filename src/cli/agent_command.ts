@@ -11,6 +11,7 @@ import { bootstrapNodeKubeconfig, nodeKubeconfigPath } from '../agent/bootstrap.
 import { discoverPinnedCa, validateCaCertHash } from '../agent/bootstrap_ca.ts';
 import { readKubeconfig } from '../base/kubeconfig.ts';
 import { networkingOptionsFromFlags, type NetworkingFlags } from './networking_flags.ts';
+import { parseKubeletArgs } from './kubelet_args.ts';
 
 const log = logger('agent');
 
@@ -43,6 +44,8 @@ export interface AgentFlags extends NetworkingFlags {
   podManifestPath?: string;
   /** registries.yaml for containerd (default DATA/registries.yaml if present). */
   registries?: string;
+  /** Upstream kubelet flags, "key=value" each (--kubelet-arg, repeatable). */
+  kubeletArg?: string[];
 }
 
 /** A cluster CA the agent may use to sign its serving certificate: DATA/tls of a server on the same machine. */
@@ -59,6 +62,7 @@ function localClusterCa(dataDir: string): CertificateAuthority | undefined {
 
 /** The AgentOptions the flags select (validated; throws with a message naming the flag). */
 export function agentOptionsFromFlags(flags: AgentFlags): AgentOptions {
+  const kubelet = parseKubeletArgs(flags.kubeletArg ?? []);
   if (flags.server !== undefined && !/^https:\/\//.test(flags.server)) throw new Error(`--server: want an https:// URL, got ${JSON.stringify(flags.server)}`);
   const joining = isJoin(flags);
   if (joining) {
@@ -91,6 +95,7 @@ export function agentOptionsFromFlags(flags: AgentFlags): AgentOptions {
     ...(ca ? { clusterCa: ca } : {}),
     ...(flags.podManifestPath !== undefined ? { podManifestPath: flags.podManifestPath } : {}),
     ...(flags.registries !== undefined ? { registries: flags.registries } : {}),
+    ...(Object.keys(kubelet).length > 0 ? { kubelet } : {}),
     networking: networkingOptionsFromFlags(flags, flags.serviceCidr ? { serviceCIDR: flags.serviceCidr } : {}),
   };
 }

@@ -15,6 +15,12 @@ function positiveInt(name: string, allowZero = false) {
   };
 }
 
+function collect(v: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), v];
+}
+
+const KUBELET_ARG_HELP = 'upstream kubelet flag for the node agent, e.g. eviction-hard=memory.available<100Mi or max-pods=50 (repeatable; unknown flags are an error)';
+
 function port(v: string): number {
   const n = positiveInt('port')(v);
   if (n > 65535) throw new InvalidArgumentError(`port must be at most 65535, got ${v}`);
@@ -78,6 +84,7 @@ function main(argv: string[]): void {
     .option('--write-kubeconfig <path>', 'also write the admin kubeconfig here')
     .option('--pod-manifest-path <dir>', 'static pod manifests of the embedded agent (default DATA/agent/manifests)')
     .option('--registries <file>', 'registry mirrors, credentials and TLS for containerd, k3s registries.yaml format (default DATA/registries.yaml if present)')
+    .option('--kubelet-arg <key=value>', KUBELET_ARG_HELP, collect)
     .option('--scheduler-config <file>', 'KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file')
     .option('--encryption-provider-config <file>', 'EncryptionConfiguration for data at rest (aescbc, aesgcm, secretbox, identity)')
     .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy')
@@ -119,7 +126,8 @@ function main(argv: string[]): void {
     .option('--cluster-domain <domain>', 'cluster DNS domain', d.clusterDomain)
     .option('--service-cidr <cidr>', 'Service ClusterIP range (the proxy rejects unallocated addresses in it)', d.serviceCidr)
     .option('--pod-manifest-path <dir>', 'static pod manifests (default DATA/agent/manifests)')
-    .option('--registries <file>', 'registry mirrors, credentials and TLS for containerd, k3s registries.yaml format (default DATA/registries.yaml if present)'))
+    .option('--registries <file>', 'registry mirrors, credentials and TLS for containerd, k3s registries.yaml format (default DATA/registries.yaml if present)')
+    .option('--kubelet-arg <key=value>', KUBELET_ARG_HELP, collect))
     .action(async (flags: import('./agent_command.ts').AgentFlags) => {
       const { runAgent } = await import('./agent_command.ts');
       process.exitCode = await runAgent(flags);

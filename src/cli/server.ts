@@ -21,12 +21,21 @@ import { ensurePackages, NODE_PACKAGES } from './prereqs.ts';
 import '../storage/drivers/all.ts';
 import { datastoreEndpoint, type ServerFlags } from './server_flags.ts';
 import { networkingOptionsFromFlags } from './networking_flags.ts';
+import { parseKubeletArgs, type KubeletArgOptions } from './kubelet_args.ts';
 import { startComponentThread, type ComponentThread } from './component_thread.ts';
 
 const log = logger('server');
 
 /** Runs until SIGINT/SIGTERM; resolves to the exit code. */
 export async function runServer(flags: ServerFlags): Promise<number> {
+  // bad kubelet flags stop us before anything starts
+  let kubelet: KubeletArgOptions;
+  try {
+    kubelet = parseKubeletArgs(flags.kubeletArg ?? []);
+  } catch (err) {
+    console.error(`tkube server: ${(err as Error).message}`);
+    return 1;
+  }
   const owner = new DisposableStore();
   const started = performance.now();
   // The controller manager and the scheduler run in a thread of their own, as upstream runs them in
@@ -129,6 +138,7 @@ export async function runServer(flags: ServerFlags): Promise<number> {
         networking: networkingOptionsFromFlags(flags, { serviceCIDR: flags.serviceCidr }),
         ...(flags.podManifestPath !== undefined ? { podManifestPath: flags.podManifestPath } : {}),
         ...(flags.registries !== undefined ? { registries: flags.registries } : {}),
+        ...(Object.keys(kubelet).length > 0 ? { kubelet } : {}),
       }));
       log.info('node agent running', { node: flags.nodeName });
     }

@@ -42,6 +42,8 @@ export interface ServerFlags extends NetworkingFlags {
   compactionWindow: number;
   /** Longest lifetime of certificates signed for CSRs, in seconds (--cluster-signing-duration; default 8760h). */
   clusterSigningDuration?: number;
+  /** Upstream kubelet flags for the embedded agent, "key=value" each (--kubelet-arg, repeatable). */
+  kubeletArg?: string[];
 }
 
 /** Defaults of the flags (data dir depends on whether we run as root). */

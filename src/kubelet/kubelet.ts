@@ -108,6 +108,14 @@ export interface KubeletOptions {
   readonly syncTimeoutMs?: number;
   /** Hard eviction thresholds (--eviction-hard; default upstream's, {} for none). */
   readonly evictionHard?: Readonly<Record<string, string>>;
+  /** Soft eviction thresholds (--eviction-soft), their grace periods (--eviction-soft-grace-period, Go durations) and minimum reclaims. */
+  readonly evictionSoft?: Readonly<Record<string, string>>;
+  readonly evictionSoftGracePeriod?: Readonly<Record<string, string>>;
+  readonly evictionMinimumReclaim?: Readonly<Record<string, string>>;
+  /** --eviction-max-pod-grace-period in seconds (default 0: the pod's own grace period). */
+  readonly evictionMaxPodGracePeriodSeconds?: number;
+  /** Pods this node runs at most (--max-pods; default 110). */
+  readonly maxPods?: number;
   /** Eviction monitoring period (default 10 s) and pressure transition period (default 5 min). */
   readonly evictionMonitoringMs?: number;
   readonly evictionPressureTransitionMs?: number;
@@ -186,6 +194,7 @@ export class Kubelet implements Disposable {
       ...(opts.nodeTaints ? { taints: opts.nodeTaints } : {}),
       kubeletPort: opts.kubeletPort, kubeletVersion: KUBELET_VERSION, machine: this.#machine, clock: this.#clock,
       pressure: () => this.eviction.conditions,
+      ...(opts.maxPods !== undefined ? { maxPods: opts.maxPods } : {}),
       ...(opts.nodeStatusUpdateMs !== undefined ? { updateMs: opts.nodeStatusUpdateMs } : {}),
       ...(opts.nodeStatusReportMs !== undefined ? { reportMs: opts.nodeStatusReportMs } : {}),
     });
@@ -251,7 +260,7 @@ export class Kubelet implements Disposable {
       secret: (ns, name) => getOrUndefined(() => secrets.inNamespace(ns).get(name)),
     };
     const images = new ImageManager({ images: runtime, recorder: this.#recorder, backoff: this.#imageBackoff });
-    const { allocatable } = nodeResources(this.#machine);
+    const { allocatable } = nodeResources(this.#machine, opts.maxPods);
     const claims = opts.client.resource<PersistentVolumeClaim>(resourceDescriptor('v1', 'persistentvolumeclaims'));
     const volumes = opts.client.resource<PersistentVolume>(resourceDescriptor('v1', 'persistentvolumes'));
     const accounts = opts.client.resource<ServiceAccount>(resourceDescriptor('v1', 'serviceaccounts'));
@@ -329,6 +338,10 @@ export class Kubelet implements Disposable {
       dedicatedImageFs: () => nodeStats.dedicatedImageFs(),
       onConditionsChanged: () => { void this.#nodeStatus.updateStatus().catch(() => undefined); },
       ...(opts.evictionHard ? { evictionHard: opts.evictionHard } : {}),
+      ...(opts.evictionSoft ? { evictionSoft: opts.evictionSoft } : {}),
+      ...(opts.evictionSoftGracePeriod ? { evictionSoftGracePeriod: opts.evictionSoftGracePeriod } : {}),
+      ...(opts.evictionMinimumReclaim ? { evictionMinimumReclaim: opts.evictionMinimumReclaim } : {}),
+      ...(opts.evictionMaxPodGracePeriodSeconds !== undefined ? { maxPodGraceSeconds: opts.evictionMaxPodGracePeriodSeconds } : {}),
       ...(opts.evictionMonitoringMs !== undefined ? { monitoringMs: opts.evictionMonitoringMs } : {}),
       ...(opts.evictionPressureTransitionMs !== undefined ? { pressureTransitionMs: opts.evictionPressureTransitionMs } : {}),
     });

@@ -37,6 +37,8 @@ export interface NodeStatusOptions {
   readonly kubeletPort: number;
   readonly kubeletVersion: string;
   readonly machine: MachineInfo;
+  /** --max-pods (default 110). */
+  readonly maxPods?: number;
   readonly clock?: Clock;
   /** How often the status is computed (default 10 s). */
   readonly updateMs?: number;
@@ -52,14 +54,14 @@ function ki(bytes: number): string {
 }
 
 /** Capacity and allocatable of the machine. */
-export function nodeResources(m: MachineInfo): { capacity: Record<string, string>; allocatable: Record<string, string> } {
+export function nodeResources(m: MachineInfo, maxPods = MAX_PODS): { capacity: Record<string, string>; allocatable: Record<string, string> } {
   const capacity = {
     cpu: String(m.cpus),
     'ephemeral-storage': ki(m.filesystemBytes),
     'hugepages-1Gi': '0',
     'hugepages-2Mi': '0',
     memory: ki(m.memoryBytes),
-    pods: String(MAX_PODS),
+    pods: String(maxPods),
   };
   const allocatable = {
     ...capacity,
@@ -250,7 +252,7 @@ export class NodeStatusReporter implements Disposable {
     try {
       images = await o.runtime.listImages();
     } catch { /* reported next time */ }
-    const { capacity, allocatable } = nodeResources(o.machine);
+    const { capacity, allocatable } = nodeResources(o.machine, o.maxPods);
     const m = o.machine;
     return {
       capacity,

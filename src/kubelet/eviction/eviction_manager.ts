@@ -1,6 +1,7 @@
 // The kubelet's eviction manager (pkg/kubelet/eviction/eviction_manager.go): watches the node's
 // signals, reports MemoryPressure/DiskPressure/PIDPressure, evicts one pod per pass ranked by usage
-// over request and priority (or at once past emptyDir/ephemeral-storage limits), and admits pods.
+// over request and priority once a hard threshold is met or a soft one has been met for its grace
+// period (or at once past emptyDir/ephemeral-storage limits), and admits pods.
 import type { ObjectReference, Pod, PodCondition } from '../../api/types/core_v1.ts';
 import { parseQuantity, quantityString, quantityValue } from '../../api/quantity.ts';
 import { computeQOSClass } from '../../api/defaults/qos.ts';
@@ -10,7 +11,7 @@ import { logger } from '../../base/log.ts';
 import { realClock, type Clock, type ClockTimer } from '../../client/clock.ts';
 import { EventType, type EventRecorder } from '../../client/events.ts';
 import { evictionMessage, EVICTED_REASON, podDiskUsage, rankPods } from './rank.ts';
-import { DEFAULT_EVICTION_HARD, parseThresholds, signalCondition, signalResource, thresholdsMet } from './thresholds.ts';
+import { isHardThreshold, mergeThresholds, parseThresholdConfig, signalCondition, signalResource, thresholdsFirstObservedAt, thresholdsMet, thresholdsMetGracePeriod, type ThresholdConfig } from './thresholds.ts';
 import { Signal, type Observations, type PodUsage, type StatsSource, type Threshold } from './types.ts';
 
 const log = logger('eviction');
@@ -23,6 +24,19 @@ export const IMMEDIATE_EVICTION_GRACE_SECONDS = 1;
 
 /** Priority at and above which a pod is critical (SystemCriticalPriority). */
 const SYSTEM_CRITICAL_PRIORITY = 2_000_000_000;
+
+/**
+ * The grace period a soft eviction kills a pod with: --eviction-max-pod-grace-period capped by the
+ * pod's terminationGracePeriodSeconds (v1.32, AllowOverwriteTerminationGracePeriodSeconds off), then
+ * as the pod workers apply an override (calculateEffectiveGracePeriod): 0 falls back to the pod's
+ * own grace period, and never less than 1 s.
+ */
+export function softEvictionGraceSeconds(pod: Pod, maxPodGraceSeconds: number): number {
+  const own = pod.spec?.terminationGracePeriodSeconds;
+  let grace = own !== undefined ? Math.min(maxPodGraceSeconds, own) : maxPodGraceSeconds;
+  if (grace === 0 && own !== undefined) grace = own;
+  return Math.max(grace, 1);
+}
 
 /** Static and mirror pods and system-critical ones are never evicted (IsCriticalPod). */
 export function isCriticalPod(pod: Pod): boolean {
@@ -45,6 +59,14 @@ export interface EvictionManagerOptions {
   readonly nodeRef: ObjectReference;
   /** --eviction-hard statements (default upstream's DEFAULT_EVICTION_HARD; {} turns thresholds off). */
   readonly evictionHard?: Readonly<Record<string, string>>;
+  /** --eviction-soft statements; each needs a grace period in evictionSoftGracePeriod. */
+  readonly evictionSoft?: Readonly<Record<string, string>>;
+  /** --eviction-soft-grace-period: Go durations by signal. */
+  readonly evictionSoftGracePeriod?: Readonly<Record<string, string>>;
+  /** --eviction-minimum-reclaim by signal. */
+  readonly evictionMinimumReclaim?: Readonly<Record<string, string>>;
+  /** --eviction-max-pod-grace-period: the most a soft eviction waits for a pod to stop (default 0: the pod's own). */
+  readonly maxPodGraceSeconds?: number;
   readonly clock?: Clock;
   /** How often to look (default 10 s). */
   readonly monitoringMs?: number;
@@ -77,8 +99,13 @@ export class EvictionManager implements Disposable {
   readonly #o: EvictionManagerOptions;
   readonly #clock: Clock;
   #thresholds: Threshold[];
+  #config: ThresholdConfig;
   #conditions = new Set<PressureCondition>();
   readonly #lastObservedAt = new Map<PressureCondition, number>();
+  /** Thresholds met, by when first seen met (thresholdsFirstObservedAt). */
+  #firstObservedAt = new Map<Threshold, number>();
+  /** Thresholds that drove the last pass: they stay met until their minimum reclaim is available. */
+  #thresholdsMet: Threshold[] = [];
   #lastObservations: Observations = new Map();
   #timer: ClockTimer | undefined;
   #running: Promise<unknown> | undefined;
@@ -87,17 +114,24 @@ export class EvictionManager implements Disposable {
   constructor(opts: EvictionManagerOptions) {
     this.#o = opts;
     this.#clock = opts.clock ?? realClock;
-    this.#thresholds = parseThresholds(opts.evictionHard ?? DEFAULT_EVICTION_HARD);
+    this.#config = {
+      ...(opts.evictionHard ? { hard: opts.evictionHard } : {}),
+      ...(opts.evictionSoft ? { soft: opts.evictionSoft } : {}),
+      ...(opts.evictionSoftGracePeriod ? { softGracePeriod: opts.evictionSoftGracePeriod } : {}),
+      ...(opts.evictionMinimumReclaim ? { minimumReclaim: opts.evictionMinimumReclaim } : {}),
+    };
+    this.#thresholds = parseThresholdConfig(this.#config);
   }
 
-  /** The hard thresholds in force. */
+  /** The hard and soft thresholds in force. */
   get thresholds(): readonly Threshold[] {
     return this.#thresholds;
   }
 
-  /** Replaces the hard thresholds (--eviction-hard statements). */
+  /** Replaces the hard thresholds (--eviction-hard statements), keeping the soft ones. */
   setThresholds(statements: Readonly<Record<string, string>>): void {
-    this.#thresholds = parseThresholds(statements);
+    this.#config = { ...this.#config, hard: statements };
+    this.#thresholds = parseThresholdConfig(this.#config);
   }
 
   /** The pressure conditions now reported. */
@@ -146,18 +180,27 @@ export class EvictionManager implements Disposable {
     const localStorage = this.#o.localStorageCapacityIsolation ?? true;
     if (this.#thresholds.length === 0 && !localStorage) return [];
     const observations = await this.#o.stats.observe();
-    const met = thresholdsMet(this.#thresholds, observations);
+    // met regardless of grace periods, plus those of the last pass whose minimum reclaim is not yet available
+    let seen = thresholdsMet(this.#thresholds, observations);
+    const current = new Set(this.#thresholds);
+    const unresolved = thresholdsMet(this.#thresholdsMet.filter((t) => current.has(t)), observations, true);
+    seen = mergeThresholds(seen, unresolved);
     const now = this.#clock.now();
-    for (const t of met) this.#lastObservedAt.set(signalCondition(t.signal), now);
+    this.#firstObservedAt = thresholdsFirstObservedAt(seen, this.#firstObservedAt, now);
+    // pressure conditions follow every met threshold at once, soft ones too
+    for (const t of seen) this.#lastObservedAt.set(signalCondition(t.signal), now);
     const transition = this.#o.pressureTransitionMs ?? 5 * 60_000;
     const conditions = new Set<PressureCondition>();
     for (const [c, at] of this.#lastObservedAt) {
-      if (now - at < transition || met.some((t) => signalCondition(t.signal) === c)) conditions.add(c);
+      if (now - at < transition || seen.some((t) => signalCondition(t.signal) === c)) conditions.add(c);
       else this.#lastObservedAt.delete(c);
     }
     const changed = conditions.size !== this.#conditions.size || [...conditions].some((c) => !this.#conditions.has(c));
     this.#conditions = conditions;
     this.#lastObservations = observations;
+    // eviction waits for each threshold's grace period (none for hard ones)
+    const met = thresholdsMetGracePeriod(this.#firstObservedAt, now);
+    this.#thresholdsMet = met;
     if (changed) {
       log.info('eviction manager: node conditions changed', { conditions: [...conditions] });
       this.#o.onConditionsChanged?.(conditions);
@@ -174,6 +217,7 @@ export class EvictionManager implements Disposable {
 
     // memory first, then the rest in the order configured (byEvictionPriority)
     const ordered = [...met].sort((a, b) => Number(b.signal === Signal.MemoryAvailable) - Number(a.signal === Signal.MemoryAvailable));
+    if (met.length < seen.length) log.info('eviction manager: eviction criteria not yet met for soft thresholds', { signals: seen.filter((t) => !met.includes(t)).map((t) => t.signal) });
     const toReclaim = ordered[0]!;
     const resource = signalResource(toReclaim.signal);
     log.info('eviction manager: attempting to reclaim', { resourceName: resource });
@@ -185,7 +229,7 @@ export class EvictionManager implements Disposable {
       } catch (err) {
         log.warn('eviction manager: reclaiming node-level resources failed', { err: err instanceof Error ? err.message : String(err) });
       }
-      const after = thresholdsMet(this.#thresholds, await this.#o.stats.observe());
+      const after = thresholdsMet(this.#thresholds, await this.#o.stats.observe(), true);
       if (after.length === 0) {
         log.info('eviction manager: able to reduce resource pressure without evicting pods', { resourceName: resource });
         return [];
@@ -200,15 +244,16 @@ export class EvictionManager implements Disposable {
     const ranked = rankPods(active, toReclaim.signal, stats, dedicated);
     log.info('eviction manager: pods ranked for eviction', { pods: ranked.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`) });
     for (const pod of ranked) {
+      const graceSeconds = isHardThreshold(toReclaim) ? IMMEDIATE_EVICTION_GRACE_SECONDS : softEvictionGraceSeconds(pod, this.#o.maxPodGraceSeconds ?? 0);
       const { message, annotations } = evictionMessage(resource, pod, stats.get(pod.metadata?.uid ?? ''), met, observations);
       const condition: PodCondition = { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message };
-      if (await this.#evict(pod, message, annotations, condition)) return [pod];
+      if (await this.#evict(pod, message, annotations, condition, graceSeconds)) return [pod];
     }
     log.warn('eviction manager: unable to evict any pods from the node');
     return [];
   }
 
-  async #evict(pod: Pod, message: string, annotations: Record<string, string> | undefined, condition?: PodCondition): Promise<boolean> {
+  async #evict(pod: Pod, message: string, annotations: Record<string, string> | undefined, condition?: PodCondition, graceSeconds = IMMEDIATE_EVICTION_GRACE_SECONDS): Promise<boolean> {
     if (isCriticalPod(pod)) {
       log.warn('eviction manager: cannot evict a critical pod', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` });
       return false;
@@ -217,7 +262,7 @@ export class EvictionManager implements Disposable {
     const ref: ObjectReference = { kind: 'Pod', apiVersion: 'v1', name: md.name ?? '', namespace: md.namespace ?? '', uid: md.uid ?? '' };
     this.#o.recorder.annotatedEventf(ref, annotations ?? {}, EventType.Warning, EVICTED_REASON, '%s', message);
     try {
-      await this.#o.evictPod(pod, { graceSeconds: IMMEDIATE_EVICTION_GRACE_SECONDS, reason: EVICTED_REASON, message, ...(condition ? { condition } : {}) });
+      await this.#o.evictPod(pod, { graceSeconds, reason: EVICTED_REASON, message, ...(condition ? { condition } : {}) });
       log.info('eviction manager: pod is evicted successfully', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` });
     } catch (err) {
       log.warn('eviction manager: pod failed to evict', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, err: err instanceof Error ? err.message : String(err) });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Pod } from '../../api/types/core_v1.ts';
 import { FakeClock } from '../../client/clock.ts';
 import type { EventRecorder } from '../../client/events.ts';
-import { EvictionManager, type EvictPodFn } from './eviction_manager.ts';
+import { EvictionManager, softEvictionGraceSeconds, type EvictionManagerOptions, type EvictPodFn } from './eviction_manager.ts';
 import { Signal, type Observation, type PodUsage, type StatsSource } from './types.ts';
 
 const Mi = 1024 * 1024;
@@ -42,7 +42,7 @@ class FakeStats implements StatsSource {
 
 interface Recorded { reason: string; message: string; on: string; annotations?: Record<string, string> }
 
-function setup(pods: Pod[], extra: { reclaimDisk?: () => Promise<void> } = {}) {
+function setup(pods: Pod[], extra: Partial<EvictionManagerOptions> = {}) {
   const stats = new FakeStats();
   const clock = new FakeClock();
   const events: Recorded[] = [];
@@ -176,5 +176,83 @@ describe('eviction manager', () => {
     clock.step(10_000);
     await m.dispose();
     assert.equal(clock.waiters, 0);
+  });
+
+  test('a soft threshold evicts nothing within its grace period, then the ranked pod with the max-pod grace period', async () => {
+    const hungry: Pod = { ...pod('hungry', { memRequest: '10Mi' }) };
+    hungry.spec = { ...hungry.spec!, terminationGracePeriodSeconds: 60 };
+    const idle = pod('idle', { memRequest: '1Gi' });
+    const { m, stats, clock, evicted, events } = setup([hungry, idle], {
+      evictionSoft: { 'memory.available': '1Gi' }, evictionSoftGracePeriod: { 'memory.available': '1m30s' }, maxPodGraceSeconds: 20,
+    });
+    stats.use(hungry, 300);
+    stats.use(idle, 2);
+    stats.obs.set(Signal.MemoryAvailable, { available: 800 * Mi, capacity: 8 * Gi });
+    assert.deepEqual(await m.synchronize(), []);
+    // the condition follows the threshold at once; eviction waits
+    assert.deepEqual([...m.conditions], ['MemoryPressure']);
+    clock.step(89_999);
+    assert.deepEqual(await m.synchronize(), []);
+    assert.deepEqual(evicted, []);
+    clock.step(1);
+    assert.deepEqual((await m.synchronize()).map((p) => p.metadata!.name), ['hungry']);
+    const message = 'The node was low on resource: memory. Threshold quantity: 1Gi, available: 800Mi. Container main was using 300Mi, request is 10Mi, has larger consumption of memory. ';
+    assert.deepEqual(evicted, [{ name: 'hungry', grace: 20, reason: 'Evicted', message, condition: 'DisruptionTarget/TerminationByKubelet' }]);
+    assert.deepEqual(events.map((e) => `${e.on}:${e.reason}`), ['n1:EvictionThresholdMet', 'hungry:Evicted']);
+  });
+
+  test('a soft threshold that recovers within its grace period starts over', async () => {
+    const p = pod('p');
+    const { m, stats, clock, evicted } = setup([p], {
+      evictionSoft: { 'memory.available': '1Gi' }, evictionSoftGracePeriod: { 'memory.available': '1m' },
+    });
+    stats.use(p, 100);
+    stats.obs.set(Signal.MemoryAvailable, { available: 800 * Mi, capacity: 8 * Gi });
+    await m.synchronize();
+    clock.step(50_000);
+    stats.obs.set(Signal.MemoryAvailable, { available: 2 * Gi, capacity: 8 * Gi });
+    await m.synchronize();
+    clock.step(20_000);
+    stats.obs.set(Signal.MemoryAvailable, { available: 800 * Mi, capacity: 8 * Gi });
+    assert.deepEqual(await m.synchronize(), []);
+    clock.step(59_999);
+    assert.deepEqual(await m.synchronize(), []);
+    assert.deepEqual(evicted, []);
+  });
+
+  test('a hard threshold still evicts at once beside a soft one, with the immediate grace period', async () => {
+    const p = pod('p');
+    const { m, stats, evicted } = setup([p], {
+      evictionHard: { 'memory.available': '100Mi' },
+      evictionSoft: { 'memory.available': '1Gi' }, evictionSoftGracePeriod: { 'memory.available': '5m' }, maxPodGraceSeconds: 30,
+    });
+    stats.use(p, 100);
+    stats.obs.set(Signal.MemoryAvailable, { available: 50 * Mi, capacity: 8 * Gi });
+    assert.deepEqual((await m.synchronize()).map((x) => x.metadata!.name), ['p']);
+    assert.equal(evicted[0]!.grace, 1);
+    assert.match(evicted[0]!.message, /Threshold quantity: 100Mi, available: 50Mi/);
+  });
+
+  test('minimum reclaim keeps evicting until that much more is available', async () => {
+    const a = pod('a');
+    const b = pod('b');
+    const { m, stats } = setup([a, b], { evictionHard: { 'memory.available': '100Mi' }, evictionMinimumReclaim: { 'memory.available': '200Mi' } });
+    stats.use(a, 200);
+    stats.use(b, 100);
+    stats.obs.set(Signal.MemoryAvailable, { available: 50 * Mi, capacity: 8 * Gi });
+    assert.deepEqual((await m.synchronize()).map((x) => x.metadata!.name), ['a']);
+    stats.obs.set(Signal.MemoryAvailable, { available: 250 * Mi, capacity: 8 * Gi });
+    assert.deepEqual((await m.synchronize()).map((x) => x.metadata!.name), ['b']);
+    stats.obs.set(Signal.MemoryAvailable, { available: 350 * Mi, capacity: 8 * Gi });
+    assert.deepEqual(await m.synchronize(), []);
+  });
+
+  test('soft eviction grace: the smaller of max-pod-grace-period and the pod\'s own; 0 means the pod\'s own', () => {
+    const withGrace = (s?: number): Pod => ({ metadata: { name: 'x' }, spec: { containers: [], ...(s !== undefined ? { terminationGracePeriodSeconds: s } : {}) } });
+    assert.equal(softEvictionGraceSeconds(withGrace(30), 10), 10);
+    assert.equal(softEvictionGraceSeconds(withGrace(5), 10), 5);
+    assert.equal(softEvictionGraceSeconds(withGrace(30), 0), 30);
+    assert.equal(softEvictionGraceSeconds(withGrace(0), 10), 1);
+    assert.equal(softEvictionGraceSeconds(withGrace(), 0), 1);
   });
 });

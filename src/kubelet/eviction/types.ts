@@ -1,5 +1,5 @@
 // Contracts of the kubelet's eviction manager (pkg/kubelet/eviction/api): the signals it watches,
-// hard thresholds on them, what the node and each pod use, and where those numbers come from.
+// hard and soft thresholds on them, what the node and each pod use, and where those numbers come from.
 // signals.ts reads them from the machine and the runtime; tests inject their own StatsSource.
 import type { Quantity } from '../../api/quantity.ts';
 import type { Pod } from '../../api/types/core_v1.ts';
@@ -15,12 +15,22 @@ export const Signal = {
 } as const;
 export type Signal = (typeof Signal)[keyof typeof Signal];
 
-/** A hard threshold: the signal is met when what is available falls below the value. */
-export interface Threshold {
-  readonly signal: Signal;
-  /** An absolute quantity ("100Mi"), or a fraction of capacity (0.1 for "10%"). */
+/** An absolute quantity ("100Mi"), or a fraction of capacity (0.1 for "10%"). */
+export interface ThresholdValue {
   readonly quantity?: Quantity;
   readonly percentage?: number;
+}
+
+/**
+ * A threshold: the signal is met when what is available falls below the value. Hard ones act at
+ * once; soft ones (gracePeriodMs > 0) only once met for that long.
+ */
+export interface Threshold extends ThresholdValue {
+  readonly signal: Signal;
+  /** --eviction-soft-grace-period; 0 or absent for a hard threshold. */
+  readonly gracePeriodMs?: number;
+  /** --eviction-minimum-reclaim: once met, the threshold stays met until this much more is available. */
+  readonly minReclaim?: ThresholdValue;
 }
 
 /** What is available of a signal's resource, out of its capacity (bytes, inodes or PIDs). */
