@@ -195,6 +195,7 @@ export class Kubelet implements Disposable {
       kubeletPort: opts.kubeletPort, kubeletVersion: KUBELET_VERSION, machine: this.#machine, clock: this.#clock,
       pressure: () => this.eviction.conditions,
       ...(opts.maxPods !== undefined ? { maxPods: opts.maxPods } : {}),
+      ...(opts.evictionHard !== undefined ? { evictionHard: opts.evictionHard } : {}),
       ...(opts.nodeStatusUpdateMs !== undefined ? { updateMs: opts.nodeStatusUpdateMs } : {}),
       ...(opts.nodeStatusReportMs !== undefined ? { reportMs: opts.nodeStatusReportMs } : {}),
     });
@@ -260,7 +261,7 @@ export class Kubelet implements Disposable {
       secret: (ns, name) => getOrUndefined(() => secrets.inNamespace(ns).get(name)),
     };
     const images = new ImageManager({ images: runtime, recorder: this.#recorder, backoff: this.#imageBackoff });
-    const { allocatable } = nodeResources(this.#machine, opts.maxPods);
+    const { allocatable } = nodeResources(this.#machine, opts.maxPods, opts.evictionHard);
     const claims = opts.client.resource<PersistentVolumeClaim>(resourceDescriptor('v1', 'persistentvolumeclaims'));
     const volumes = opts.client.resource<PersistentVolume>(resourceDescriptor('v1', 'persistentvolumes'));
     const accounts = opts.client.resource<ServiceAccount>(resourceDescriptor('v1', 'serviceaccounts'));

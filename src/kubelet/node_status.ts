@@ -12,6 +12,7 @@ import type { RestClient } from '../client/rest_client.ts';
 import type { Image, RuntimeCondition } from './cri/messages.ts';
 import type { ImageService, RuntimeService } from './cri/types.ts';
 import type { MachineInfo } from './machine_info.ts';
+import { DEFAULT_EVICTION_HARD, parseThresholds, thresholdValue } from './eviction/thresholds.ts';
 
 const log = logger('node-status');
 
@@ -21,8 +22,6 @@ export const MAX_PODS = 110;
 const MAX_IMAGES = 50;
 /** Status loop period until the node first reports Ready. */
 const FAST_UPDATE_MS = 500;
-/** Hard eviction threshold memory.available<100Mi, subtracted from allocatable. */
-const EVICTION_MEMORY_BYTES = 100 * 1024 * 1024;
 
 /** Options of NodeStatusReporter. */
 export interface NodeStatusOptions {
@@ -39,6 +38,8 @@ export interface NodeStatusOptions {
   readonly machine: MachineInfo;
   /** --max-pods (default 110). */
   readonly maxPods?: number;
+  /** --eviction-hard statements, held back from allocatable (default DEFAULT_EVICTION_HARD). */
+  readonly evictionHard?: Readonly<Record<string, string>>;
   readonly clock?: Clock;
   /** How often the status is computed (default 10 s). */
   readonly updateMs?: number;
@@ -53,8 +54,23 @@ function ki(bytes: number): string {
   return `${Math.floor(bytes / 1024)}Ki`;
 }
 
-/** Capacity and allocatable of the machine. */
-export function nodeResources(m: MachineInfo, maxPods = MAX_PODS): { capacity: Record<string, string>; allocatable: Record<string, string> } {
+/**
+ * What the hard eviction thresholds hold back from allocatable (hardEvictionReservation):
+ * memory.available from memory, nodefs.available from ephemeral-storage, in bytes.
+ */
+function hardEvictionReservation(m: MachineInfo, evictionHard: Readonly<Record<string, string>>): { memory: number; storage: number } {
+  let memory = 0;
+  let storage = 0;
+  for (const t of parseThresholds(evictionHard)) {
+    if (t.signal === 'memory.available') memory = thresholdValue(t, m.memoryBytes);
+    else if (t.signal === 'nodefs.available') storage = thresholdValue(t, m.filesystemBytes);
+  }
+  return { memory, storage };
+}
+
+/** Capacity and allocatable of the machine: allocatable is capacity less the hard eviction thresholds. */
+export function nodeResources(m: MachineInfo, maxPods = MAX_PODS, evictionHard: Readonly<Record<string, string>> = DEFAULT_EVICTION_HARD): { capacity: Record<string, string>; allocatable: Record<string, string> } {
+  const reserved = hardEvictionReservation(m, evictionHard);
   const capacity = {
     cpu: String(m.cpus),
     'ephemeral-storage': ki(m.filesystemBytes),
@@ -65,9 +81,8 @@ export function nodeResources(m: MachineInfo, maxPods = MAX_PODS): { capacity: R
   };
   const allocatable = {
     ...capacity,
-    // nodefs.available<10% is the default hard eviction threshold
-    'ephemeral-storage': String(Math.floor(m.filesystemBytes * 0.9)),
-    memory: ki(Math.max(m.memoryBytes - EVICTION_MEMORY_BYTES, 0)),
+    'ephemeral-storage': String(Math.max(m.filesystemBytes - reserved.storage, 0)),
+    memory: ki(Math.max(m.memoryBytes - reserved.memory, 0)),
   };
   return { capacity, allocatable };
 }
@@ -252,7 +267,7 @@ export class NodeStatusReporter implements Disposable {
     try {
       images = await o.runtime.listImages();
     } catch { /* reported next time */ }
-    const { capacity, allocatable } = nodeResources(o.machine, o.maxPods);
+    const { capacity, allocatable } = nodeResources(o.machine, o.maxPods, o.evictionHard);
     const m = o.machine;
     return {
       capacity,
