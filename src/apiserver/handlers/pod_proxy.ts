@@ -442,7 +442,12 @@ async function handleNodeProxy(ctx: HandlerContext, dialer: KubeletDialer, up: U
     resHeaders[k] = v;
   }
   ctx.res.writeHead(out.statusCode ?? 502, resHeaders);
-  await new Promise<void>((resolve) => {
+  await pipeBody(out, ctx);
+}
+
+/** Streams a proxied response's body to the client until it ends, fails or closes. */
+export function pipeBody(out: IncomingMessage, ctx: HandlerContext): Promise<void> {
+  return new Promise<void>((resolve) => {
     out.on('end', resolve);
     out.on('error', resolve);
     out.on('close', resolve);

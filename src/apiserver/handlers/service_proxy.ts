@@ -8,7 +8,7 @@ import type { EndpointAddress, Endpoints, Pod, Service } from '../../api/types/c
 import { ApiError, newBadRequest, Reason } from '../errors.ts';
 import type { GenericStore } from '../registry/generic_store.ts';
 import type { HandlerContext } from './context.ts';
-import { DROPPED_HEADERS, kubeletRequest, relayUpgrade, splitSchemeNamePort, type KubeletLocation, type UpgradeConnection } from './pod_proxy.ts';
+import { DROPPED_HEADERS, kubeletRequest, pipeBody, relayUpgrade, splitSchemeNamePort, type KubeletLocation, type UpgradeConnection } from './pod_proxy.ts';
 
 /** True for the subresources this file serves. */
 export function isConnectProxy(resource: string, subresource: string): boolean {
@@ -248,10 +248,5 @@ export async function handleConnectProxy(ctx: HandlerContext, storeOf: (resource
   const location = out.headers['location'];
   if (typeof location === 'string' && location !== '') resHeaders['location'] = rewriteLocation(location, backendHost, requestHost, pathPrepend);
   ctx.res.writeHead(out.statusCode ?? 502, resHeaders);
-  await new Promise<void>((resolve) => {
-    out.on('end', resolve);
-    out.on('error', resolve);
-    out.on('close', resolve);
-    (out as NodeJS.ReadableStream).pipe(ctx.res as unknown as NodeJS.WritableStream);
-  });
+  await pipeBody(out, ctx);
 }
