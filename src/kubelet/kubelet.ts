@@ -41,6 +41,7 @@ import { neverStarted, PodTerminations, terminatedStatus, type PodTermination } 
 import type { StatsSource } from './eviction/types.ts';
 import { ImageGCManager, type ImageGCPolicy } from './image_gc.ts';
 import { isMirrorPodOf, isStaticPod, StaticPodSource } from './static_pods.ts';
+import { admitPredicates } from './predicate_admission.ts';
 import { MirrorPods } from './static_pods_mirror.ts';
 import { RuntimeStateReader, type RuntimeContainer } from './runtime_state.ts';
 import type { PodLocator } from './server/types.ts';
@@ -165,6 +166,8 @@ export class Kubelet implements Disposable {
   readonly eviction: EvictionManager;
   readonly imageGC: ImageGCManager;
   readonly #terminations: PodTerminations;
+  /** Pods admitted here (#admit), so they count against what the next pods may use. */
+  readonly #admitted = new Set<string>();
   readonly #mirrors: MirrorPods;
   readonly #staticPods: StaticPodSource | undefined;
   #gcTimer: NodeJS.Timeout | undefined;
@@ -523,13 +526,34 @@ export class Kubelet implements Disposable {
     return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};
   }
 
-  /** The eviction manager's verdict on a pod that never ran here (canAdmitPod); a rejection ends it. */
+  /**
+   * Admission of a pod that never ran here (canAdmitPod): the eviction manager's verdict, then the
+   * predicates (resources next to the pods admitted before it, node affinity, host ports, NoExecute
+   * taints). A rejection ends the pod.
+   */
   #admit(pod: Pod, withStatus: Pod): PodTermination | undefined {
-    if (!neverStarted(withStatus.status)) return undefined;
-    const r = this.eviction.admit(pod);
-    if (r.admit) return undefined;
+    const uid = pod.metadata?.uid ?? '';
+    if (this.#admitted.has(uid) || !neverStarted(withStatus.status)) return undefined;
+    let r: { admit: true } | { admit: false; reason: string; message: string } = this.eviction.admit(pod);
+    const node = this.node;
+    if (r.admit && node !== undefined) r = admitPredicates(pod, node, this.#admittedPods(uid), isStaticPod(pod));
+    if (r.admit) {
+      this.#admitted.add(uid);
+      return undefined;
+    }
     this.#recorder.event(podRef(pod), EventType.Warning, r.reason, r.message);
     return { graceSeconds: 0, reason: r.reason, message: `Pod was rejected: ${r.message}` };
+  }
+
+  /** The pods that hold this node's resources: admitted (or already running) and not finished. */
+  #admittedPods(except: string): Pod[] {
+    return this.#pods.all().filter((p) => {
+      const uid = p.metadata?.uid ?? '';
+      if (uid === except) return false;
+      const status = this.#statusManager.latest(uid) ?? p.status;
+      if (status?.phase === 'Succeeded' || status?.phase === 'Failed') return false;
+      return this.#admitted.has(uid) || !neverStarted(status);
+    });
   }
 
   /** generatePodStatus's readiness hook for this pod, when a ReadinessSource is configured. */
@@ -574,6 +598,7 @@ export class Kubelet implements Disposable {
       await rm(dirs.logDir, { recursive: true, force: true });
     }
     this.#pods.forgetRemoved(uid);
+    this.#admitted.delete(uid);
     this.#terminations.finish(uid);
     this.#probes.removePod(uid);
     this.#failures.delete(uid);

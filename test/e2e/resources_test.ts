@@ -49,6 +49,19 @@ describe('resources on a real node (root)', { timeout: 180_000 }, () => {
     assert.ok(shares === '204' || shares === '8', `cpu shares/weight ${shares}`);
   });
 
+  test('a pod bound by nodeName that asks for more cpu than is left is rejected OutOfcpu', async () => {
+    const node = (await c.ts.request('GET', `/api/v1/nodes/${NODE}`)).json<Node>();
+    const millis = Math.round(Number(node.status!.allocatable!['cpu']) * 1000);
+    await c.apply(pod('greedy', 'sleep 3600', { requests: { cpu: `${millis + 1000}m` } }));
+    const p = await waitFor('greedy rejected', async () => {
+      const got = await c.getPod('greedy');
+      return got.status?.phase === 'Failed' ? got : undefined;
+    }, 15_000);
+    assert.equal(p.status?.reason, 'OutOfcpu');
+    assert.match(p.status?.message ?? '', new RegExp(`^Pod was rejected: Node didn't have enough resource: cpu, requested: ${millis + 1000}, used: \\d+, capacity: ${millis}$`));
+    assert.ok((await c.events('greedy')).some((e) => e.reason === 'OutOfcpu'));
+  });
+
   test('Burstable and BestEffort pods get their QoS class and oom_score_adj', async () => {
     await c.apply(pod('burstable', 'sleep 3600', { requests: { memory: '32Mi' } }));
     await c.apply(pod('besteffort', 'sleep 3600', {}));
