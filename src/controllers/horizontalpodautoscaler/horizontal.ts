@@ -8,6 +8,7 @@ import { logger } from '../../base/log.ts';
 import { canonicalQuantityString, newMilliQuantity, quantityMilliValue, tryParseQuantity } from '../../api/quantity.ts';
 import { parseSelector } from '../../api/labels.ts';
 import { preferredVersion, resourceForKind } from '../../api/resource_table.ts';
+import { discoverCustomResources } from '../../client/discovery.ts';
 import type { Pod } from '../../api/types/core_v1.ts';
 import type { HPAScalingRules, HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, MetricSpec, MetricStatus } from '../../api/types/autoscaling_v2.ts';
 import { formatTime, type Clock } from '../../client/clock.ts';
@@ -140,7 +141,9 @@ export class HorizontalController implements Controller {
     const gv = (ref.apiVersion ?? '').split('/');
     const group = gv.length === 2 ? gv[0]! : '';
     const version = gv.length === 2 ? gv[1]! : gv[0]!;
-    const info = resourceForKind(group, version, ref.kind) ?? resourceForKind(group, preferredVersion(group) ?? '', ref.kind);
+    // Built-in kinds from the table; custom resources (a CRD with a scale subresource) from discovery.
+    const info = resourceForKind(group, version, ref.kind) ?? resourceForKind(group, preferredVersion(group) ?? '', ref.kind) ??
+      (await discoverCustomResources(this.#rest).catch(() => [])).find((r) => r.group === group && r.kind === ref.kind);
     if (!info) return failScale(`no matches for kind ${JSON.stringify(ref.kind)} in group ${JSON.stringify(group)}`, 'unable to determine resource for scale target reference');
     const target = this.#rest.resource(info, ns);
     let scale: Scale;

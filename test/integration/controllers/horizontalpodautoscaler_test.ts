@@ -9,6 +9,7 @@ import '../../../src/controllers/horizontalpodautoscaler/horizontal.ts';
 import { HorizontalController } from '../../../src/controllers/horizontalpodautoscaler/horizontal.ts';
 import type { PodMetricsInfo } from '../../../src/controllers/horizontalpodautoscaler/replica_calculator.ts';
 import { eventually, freshNamespace, getJson, kubectlOk, setPodStatus, startControllers, type RunningControllers } from './svcnode_harness.ts';
+import { applyCrds } from '../../../src/testing/integration_helpers.ts';
 
 function deployment(replicas: number): string {
   return `apiVersion: apps/v1
@@ -92,6 +93,44 @@ describe('HPA without a metrics API', () => {
     const able = h.status.conditions.find((c: any) => c.type === 'AbleToScale');
     assert.equal(able.reason, 'FailedGetScale');
     assert.match(able.message, /^the HPA controller was unable to get the target's current scale: deployments.apps "web" not found$/);
+  });
+
+  test('a custom resource with a scale subresource is a target', async () => {
+    await applyCrds(s, `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: shards.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: shards, singular: shard, kind: Shard}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources:
+      status: {}
+      scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas, labelSelectorPath: .status.selector}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {replicas: {type: integer}}}
+          status: {type: object, properties: {replicas: {type: integer}, selector: {type: string}}}
+`, 'shards.example.com');
+    const ns = await freshNamespace(s, 'hpacr');
+    await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], `apiVersion: example.com/v1
+kind: Shard
+metadata: {name: web}
+spec: {replicas: 3}
+---
+${deployment(1).split('---\n')[1]!.replace('{apiVersion: apps/v1, kind: Deployment, name: web}', '{apiVersion: example.com/v1, kind: Shard, name: web}')}`);
+    const h = await eventually('AbleToScale', async () => {
+      const x = await getJson(s, ['hpa', 'web', '-n', ns]);
+      return x.status?.conditions?.some((c: any) => c.type === 'AbleToScale') ? x : undefined;
+    });
+    const able = h.status.conditions.find((c: any) => c.type === 'AbleToScale');
+    assert.deepEqual([able.status, able.reason], ['True', 'SucceededGetScale']);
+    assert.equal(h.status.currentReplicas, 3);
   });
 });
 
