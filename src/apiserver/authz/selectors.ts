@@ -137,45 +137,44 @@ function aggregate(errors: readonly string[]): string | undefined {
   return errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`;
 }
 
+/**
+ * One selector of an access review: its raw form parsed (an error when it does not parse), then its
+ * structured requirements, which replace the raw ones and their error when present.
+ */
+function reviewSelector<T>(
+  sel: SelectorAttributesJson | undefined,
+  parseRaw: (raw: string) => readonly T[],
+  fromStructured: (reqs: readonly SelectorRequirementJson[]) => { reqs: T[]; errors: string[] },
+): { reqs?: readonly T[]; error?: string } {
+  const out: { reqs?: readonly T[]; error?: string } = {};
+  if (!sel) return out;
+  if ((sel.rawSelector ?? '') !== '') {
+    try {
+      out.reqs = parseRaw(sel.rawSelector!);
+    } catch (err) {
+      out.error = (err as Error).message;
+    }
+  }
+  const structured = requirementsOf(sel);
+  if (structured.length > 0) {
+    const { reqs, errors } = fromStructured(structured);
+    out.reqs = reqs;
+    const error = aggregate(errors);
+    if (error !== undefined) out.error = error;
+    else delete out.error;
+  }
+  return out;
+}
+
 /** The requirements an access review's resourceAttributes carry (ResourceAttributesFrom). */
 export function reviewSelectors(resourceAttributes: Record<string, unknown>): SelectorRequirements {
   const out: { -readonly [K in keyof SelectorRequirements]: SelectorRequirements[K] } = {};
-  const label = selectorOf(resourceAttributes['labelSelector']);
-  if (label) {
-    if ((label.rawSelector ?? '') !== '') {
-      try {
-        out.labelSelectorRequirements = parseSelector(label.rawSelector!).requirements;
-      } catch (err) {
-        out.labelSelectorError = (err as Error).message;
-      }
-    }
-    const structured = requirementsOf(label);
-    if (structured.length > 0) {
-      const { reqs, errors } = labelRequirementsFrom(structured);
-      out.labelSelectorRequirements = reqs;
-      const error = aggregate(errors);
-      if (error !== undefined) out.labelSelectorError = error;
-      else delete out.labelSelectorError;
-    }
-  }
-  const field = selectorOf(resourceAttributes['fieldSelector']);
-  if (field) {
-    if ((field.rawSelector ?? '') !== '') {
-      try {
-        out.fieldSelectorRequirements = parseFieldSelector(field.rawSelector!).terms;
-      } catch (err) {
-        out.fieldSelectorError = (err as Error).message;
-      }
-    }
-    const structured = requirementsOf(field);
-    if (structured.length > 0) {
-      const { reqs, errors } = fieldRequirementsFrom(structured);
-      out.fieldSelectorRequirements = reqs;
-      const error = aggregate(errors);
-      if (error !== undefined) out.fieldSelectorError = error;
-      else delete out.fieldSelectorError;
-    }
-  }
+  const label = reviewSelector(selectorOf(resourceAttributes['labelSelector']), (raw) => parseSelector(raw).requirements, labelRequirementsFrom);
+  if (label.reqs !== undefined) out.labelSelectorRequirements = label.reqs;
+  if (label.error !== undefined) out.labelSelectorError = label.error;
+  const field = reviewSelector(selectorOf(resourceAttributes['fieldSelector']), (raw) => parseFieldSelector(raw).terms, fieldRequirementsFrom);
+  if (field.reqs !== undefined) out.fieldSelectorRequirements = field.reqs;
+  if (field.error !== undefined) out.fieldSelectorError = field.error;
   return out;
 }
 
